@@ -1,0 +1,44 @@
+import { AnswerFormat, StopReason } from "@ttc/proto";
+
+/** Answer format names as the reasoning core spells them. */
+export const answerFormatNames = ["text", "number", "math", "date", "choice", "game24"] as const;
+export type AnswerFormatLabel = (typeof answerFormatNames)[number];
+
+const formatByEnum: Record<number, AnswerFormatLabel> = {
+  [AnswerFormat.ANSWER_FORMAT_TEXT]: "text",
+  [AnswerFormat.ANSWER_FORMAT_NUMBER]: "number",
+  [AnswerFormat.ANSWER_FORMAT_MATH]: "math",
+  [AnswerFormat.ANSWER_FORMAT_DATE]: "date",
+  [AnswerFormat.ANSWER_FORMAT_CHOICE]: "choice",
+  [AnswerFormat.ANSWER_FORMAT_GAME24]: "game24",
+};
+
+/** The format name of a proto enum value; undefined for UNSPECIFIED or unknown values. */
+export function answerFormatLabel(format: AnswerFormat): AnswerFormatLabel | undefined {
+  return formatByEnum[format];
+}
+
+/** The proto enum value of a format name; undefined for unknown names. */
+export function answerFormatFromLabel(label: string): AnswerFormat | undefined {
+  const entry = Object.entries(formatByEnum).find(([, name]) => name === label);
+  return entry ? (Number(entry[0]) as AnswerFormat) : undefined;
+}
+
+const stopByName: Record<string, StopReason> = {
+  consensus: StopReason.STOP_REASON_CONSENSUS,
+  all_branches_done: StopReason.STOP_REASON_ALL_BRANCHES_DONE,
+  token_budget: StopReason.STOP_REASON_TOKEN_BUDGET,
+  deadline: StopReason.STOP_REASON_DEADLINE,
+  cancelled: StopReason.STOP_REASON_CANCELLED,
+  draining: StopReason.STOP_REASON_DRAINING,
+};
+
+/** The proto stop reason for the reasoning core's name of it. */
+export function stopReasonFromName(name: string): StopReason {
+  return stopByName[name] ?? StopReason.STOP_REASON_UNSPECIFIED;
+}
+
+/** Short lower-case label of a stop reason (for metrics labels and the CLI). */
+export function stopReasonLabel(reason: StopReason): string {
+  return Object.entries(stopByName).find(([, v]) => v === reason)?.[0] ?? "unspecified";
+}

@@ -1,0 +1,58 @@
+/**
+ * Every NATS subject, stream and consumer name ttc uses, defined once.
+ *
+ * A namespace prefixes all of them so several clusters (or test runs) can share one NATS server
+ * without seeing each other's tasks.
+ */
+
+/** Default namespace of a ttc cluster. */
+export const defaultNamespace = "ttc";
+
+export interface WireNames {
+  readonly namespace: string;
+  /** JetStream work-queue stream holding branch tasks. */
+  readonly taskStream: string;
+  /** Durable pull consumer shared by every worker: each task goes to exactly one of them. */
+  readonly taskConsumer: string;
+  /** Subject branch tasks are published on. */
+  readonly taskSubject: string;
+  /** Core NATS subject for one query's trace chunks, owned by the scheduler running it. */
+  traceSubject(schedulerId: string, queryId: string): string;
+  /** Core NATS subject that stops branches of one query. */
+  cancelSubject(queryId: string): string;
+  /** Wildcard every worker listens on for cancels. */
+  readonly cancelWildcard: string;
+  /** Workers publish their capacity here. */
+  readonly heartbeatSubject: string;
+  /** Request/reply subject of a verifier kind. */
+  verifySubject(verifier: string): string;
+  /** Queue group verifier replicas share, so each request is scored once. */
+  readonly verifierQueue: string;
+}
+
+const tokenPattern = /^[A-Za-z0-9_-]+$/;
+
+/** Builds the names of one namespace. Throws when the namespace is not a single NATS token. */
+export function wireNames(namespace: string = defaultNamespace): WireNames {
+  if (!tokenPattern.test(namespace)) {
+    throw new Error(`namespace "${namespace}" must be letters, digits, "_" or "-"`);
+  }
+  const upper = namespace.toUpperCase().replace(/-/g, "_");
+  return {
+    namespace,
+    taskStream: `${upper}_TASKS`,
+    taskConsumer: "workers",
+    taskSubject: `${namespace}.task.branch`,
+    traceSubject: (schedulerId, queryId) => `${namespace}.trace.${token(schedulerId)}.${token(queryId)}`,
+    cancelSubject: (queryId) => `${namespace}.cancel.${token(queryId)}`,
+    cancelWildcard: `${namespace}.cancel.*`,
+    heartbeatSubject: `${namespace}.worker.heartbeat`,
+    verifySubject: (verifier) => `${namespace}.verify.${token(verifier)}`,
+    verifierQueue: `${namespace}-verifiers`,
+  };
+}
+
+function token(value: string): string {
+  if (!tokenPattern.test(value)) throw new Error(`"${value}" is not a valid NATS subject token`);
+  return value;
+}

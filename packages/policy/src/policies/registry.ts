@@ -1,0 +1,48 @@
+/**
+ * Policies by name, as requested over the wire, with their parameters validated.
+ */
+import type { Policy } from "../types.js";
+import { createAdaptivePolicy } from "./adaptive.js";
+import { PolicyConfigError } from "./config-error.js";
+import { createMajorityPolicy } from "./majority.js";
+
+/** Names accepted by `createPolicy`. */
+export const policyNames = ["majority", "adaptive"] as const;
+
+/** A known policy name. */
+export type PolicyName = (typeof policyNames)[number];
+
+/** The policy used when a request names none. */
+export const defaultPolicyName: PolicyName = "adaptive";
+
+interface PolicyEntry {
+  readonly params: readonly string[];
+  create(params: Record<string, number>): Policy;
+}
+
+const entries: Record<PolicyName, PolicyEntry> = {
+  majority: { params: [], create: () => createMajorityPolicy() },
+  adaptive: { params: ["threshold"], create: (params) => createAdaptivePolicy(params) },
+};
+
+/** Whether `name` is one of `policyNames`. */
+export function isPolicyName(name: string): name is PolicyName {
+  return (policyNames as readonly string[]).includes(name);
+}
+
+/**
+ * A fresh policy instance (policies hold one query's votes, so never share one between queries).
+ * @throws PolicyConfigError for an unknown name, an unknown parameter or an out-of-range value.
+ */
+export function createPolicy(name: string, params: Record<string, number>): Policy {
+  if (!isPolicyName(name)) {
+    throw new PolicyConfigError("policy.name", `unknown policy "${name}"; known policies: ${policyNames.join(", ")}`);
+  }
+  const entry = entries[name];
+  for (const key of Object.keys(params)) {
+    if (entry.params.includes(key)) continue;
+    const accepted = entry.params.length === 0 ? "it takes no parameters" : `accepted: ${entry.params.join(", ")}`;
+    throw new PolicyConfigError(`policy.params.${key}`, `unknown parameter "${key}" for policy "${name}"; ${accepted}`);
+  }
+  return entry.create(params);
+}

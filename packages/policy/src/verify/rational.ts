@@ -1,0 +1,68 @@
+/**
+ * Exact rational arithmetic on bigints, so that checking `0.1 + 0.2 = 0.3` never depends on
+ * floating-point rounding and large integers never lose digits.
+ */
+
+/** `num / den` in lowest terms with `den > 0`. */
+export interface Rational {
+  readonly num: bigint;
+  readonly den: bigint;
+}
+
+/** Parses an optionally negative integer or decimal such as `-12.50` into its exact value. */
+export function parseDecimal(text: string): Rational {
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) throw new Error(`not a decimal number: ${JSON.stringify(text)}`);
+  const [, sign, whole, fraction = ""] = match;
+  const magnitude = BigInt(whole! + fraction);
+  return rational(sign === "-" ? -magnitude : magnitude, 10n ** BigInt(fraction.length));
+}
+
+/** `a op b` for `op` one of + - * /; null when dividing by zero. */
+export function combine(a: Rational, op: "+" | "-" | "*" | "/", b: Rational): Rational | null {
+  switch (op) {
+    case "+":
+      return rational(a.num * b.den + b.num * a.den, a.den * b.den);
+    case "-":
+      return rational(a.num * b.den - b.num * a.den, a.den * b.den);
+    case "*":
+      return rational(a.num * b.num, a.den * b.den);
+    case "/":
+      return b.num === 0n ? null : rational(a.num * b.den, a.den * b.num);
+  }
+}
+
+/** Exact equality (both sides are in lowest terms). */
+export function sameRational(a: Rational, b: Rational): boolean {
+  return a.num === b.num && a.den === b.den;
+}
+
+/** As a decimal when it terminates (`0.25`, `-3`), else as a fraction (`1/3`). */
+export function formatRational(r: Rational): string {
+  if (r.den === 1n) return r.num.toString();
+  let rest = r.den;
+  let twos = 0;
+  let fives = 0;
+  while (rest % 2n === 0n) [rest, twos] = [rest / 2n, twos + 1];
+  while (rest % 5n === 0n) [rest, fives] = [rest / 5n, fives + 1];
+  if (rest !== 1n) return `${r.num}/${r.den}`;
+  // den = 2^twos * 5^fives divides 10^places, so the scaled numerator is a whole number.
+  const places = Math.max(twos, fives);
+  const digits = (abs(r.num) * 10n ** BigInt(places) / r.den).toString().padStart(places + 1, "0");
+  return `${r.num < 0n ? "-" : ""}${digits.slice(0, -places)}.${digits.slice(-places)}`;
+}
+
+function rational(num: bigint, den: bigint): Rational {
+  const sign = den < 0n ? -1n : 1n;
+  const divisor = gcd(abs(num), abs(den));
+  return { num: (sign * num) / divisor, den: (sign * den) / divisor };
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a === 0n ? 1n : a;
+}
+
+function abs(x: bigint): bigint {
+  return x < 0n ? -x : x;
+}

@@ -1,0 +1,72 @@
+import { checkArithmetic } from "./arith.js";
+
+/** A trace to judge. */
+export interface VerifyInput {
+  trace: string;
+  /** true once the branch has finished; false for a trace still being generated. */
+  final: boolean;
+}
+
+/** A verifier's judgement. */
+export interface VerifyOutput {
+  /** 0..1, higher is better. */
+  score: number;
+  /** Per-step scores in 0..1, in order; empty when the verifier does not score steps. */
+  stepScores: number[];
+  /** true when the branch cannot succeed and may be pruned. */
+  reject: boolean;
+  /** Human-readable grounds for the judgement. */
+  reason: string;
+}
+
+/** A pure trace verifier, shared by the scheduler (in-process) and the verifier service. */
+export interface TraceVerifier {
+  readonly name: string;
+  /** true when it can judge partial traces */
+  readonly partial: boolean;
+  verify(input: VerifyInput): VerifyOutput;
+}
+
+/** Names {@link createVerifier} accepts. */
+export const verifierNames = ["none", "arith"] as const;
+
+/** A name from {@link verifierNames}. */
+export type VerifierName = (typeof verifierNames)[number];
+
+/** Accepts everything: the baseline with verification off. */
+const noneVerifier: TraceVerifier = {
+  name: "none",
+  partial: false,
+  verify: () => ({ score: 1, stepScores: [], reject: false, reason: "not verified" }),
+};
+
+/**
+ * Checks every `a op b = c` exactly. One wrong equation rejects the branch: a slip propagates into
+ * everything after it, so the branch's answer is unlikely to be right.
+ */
+const arithVerifier: TraceVerifier = {
+  name: "arith",
+  partial: true,
+  verify({ trace, final }) {
+    const check = checkArithmetic(trace, { partial: !final });
+    const score = check.steps === 0 ? 1 : (check.steps - check.wrong) / check.steps;
+    const reason =
+      check.firstError ?? (check.steps === 0 ? "no equations to check" : `${check.steps} equation${check.steps === 1 ? "" : "s"} right`);
+    return { score, stepScores: check.stepScores, reject: check.wrong > 0, reason };
+  },
+};
+
+const verifiers: Record<VerifierName, TraceVerifier> = { none: noneVerifier, arith: arithVerifier };
+
+/**
+ * The verifier called `name`. Verifiers are stateless, so the same instance may be shared.
+ * @throws Error listing the known names when `name` is not one of {@link verifierNames}.
+ */
+export function createVerifier(name: string): TraceVerifier {
+  if (!isVerifierName(name)) throw new Error(`unknown verifier ${JSON.stringify(name)}; known: ${verifierNames.join(", ")}`);
+  return verifiers[name];
+}
+
+function isVerifierName(name: string): name is VerifierName {
+  return (verifierNames as readonly string[]).includes(name);
+}

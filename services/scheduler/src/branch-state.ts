@@ -1,0 +1,71 @@
+import { BranchStatus, type BranchSummary } from "@ttc/proto";
+
+/** What the scheduler knows about one branch of a running query. */
+export class BranchState {
+  status: BranchStatus = BranchStatus.BRANCH_STATUS_QUEUED;
+  /** JetStream delivery count of the attempt whose chunks we accept. */
+  attempt = 0;
+  /** Tokens of the current attempt. */
+  tokens = 0;
+  /** Tokens of earlier attempts lost with a dead worker: generated, then wasted. */
+  lostTokens = 0;
+  engineSeconds = 0;
+  lostEngineSeconds = 0;
+  promptTokens = 0;
+  text = "";
+  score = -1;
+  answer = "";
+  reason = "";
+  workerId = "";
+  /** Set when the scheduler asked the worker to stop it; cleared by the final chunk. */
+  stopSentAt: number | null = null;
+  /** True once the worker's final chunk (finished, cancelled or failed) arrived. */
+  finalChunkSeen = false;
+  /** The last seq seen in the current attempt, to drop duplicates and reordering. */
+  lastSeq = -1;
+
+  constructor(readonly index: number) {}
+
+  get ended(): boolean {
+    return (
+      this.status === BranchStatus.BRANCH_STATUS_FINISHED ||
+      this.status === BranchStatus.BRANCH_STATUS_PRUNED ||
+      this.status === BranchStatus.BRANCH_STATUS_CANCELLED ||
+      this.status === BranchStatus.BRANCH_STATUS_FAILED
+    );
+  }
+
+  get totalTokens(): number {
+    return this.tokens + this.lostTokens;
+  }
+
+  /** Tokens that did not contribute to a finished branch. */
+  get wastedTokens(): number {
+    return this.status === BranchStatus.BRANCH_STATUS_FINISHED ? this.lostTokens : this.totalTokens;
+  }
+
+  /** Starts accepting a newer attempt: what the previous one generated is lost. */
+  supersede(attempt: number): void {
+    this.lostTokens += this.tokens;
+    this.lostEngineSeconds += this.engineSeconds;
+    this.tokens = 0;
+    this.engineSeconds = 0;
+    this.text = "";
+    this.score = -1;
+    this.lastSeq = -1;
+    this.attempt = attempt;
+  }
+
+  summary(): BranchSummary {
+    return {
+      index: this.index,
+      status: this.status,
+      tokens: this.totalTokens,
+      score: this.score,
+      answer: this.answer,
+      reason: this.reason,
+      workerId: this.workerId,
+      attempts: this.attempt,
+    };
+  }
+}

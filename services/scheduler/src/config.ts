@@ -1,0 +1,87 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { answerFormatNames, commonEnv, intVar, numVar, parseConfig, type TaskQueueOptions } from "@ttc/common";
+
+/** Every scheduler setting, read from the environment once at start-up. */
+const schedulerEnv = z.object({
+  ...commonEnv,
+  TTC_SCHEDULER_ID: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  TTC_GRPC_HOST: z.string().default("127.0.0.1"),
+  TTC_GRPC_PORT: intVar(50051, 0, 65535),
+  TTC_METRICS_PORT: intVar(9101, 0, 65535),
+  /** Defaults applied when a request leaves a field at 0 / empty. */
+  TTC_DEFAULT_BRANCHES: intVar(16, 1, 100_000),
+  TTC_DEFAULT_PARALLELISM: intVar(4, 1, 100_000),
+  TTC_DEFAULT_MAX_TOKENS: intVar(2048, 1, 10_000_000),
+  TTC_DEFAULT_POLICY: z.string().default("adaptive"),
+  TTC_DEFAULT_VERIFIER: z.string().default("arith"),
+  TTC_DEFAULT_ANSWER_FORMAT: z.enum(answerFormatNames).default("text"),
+  TTC_DEFAULT_DEADLINE_MS: intVar(120_000, 100, 86_400_000),
+  /** Limits: requests above them get INVALID_ARGUMENT. */
+  TTC_MAX_BRANCHES: intVar(256, 1, 100_000),
+  TTC_MAX_TOKENS_PER_BRANCH: intVar(32_768, 1, 10_000_000),
+  TTC_MAX_TOKEN_BUDGET: intVar(2_000_000, 1, 1_000_000_000),
+  TTC_MAX_PROMPT_BYTES: intVar(65_536, 1, 16_777_216),
+  TTC_MAX_DEADLINE_MS: intVar(3_600_000, 100, 86_400_000),
+  /** Queries run at once; more get RESOURCE_EXHAUSTED. */
+  TTC_MAX_CONCURRENT_QUERIES: intVar(256, 1, 100_000),
+  /** Workers send progress at least every this many tokens. */
+  TTC_CHUNK_TOKENS: intVar(32, 1, 100_000),
+  /** After stopping branches, how long to wait for their final token counts before answering. */
+  TTC_CANCEL_SETTLE_MS: intVar(100, 0, 10_000),
+  /** Verifier calls: over NATS to the verifier service (`remote`) or in this process (`inline`). */
+  TTC_VERIFIER_MODE: z.enum(["remote", "inline"]).default("remote"),
+  TTC_VERIFIER_TIMEOUT_MS: intVar(2_000, 10, 60_000),
+  /** A worker is live while its heartbeats arrive within this window. */
+  TTC_WORKER_LIVENESS_MS: intVar(3_000, 100, 600_000),
+  /** On SIGTERM, how long in-flight queries may run before they are stopped and answered with what they have. */
+  TTC_DRAIN_GRACE_MS: intVar(10_000, 0, 600_000),
+  TTC_ACK_WAIT_SECONDS: numVar(30, 0.5, 3600),
+  TTC_MAX_DELIVER: intVar(5, 1, 100),
+  TTC_TASK_MAX_AGE_SECONDS: intVar(600, 10, 86_400),
+});
+
+export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
+
+export function loadSchedulerConfig(env: Record<string, string | undefined>) {
+  const raw = parseConfig(schedulerEnv, env);
+  const queue: TaskQueueOptions = {
+    ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS,
+    maxDeliver: raw.TTC_MAX_DELIVER,
+    maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS,
+  };
+  return {
+    natsUrl: raw.TTC_NATS_URL,
+    namespace: raw.TTC_NAMESPACE,
+    logLevel: raw.TTC_LOG_LEVEL,
+    schedulerId: raw.TTC_SCHEDULER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`,
+    grpcHost: raw.TTC_GRPC_HOST,
+    grpcPort: raw.TTC_GRPC_PORT,
+    metricsHost: raw.TTC_METRICS_HOST,
+    metricsPort: raw.TTC_METRICS_PORT,
+    defaults: {
+      branches: raw.TTC_DEFAULT_BRANCHES,
+      parallelism: raw.TTC_DEFAULT_PARALLELISM,
+      maxTokens: raw.TTC_DEFAULT_MAX_TOKENS,
+      policy: raw.TTC_DEFAULT_POLICY,
+      verifier: raw.TTC_DEFAULT_VERIFIER,
+      answerFormat: raw.TTC_DEFAULT_ANSWER_FORMAT,
+      deadlineMs: raw.TTC_DEFAULT_DEADLINE_MS,
+    },
+    limits: {
+      maxBranches: raw.TTC_MAX_BRANCHES,
+      maxTokensPerBranch: raw.TTC_MAX_TOKENS_PER_BRANCH,
+      maxTokenBudget: raw.TTC_MAX_TOKEN_BUDGET,
+      maxPromptBytes: raw.TTC_MAX_PROMPT_BYTES,
+      maxDeadlineMs: raw.TTC_MAX_DEADLINE_MS,
+      maxConcurrentQueries: raw.TTC_MAX_CONCURRENT_QUERIES,
+    },
+    chunkTokens: raw.TTC_CHUNK_TOKENS,
+    cancelSettleMs: raw.TTC_CANCEL_SETTLE_MS,
+    verifierMode: raw.TTC_VERIFIER_MODE,
+    verifierTimeoutMs: raw.TTC_VERIFIER_TIMEOUT_MS,
+    workerLivenessMs: raw.TTC_WORKER_LIVENESS_MS,
+    drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
+    queue,
+  };
+}

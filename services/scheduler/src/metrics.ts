@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { metricNames } from "@ttc/common";
+
+const names = metricNames.scheduler;
+const tokenBuckets = [0, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576];
+const branchBuckets = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+/** The scheduler's metrics, on one registry per process. Per-query values are histograms, never labels. */
+export function createSchedulerMetrics() {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    queries: new Counter({
+      name: names.queries,
+      help: "Queries ended, by outcome (answered, no_answer, cancelled, deadline_exceeded, invalid_argument, unavailable, resource_exhausted, internal).",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    queryDuration: new Histogram({
+      name: names.queryDuration,
+      help: "Seconds from accepting a query to answering it.",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    queryGeneratedTokens: new Histogram({ name: names.queryGeneratedTokens, help: "Tokens generated per query, all branches.", buckets: tokenBuckets, registers }),
+    queryWastedTokens: new Histogram({
+      name: names.queryWastedTokens,
+      help: "Tokens per query spent on branches that were pruned, cancelled, failed or lost with a worker.",
+      buckets: tokenBuckets,
+      registers,
+    }),
+    queryBranchesLaunched: new Histogram({ name: names.queryBranchesLaunched, help: "Branches launched per query.", buckets: branchBuckets, registers }),
+    queryBranchesPruned: new Histogram({ name: names.queryBranchesPruned, help: "Branches pruned per query.", buckets: branchBuckets, registers }),
+    queriesInFlight: new Gauge({ name: names.queriesInFlight, help: "Queries running now.", registers }),
+    generatedTokens: new Counter({ name: names.generatedTokens, help: "Tokens generated for this scheduler's queries.", registers }),
+    wastedTokens: new Counter({ name: names.wastedTokens, help: "Generated tokens of pruned, cancelled, failed or lost branches.", registers }),
+    verifierCalls: new Counter({ name: names.verifierCalls, help: "Verifier calls made.", labelNames: ["verifier"] as const, registers }),
+    verifierErrors: new Counter({
+      name: names.verifierErrors,
+      help: "Verifier calls that failed or timed out (the trace counts as unscored).",
+      labelNames: ["verifier"] as const,
+      registers,
+    }),
+    malformedMessages: new Counter({
+      name: names.malformedMessages,
+      help: "NATS messages that failed to decode and were dropped, by kind.",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    liveWorkers: new Gauge({ name: names.liveWorkers, help: "Workers whose heartbeats arrived recently.", registers }),
+    cancelToAck: new Histogram({
+      name: names.stopToAckSeconds,
+      help: "Seconds from publishing a cancel or prune to the worker's final chunk for that branch.",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+  };
+}
+
+export type SchedulerMetrics = ReturnType<typeof createSchedulerMetrics>;

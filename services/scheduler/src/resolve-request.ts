@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { AnswerFormat, type SolveRequest } from "@ttc/proto";
+import { answerFormatLabel, type AnswerFormatLabel } from "@ttc/common";
+import { createPolicy, PolicyConfigError, verifierNames, type Policy, type QueryLimits } from "@ttc/policy";
+import type { SchedulerConfig } from "./config.js";
+import { invalidArgument } from "./errors.js";
+
+/** A validated request with every default filled in. */
+export interface ResolvedQuery {
+  prompt: string;
+  systemPrompt: string;
+  model: string;
+  limits: QueryLimits;
+  maxTokensPerBranch: number;
+  policy: Policy;
+  verifier: string;
+  answerFormat: AnswerFormatLabel;
+  answerFormatEnum: AnswerFormat;
+  seed: number;
+}
+
+/**
+ * Validates a SolveRequest against the configured limits and fills in defaults.
+ * Throws INVALID_ARGUMENT naming the first bad field and what would be accepted.
+ */
+export function resolveRequest(req: SolveRequest, config: Pick<SchedulerConfig, "defaults" | "limits">): ResolvedQuery {
+  const { defaults, limits } = config;
+  const prompt = req.prompt ?? "";
+  if (prompt.trim() === "") throw invalidArgument("prompt", "must not be empty");
+  const promptBytes = Buffer.byteLength(prompt) + Buffer.byteLength(req.systemPrompt ?? "");
+  if (promptBytes > limits.maxPromptBytes) {
+    throw invalidArgument("prompt", `prompt and system_prompt are ${promptBytes} bytes, over the limit of ${limits.maxPromptBytes} bytes`);
+  }
+  if ((req.model ?? "").length > 256) throw invalidArgument("model", "must be at most 256 characters");
+
+  const maxBranches = req.maxBranches || defaults.branches;
+  if (maxBranches > limits.maxBranches) {
+    throw invalidArgument("max_branches", `${maxBranches} is over the limit of ${limits.maxBranches}`);
+  }
+  const maxTokensPerBranch = req.maxTokensPerBranch || defaults.maxTokens;
+  if (maxTokensPerBranch > limits.maxTokensPerBranch) {
+    throw invalidArgument("max_tokens_per_branch", `${maxTokensPerBranch} is over the limit of ${limits.maxTokensPerBranch}`);
+  }
+  if (req.tokenBudget > limits.maxTokenBudget) {
+    throw invalidArgument("token_budget", `${req.tokenBudget} is over the limit of ${limits.maxTokenBudget}`);
+  }
+  const tokenBudget = req.tokenBudget || Math.min(limits.maxTokenBudget, maxBranches * maxTokensPerBranch);
+  // A wave wider than the branch budget is the same as all branches at once.
+  const parallelism = Math.min(req.parallelism || defaults.parallelism, maxBranches);
+
+  let policy: Policy;
+  try {
+    policy = createPolicy(req.policy?.name || defaults.policy, req.policy?.params ?? {});
+  } catch (err) {
+    if (err instanceof PolicyConfigError) throw invalidArgument(err.field, err.message);
+    throw err;
+  }
+
+  const verifier = req.verifier || defaults.verifier;
+  if (!(verifierNames as readonly string[]).includes(verifier)) {
+    throw invalidArgument("verifier", `unknown verifier "${verifier}"; known: ${verifierNames.join(", ")}`);
+  }
+
+  let answerFormat: AnswerFormatLabel;
+  let answerFormatEnum: AnswerFormat;
+  if (req.answerFormat === AnswerFormat.ANSWER_FORMAT_UNSPECIFIED) {
+    answerFormat = defaults.answerFormat;
+    answerFormatEnum = AnswerFormat[`ANSWER_FORMAT_${answerFormat.toUpperCase()}` as keyof typeof AnswerFormat] as AnswerFormat;
+  } else {
+    const label = answerFormatLabel(req.answerFormat);
+    if (!label) throw invalidArgument("answer_format", `unknown value ${req.answerFormat}`);
+    answerFormat = label;
+    answerFormatEnum = req.answerFormat;
+  }
+
+  // 2^53 keeps the seed exact in JavaScript numbers and in the JSON of the result.
+  const seed = req.seed || Number(randomBytes(6).readUIntBE(0, 6));
+  return {
+    prompt,
+    systemPrompt: req.systemPrompt ?? "",
+    model: req.model ?? "",
+    limits: { maxBranches, parallelism, tokenBudget },
+    maxTokensPerBranch,
+    policy,
+    verifier,
+    answerFormat,
+    answerFormatEnum,
+    seed,
+  };
+}
+
+/** Seed of one branch: deterministic in the query seed and the branch index, spread apart. */
+export function branchSeed(querySeed: number, index: number): number {
+  let h = (querySeed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return ((h ^ (h >>> 16)) >>> 0) + Math.floor(querySeed / 2 ** 32) * 2 ** 32;
+}

@@ -1,0 +1,124 @@
+import { status } from "@grpc/grpc-js";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { SolveEvent, SolveRequest, SolveResult } from "@ttc/proto";
+import type { Logger, WireNames } from "@ttc/common";
+import type { SchedulerConfig } from "./config.js";
+import { outcomeLabel, ServiceError, toServiceError } from "./errors.js";
+import type { SchedulerMetrics } from "./metrics.js";
+import { QueryRun } from "./query-run.js";
+import { resolveRequest } from "./resolve-request.js";
+import type { VerifierClient } from "./verifier-client.js";
+import type { WorkerRegistry } from "./worker-registry.js";
+
+/** Time kept back from the caller's deadline so the answer reaches them before it expires. */
+function answerMarginMs(budgetMs: number): number {
+  return Math.min(250, budgetMs * 0.05);
+}
+
+/**
+ * Admission and query lifecycle, independent of gRPC: validates, admits, runs, and tracks
+ * in-flight queries so a drain can stop them.
+ */
+export class Scheduler {
+  private readonly running = new Set<QueryRun>();
+  private draining = false;
+  private natsConnected = true;
+
+  constructor(
+    private readonly deps: {
+      nc: NatsConnection;
+      js: JetStreamClient;
+      names: WireNames;
+      config: SchedulerConfig;
+      verifier: VerifierClient;
+      metrics: SchedulerMetrics;
+      workers: WorkerRegistry;
+      log: Logger;
+    },
+  ) {}
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  setNatsConnected(connected: boolean): void {
+    this.natsConnected = connected;
+  }
+
+  /**
+   * Runs one query. `deadline` is the caller's absolute deadline (ms since epoch, Infinity for none).
+   * `signal` aborts when the caller cancels. Rejects with a ServiceError.
+   */
+  async solve(request: SolveRequest, deadline: number, signal: AbortSignal, emit: (event: SolveEvent) => void): Promise<SolveResult> {
+    const { config, metrics, workers } = this.deps;
+    let run: QueryRun;
+    try {
+      if (this.draining) throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
+      if (!this.natsConnected) throw new ServiceError(status.UNAVAILABLE, "the scheduler has lost its NATS connection; retry shortly");
+      const query = resolveRequest(request, config);
+      if (this.running.size >= config.limits.maxConcurrentQueries) {
+        throw new ServiceError(
+          status.RESOURCE_EXHAUSTED,
+          `the scheduler is at its limit of ${config.limits.maxConcurrentQueries} concurrent queries; retry with backoff or add scheduler replicas`,
+        );
+      }
+      if (workers.warmedUp() && workers.live().length === 0) {
+        throw new ServiceError(
+          status.UNAVAILABLE,
+          `no workers are connected: no ready heartbeat on ${this.deps.names.heartbeatSubject} in the last ${config.workerLivenessMs} ms; start workers or check their NATS connection`,
+        );
+      }
+      const now = Date.now();
+      const callerBudget = Number.isFinite(deadline) ? deadline - now : config.defaults.deadlineMs;
+      if (callerBudget <= 0) throw new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline had already passed when it arrived");
+      const budget = Math.min(callerBudget, config.limits.maxDeadlineMs);
+      run = new QueryRun(
+        {
+          nc: this.deps.nc,
+          js: this.deps.js,
+          names: this.deps.names,
+          schedulerId: config.schedulerId,
+          verifier: this.deps.verifier,
+          metrics,
+          log: this.deps.log,
+          chunkTokens: config.chunkTokens,
+          cancelSettleMs: config.cancelSettleMs,
+          liveWorkers: () => workers.live().length,
+        },
+        query,
+        now + budget - answerMarginMs(budget),
+        emit,
+      );
+    } catch (err) {
+      const error = toServiceError(err);
+      metrics.queries.inc({ outcome: outcomeLabel(error.code) });
+      throw error;
+    }
+    this.running.add(run);
+    metrics.queriesInFlight.set(this.running.size);
+    const onAbort = () => run.interrupt("cancelled");
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await run.run();
+    } catch (err) {
+      throw toServiceError(err);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.running.delete(run);
+      metrics.queriesInFlight.set(this.running.size);
+    }
+  }
+
+  /**
+   * Stops admitting queries; in-flight ones may finish for up to `graceMs`, then are interrupted
+   * and answered with what they have.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const run of this.running) run.interrupt("draining");
+    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from "node:fs";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import { descriptorSetPath, SchedulerService } from "@ttc/proto";
+import type { Logger } from "@ttc/common";
+import { schedulerService } from "./grpc-service.js";
+import type { Scheduler } from "./scheduler.js";
+
+/** Name the health service reports the scheduler under (besides the server-wide ""). */
+export const healthServiceName = "ttc.v1.Scheduler";
+
+export interface GrpcServer {
+  readonly port: number;
+  setServing(serving: boolean): void;
+  /** Graceful shutdown: waits for open calls, then forces after `graceMs`. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
+export async function startGrpcServer(scheduler: Scheduler, log: Logger, host: string, port: number): Promise<GrpcServer> {
+  const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
+  server.addService(SchedulerService, schedulerService(scheduler, log));
+  const health = new HealthImplementation({ "": "SERVING", [healthServiceName]: "SERVING" });
+  health.addToServer(server);
+  const definitions = {
+    ...loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath)),
+    ...loadSync(healthProtoPath),
+  };
+  new ReflectionService(definitions).addToServer(server);
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port: bound,
+    setServing(serving) {
+      const s = serving ? "SERVING" : "NOT_SERVING";
+      health.setStatus("", s);
+      health.setStatus(healthServiceName, s);
+    },
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,2 @@
+/** The ttc verifier service as a library. */
+export * from "./verifier-service.js";

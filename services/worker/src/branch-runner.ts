@@ -1,0 +1,147 @@
+import { ChunkKind, type BranchTask, type TraceChunk } from "@ttc/proto";
+import type { Backend } from "./backend.js";
+
+/** How a branch run ended, for the caller to ack the task and record metrics. */
+export type BranchOutcome =
+  | { kind: "finished"; tokens: number }
+  | { kind: "cancelled"; tokens: number; reason: string; tokensAfterCancel: number; cancelToStopSeconds: number }
+  | { kind: "handed_back"; tokens: number }
+  | { kind: "failed"; tokens: number; error: string };
+
+/** Why a running branch is being stopped. `handBack` means the task returns to the queue untouched. */
+export interface StopRequest {
+  reason: string;
+  handBack: boolean;
+}
+
+export interface BranchRunOptions {
+  task: BranchTask;
+  attempt: number;
+  workerId: string;
+  backend: Backend;
+  /** Sends one chunk to the scheduler. */
+  publish: (chunk: TraceChunk) => void;
+  /** Called with every batch of newly generated tokens (metrics). */
+  onTokens: (count: number) => void;
+}
+
+/**
+ * Runs one branch: drives the backend, streams trace chunks at step boundaries or every
+ * `chunk_tokens` tokens, and stops the moment `stop()` is called.
+ */
+export class BranchRun {
+  private readonly abort = new AbortController();
+  private stopRequest: StopRequest | null = null;
+  private stopAt = 0;
+  private tokensAtStop = 0;
+  private tokens = 0;
+  private seq = 0;
+  private promptTokens = 0;
+
+  constructor(private readonly options: BranchRunOptions) {}
+
+  /** Stops generation now; the run resolves with `cancelled` (or `handed_back`). Idempotent. */
+  stop(request: StopRequest): void {
+    if (this.stopRequest) return;
+    this.stopRequest = request;
+    this.stopAt = performance.now();
+    this.tokensAtStop = this.tokens;
+    this.abort.abort(new Error(request.reason));
+  }
+
+  get stopped(): boolean {
+    return this.stopRequest !== null;
+  }
+
+  async run(): Promise<BranchOutcome> {
+    const { task, backend } = this.options;
+    const started = performance.now();
+    const engineSeconds = () => (performance.now() - started) / 1000;
+    this.send({ kind: ChunkKind.CHUNK_KIND_STARTED });
+    let pending = "";
+    let pendingTokens = 0;
+    let logprobSum = 0;
+    let logprobCount = 0;
+    const flush = (kind: ChunkKind, extra: Partial<TraceChunk> = {}) => {
+      this.send({
+        kind,
+        text: pending,
+        tokens: this.tokens,
+        engineSeconds: engineSeconds(),
+        confidence: logprobCount > 0 ? { tokens: logprobCount, meanLogprob: logprobSum / logprobCount, lowestGroupConfidence: 0, tailGroupConfidence: 0 } : undefined,
+        ...extra,
+      });
+      pending = "";
+      pendingTokens = 0;
+    };
+    try {
+      for await (const event of backend.generate({
+        prompt: task.prompt,
+        systemPrompt: task.systemPrompt,
+        model: task.model,
+        maxTokens: task.maxTokens,
+        seed: task.seed,
+        answerFormat: String(task.answerFormat),
+        signal: this.abort.signal,
+      })) {
+        if (this.stopRequest) break;
+        if (event.type === "prompt") {
+          this.promptTokens = event.promptTokens;
+          continue;
+        }
+        if (event.type === "end") {
+          flush(ChunkKind.CHUNK_KIND_FINISHED, { finishReason: event.finishReason, promptTokens: event.promptTokens });
+          return { kind: "finished", tokens: this.tokens };
+        }
+        this.tokens += event.tokens;
+        pending += event.text;
+        pendingTokens += event.tokens;
+        for (const lp of event.logprobs ?? []) {
+          logprobSum += lp;
+          logprobCount++;
+        }
+        this.options.onTokens(event.tokens);
+        if (event.stepEnd || pendingTokens >= Math.max(1, task.chunkTokens)) flush(ChunkKind.CHUNK_KIND_PROGRESS);
+      }
+    } catch (err) {
+      if (!this.stopRequest) {
+        const error = err instanceof Error ? err.message : String(err);
+        flush(ChunkKind.CHUNK_KIND_FAILED, { finishReason: error });
+        return { kind: "failed", tokens: this.tokens, error };
+      }
+    }
+    const request = this.stopRequest;
+    if (!request) {
+      // The backend ended without an `end` event and without being stopped: a backend bug, reported as a failure.
+      const error = `backend ${backend.name} ended the stream without finishing`;
+      flush(ChunkKind.CHUNK_KIND_FAILED, { finishReason: error });
+      return { kind: "failed", tokens: this.tokens, error };
+    }
+    if (request.handBack) return { kind: "handed_back", tokens: this.tokens };
+    const cancelToStopSeconds = (performance.now() - this.stopAt) / 1000;
+    const tokensAfterCancel = this.tokens - this.tokensAtStop;
+    flush(ChunkKind.CHUNK_KIND_CANCELLED, { finishReason: request.reason, tokensAfterCancel, cancelToStopSeconds });
+    return { kind: "cancelled", tokens: this.tokens, reason: request.reason, tokensAfterCancel, cancelToStopSeconds };
+  }
+
+  private send(partial: Partial<TraceChunk> & { kind: ChunkKind }): void {
+    const { task, attempt, workerId, backend } = this.options;
+    this.options.publish({
+      queryId: task.queryId,
+      branchIndex: task.branchIndex,
+      workerId,
+      attempt,
+      seq: this.seq++,
+      text: "",
+      tokens: this.tokens,
+      promptTokens: this.promptTokens,
+      engineSeconds: 0,
+      confidence: undefined,
+      finishReason: "",
+      tokensAfterCancel: 0,
+      cancelToStopSeconds: 0,
+      synthetic: backend.synthetic,
+      ...partial,
+    });
+  }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/** Worker process entry point: config from the environment, then run until SIGTERM/SIGINT. */
+import { connectNats, createLogger, startMetricsServer, wireNames, ConfigError } from "@ttc/common";
+import { loadWorkerConfig } from "./config.js";
+import { createWorkerMetrics } from "./metrics.js";
+import { SimBackend } from "./backends/sim.js";
+import { Worker } from "./worker.js";
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig(process.env);
+  const log = createLogger("worker", config.logLevel).child({ workerId: config.workerId });
+  const metrics = createWorkerMetrics();
+  const nc = await connectNats(config.natsUrl, `ttc-worker-${config.workerId}`);
+  const backend = new SimBackend(config.sim);
+  const worker = new Worker(nc, wireNames(config.namespace), backend, metrics, log, {
+    workerId: config.workerId,
+    capacity: config.capacity,
+    heartbeatMs: config.heartbeatMs,
+    queue: config.queue,
+    drainGraceMs: config.drainGraceMs,
+  });
+  await worker.start();
+  const metricsServer = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort });
+  log.info({ metricsUrl: metricsServer.url, backend: backend.name, capacity: config.capacity, nats: config.natsUrl }, "worker ready");
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, "draining: no new tasks; in-flight branches finish or are handed back");
+    await worker.drain();
+    await nc.drain();
+    await metricsServer.close();
+    log.info("worker stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(err);
+  process.exit(1);
+});

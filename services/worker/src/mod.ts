@@ -1,0 +1,7 @@
+/** The ttc worker as a library (used by tests and by embedding). */
+export * from "./backend.js";
+export * from "./backends/sim.js";
+export * from "./branch-runner.js";
+export * from "./config.js";
+export * from "./metrics.js";
+export * from "./worker.js";

@@ -1,0 +1,27 @@
+/** Counts free generation slots; `acquire` waits until one is free. */
+export class Slots {
+  private free: number;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(readonly capacity: number) {
+    this.free = capacity;
+  }
+
+  get inUse(): number {
+    return this.capacity - this.free;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

@@ -1,0 +1,209 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { jetstream, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import { BranchTask, CancelBranches, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
+import { ensureTaskQueue, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
+import type { Backend } from "./backend.js";
+import { BranchRun, type BranchOutcome } from "./branch-runner.js";
+import { CancelRegistry } from "./cancel-registry.js";
+import type { WorkerMetrics } from "./metrics.js";
+import { Slots } from "./slots.js";
+
+export interface WorkerOptions {
+  workerId: string;
+  capacity: number;
+  heartbeatMs: number;
+  queue: TaskQueueOptions;
+  drainGraceMs: number;
+}
+
+/**
+ * A worker node: pulls branch tasks from the JetStream work queue only when it has a free slot,
+ * runs them on its backend, streams trace chunks to the owning scheduler, and obeys cancels.
+ */
+export class Worker {
+  private readonly slots: Slots;
+  private readonly runs = new Map<string, BranchRun>();
+  private readonly cancelled = new CancelRegistry();
+  private readonly tasks = new Set<Promise<void>>();
+  private stopping = false;
+  private cancelSub: Subscription | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private pullLoop: Promise<void> | null = null;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: WireNames,
+    private readonly backend: Backend,
+    private readonly metrics: WorkerMetrics,
+    private readonly log: Logger,
+    private readonly options: WorkerOptions,
+  ) {
+    this.slots = new Slots(options.capacity);
+    metrics.capacityBranches.set(options.capacity);
+  }
+
+  /** Subscribes to cancels, starts heartbeats and the pull loop. */
+  async start(): Promise<void> {
+    await ensureTaskQueue(this.nc, this.names, this.options.queue);
+    this.cancelSub = this.nc.subscribe(this.names.cancelWildcard, {
+      callback: (err, msg) => {
+        if (!err) this.onCancel(msg.data);
+      },
+    });
+    await this.nc.flush();
+    this.heartbeat();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
+    this.pullLoop = this.pull();
+  }
+
+  /**
+   * Stops pulling, lets in-flight branches finish for up to the grace period, then hands the rest
+   * back to the queue (nak) so another worker redelivers them at once.
+   */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    this.heartbeat();
+    await this.pullLoop;
+    const all = Promise.all([...this.tasks]);
+    const graceful = await Promise.race([all.then(() => true), sleep(this.options.drainGraceMs).then(() => false)]);
+    if (!graceful) {
+      for (const run of this.runs.values()) run.stop({ reason: "worker draining", handBack: true });
+      await all;
+    }
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.cancelSub?.unsubscribe();
+    await this.backend.close();
+  }
+
+  private async pull(): Promise<void> {
+    const js = jetstream(this.nc);
+    const consumer = await js.consumers.get(this.names.taskStream, this.names.taskConsumer);
+    while (!this.stopping) {
+      await this.slots.acquire();
+      if (this.stopping) {
+        this.slots.release();
+        break;
+      }
+      let msg: JsMsg | null = null;
+      try {
+        msg = await consumer.next({ expires: 1000 });
+      } catch (err) {
+        this.log.warn({ err: String(err) }, "pulling a task failed; retrying");
+        await sleep(250);
+      }
+      if (!msg) {
+        this.slots.release();
+        continue;
+      }
+      if (this.stopping) {
+        msg.nak();
+        this.slots.release();
+        break;
+      }
+      const task = this.handle(msg).finally(() => {
+        this.slots.release();
+        this.tasks.delete(task);
+      });
+      this.tasks.add(task);
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const task = tryDecode(BranchTask, msg.data);
+    if (!task || !task.queryId || !task.traceSubject) {
+      this.metrics.malformedMessages.inc({ kind: "task" });
+      this.metrics.tasksDropped.inc({ reason: "malformed" });
+      msg.term("malformed task");
+      return;
+    }
+    const now = Date.now();
+    if (task.deadlineUnixMs > 0 && task.deadlineUnixMs <= now) {
+      this.metrics.tasksDropped.inc({ reason: "expired" });
+      msg.term("deadline passed");
+      return;
+    }
+    if (this.cancelled.has(task.queryId, task.branchIndex, now)) {
+      this.metrics.tasksDropped.inc({ reason: "cancelled" });
+      msg.term("cancelled");
+      return;
+    }
+    const key = runKey(task.queryId, task.branchIndex);
+    const run = new BranchRun({
+      task,
+      attempt: msg.info.deliveryCount,
+      workerId: this.options.workerId,
+      backend: this.backend,
+      publish: (chunk) => this.nc.publish(task.traceSubject, TraceChunk.encode(chunk).finish()),
+      onTokens: (n) => this.metrics.generatedTokens.inc(n),
+    });
+    this.runs.set(key, run);
+    this.metrics.activeBranches.set(this.runs.size);
+    // Tell JetStream the task is alive so it is not redelivered while we generate.
+    const keepAlive = setInterval(() => msg.working(), Math.max(100, (this.options.queue.ackWaitSeconds * 1000) / 3));
+    const deadline =
+      task.deadlineUnixMs > 0 ? setTimeout(() => run.stop({ reason: "deadline passed", handBack: false }), task.deadlineUnixMs - now) : null;
+    let outcome: BranchOutcome;
+    try {
+      outcome = await run.run();
+    } finally {
+      clearInterval(keepAlive);
+      if (deadline) clearTimeout(deadline);
+      this.runs.delete(key);
+      this.metrics.activeBranches.set(this.runs.size);
+    }
+    this.metrics.branches.inc({ outcome: outcome.kind });
+    if (outcome.kind === "handed_back") {
+      msg.nak();
+    } else if (outcome.kind === "failed") {
+      msg.term(outcome.error.slice(0, 200));
+    } else {
+      msg.ack();
+    }
+    if (outcome.kind === "cancelled") {
+      this.metrics.cancelsObeyed.inc();
+      this.metrics.cancelToStop.observe(outcome.cancelToStopSeconds);
+      this.metrics.tokensAfterCancel.observe(outcome.tokensAfterCancel);
+    }
+    this.log.debug({ queryId: task.queryId, branch: task.branchIndex, outcome }, "branch ended");
+  }
+
+  private onCancel(data: Uint8Array): void {
+    const cancel = tryDecode(CancelBranches, data);
+    if (!cancel || !cancel.queryId) {
+      this.metrics.malformedMessages.inc({ kind: "cancel" });
+      return;
+    }
+    const now = Date.now();
+    const targets = cancel.branchIndexes.length > 0 ? cancel.branchIndexes : undefined;
+    if (targets) for (const b of targets) this.cancelled.add(cancel.queryId, b, now);
+    else this.cancelled.add(cancel.queryId, undefined, now);
+    for (const [key, run] of this.runs) {
+      const [queryId, branch] = splitKey(key);
+      if (queryId === cancel.queryId && (!targets || targets.includes(branch))) {
+        run.stop({ reason: cancel.reason || (cancel.prune ? "pruned" : "cancelled"), handBack: false });
+      }
+    }
+  }
+
+  private heartbeat(): void {
+    const hb = WorkerHeartbeat.encode({
+      workerId: this.options.workerId,
+      backend: this.backend.name,
+      capacity: this.options.capacity,
+      active: this.runs.size,
+      ready: !this.stopping,
+      sentUnixMs: Date.now(),
+    }).finish();
+    this.nc.publish(this.names.heartbeatSubject, hb);
+  }
+}
+
+function runKey(queryId: string, branch: number): string {
+  return `${queryId}/${branch}`;
+}
+
+function splitKey(key: string): [string, number] {
+  const i = key.lastIndexOf("/");
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}
