@@ -55,6 +55,7 @@ export class QueryRun {
   private enqueueError: string | null = null;
   private verifierCalls = 0;
   private finalized = false;
+  private readonly deadlineAtMs: number;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
 
@@ -62,9 +63,10 @@ export class QueryRun {
     private readonly deps: QueryRunDeps,
     private readonly query: ResolvedQuery,
     /** Absolute deadline, ms since the epoch, already shortened to leave time to answer. */
-    private readonly deadlineAtMs: number,
+    deadlineAtMs: number,
     private readonly emit: (event: SolveEvent) => void,
   ) {
+    this.deadlineAtMs = Math.floor(deadlineAtMs);
     this.controller = createQueryController(query.policy, query.limits);
     this.log = deps.log.child({ queryId: this.queryId });
   }
@@ -107,7 +109,8 @@ export class QueryRun {
     const { js, names, schedulerId, chunkTokens } = this.deps;
     for (const index of indexes) this.branches.set(index, new BranchState(index));
     for (const index of indexes) {
-      const task = BranchTask.encode({
+      try {
+        const task = BranchTask.encode({
         queryId: this.queryId,
         branchIndex: index,
         prompt: this.query.prompt,
@@ -120,7 +123,6 @@ export class QueryRun {
         traceSubject: names.traceSubject(schedulerId, this.queryId),
         chunkTokens,
       }).finish();
-      try {
         // msgID makes a retried publish of the same branch a no-op within the stream's duplicate window.
         await js.publish(names.taskSubject, task, { msgID: `${this.queryId}-${index}` });
       } catch (err) {

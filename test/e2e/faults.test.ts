@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { BranchStatus, StopReason, type SolveEvent } from "@ttc/proto";
+import { request, scrape, solve, solveStream, startTestCluster, type TestCluster } from "../harness/cluster.js";
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Slow decoding (150 tokens/s, ~200 tokens a branch) so there is time to break things mid-branch. */
+describe("faults", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({
+      workers: 3,
+      capacity: 1,
+      env: { TTC_SIM_TOKENS_PER_SECOND: "150", TTC_SIM_MEAN_TOKENS: "200", TTC_ACK_WAIT_SECONDS: "1", TTC_CANCEL_SETTLE_MS: "1000" },
+    });
+  });
+  afterAll(async () => c?.stop());
+
+  it("a worker killed mid-branch: the task is redelivered, the query answers, the branch counts once", async () => {
+    const events: SolveEvent[] = [];
+    const call = c.client.solveStream(request({ maxBranches: 2, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "kill a worker" }), new Metadata(), {
+      deadline: Date.now() + 30_000,
+    });
+    const done = new Promise<ServiceError | null>((resolve) => {
+      call.on("data", (e: SolveEvent) => events.push(e));
+      call.on("error", resolve);
+      call.on("end", () => resolve(null));
+    });
+    const victim = await until(() => {
+      const progressed = events.find((e) => e.event?.$case === "branchProgress" && e.event.value.tokens > 20);
+      if (!progressed || progressed.event?.$case !== "branchProgress") return undefined;
+      const index = progressed.event.value.index;
+      const started = events.find((e) => e.event?.$case === "branchStarted" && e.event.value.index === index);
+      return started?.event?.$case === "branchStarted" ? { index, worker: started.event.value.workerId } : undefined;
+    });
+    c.cluster.services.find((s) => s.name === victim.worker)!.child.kill("SIGKILL");
+    expect(await done).toBeNull();
+    const result = events.at(-1)!.event!;
+    expect(result.$case).toBe("result");
+    if (result.$case !== "result") return;
+    const r = result.value;
+    expect(r.branches).toHaveLength(2);
+    const b = r.branches.find((x) => x.index === victim.index)!;
+    expect(b.attempts).toBeGreaterThanOrEqual(2);
+    expect(b.workerId).not.toBe(victim.worker);
+    expect(b.status).toBe(BranchStatus.BRANCH_STATUS_FINISHED);
+    // The dead attempt's tokens are billed as waste, not dropped and not counted as the answer's.
+    expect(r.compute!.wastedTokens).toBeGreaterThan(20);
+    expect(r.votes.reduce((s, v) => s + v.count, 0)).toBeLessThanOrEqual(2);
+    const attemptsSeen = events.filter((e) => e.event?.$case === "branchStarted" && e.event.value.index === victim.index).length;
+    expect(attemptsSeen).toBe(2);
+  });
+
+  it("a caller who cancels the RPC cancels the branches on the workers", async () => {
+    const workerUrls = c.cluster.services.filter((s) => s.name.startsWith("worker") && s.child.exitCode === null && s.child.signalCode === null).map((s) => String(s.ready["metricsUrl"]));
+    const obeyedBefore = (await Promise.all(workerUrls.map(scrape))).reduce((s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0), 0);
+    const call = c.client.solveStream(request({ maxBranches: 4, parallelism: 2, prompt: "cancel me" }), new Metadata(), { deadline: Date.now() + 30_000 });
+    let started = 0;
+    const ended = new Promise<ServiceError | null>((resolve) => {
+      call.on("data", (e: SolveEvent) => {
+        if (e.event?.$case === "branchProgress" && e.event.value.tokens > 10 && ++started === 2) call.cancel();
+      });
+      call.on("error", resolve);
+      call.on("end", () => resolve(null));
+    });
+    const err = await ended;
+    expect(err?.code).toBe(status.CANCELLED);
+    const metrics = await until(async () => {
+      const all = await Promise.all(workerUrls.map(scrape));
+      const obeyed = all.reduce((s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0), 0);
+      const active = all.reduce((s, m) => s + (m.get("ttc_worker_active_branches") ?? 0), 0);
+      return obeyed >= obeyedBefore + 1 && active === 0 ? { obeyed } : undefined;
+    });
+    expect(metrics.obeyed).toBeGreaterThan(obeyedBefore);
+    const s = await until(async () => {
+      const m = await scrape(c.metricsUrl("scheduler"));
+      return (m.get('ttc_scheduler_queries_total{outcome="cancelled"}') ?? 0) >= 1 ? m : undefined;
+    });
+    expect(s.get("ttc_scheduler_queries_in_flight")).toBe(0);
+  });
+
+  it("a deadline returns what the finished branches say", async () => {
+    const r = await solve(c.client, request({ maxBranches: 30, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "short on time" }), 5_000);
+    expect(r.stopReason).toBe(StopReason.STOP_REASON_DEADLINE);
+    expect(r.answer).not.toBe("");
+    expect(r.timing!.totalSeconds).toBeLessThan(5);
+    expect(r.branches.some((b) => b.status === BranchStatus.BRANCH_STATUS_CANCELLED)).toBe(true);
+  });
+
+  it("a deadline with nothing answered is DEADLINE_EXCEEDED with a message that says why", async () => {
+    const err = await solve(c.client, request({ maxBranches: 2, prompt: "no time at all" }), 400).catch((e: ServiceError) => e);
+    expect((err as ServiceError).code).toBe(status.DEADLINE_EXCEEDED);
+    // The scheduler answers just before the caller's deadline, so the reason is its own, not the client's timeout.
+    expect((err as ServiceError).details).toMatch(/deadline passed before any (worker picked up a branch|branch produced an answer)/);
+  });
+});
+
+describe("no workers", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 0 });
+  });
+  afterAll(async () => c?.stop());
+
+  it("is UNAVAILABLE, saying no workers are connected", async () => {
+    await new Promise((r) => setTimeout(r, 1_200)); // past the liveness window: silence now means no workers
+    const err = (await solve(c.client, request()).catch((e: ServiceError) => e)) as ServiceError;
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.details).toMatch(/no workers are connected/);
+  });
+});

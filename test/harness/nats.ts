@@ -1,0 +1,31 @@
+import { existsSync } from "node:fs";
+import { startLocalNatsServer } from "@ttc/common";
+
+export interface NatsFixture {
+  url: string;
+  /** How the server was obtained, for test logs. */
+  source: "NATS_URL" | "testcontainers" | "nats-server";
+  stop(): Promise<void>;
+  /** Kills the server abruptly; only for a server this fixture started. */
+  kill?: () => void;
+}
+
+/**
+ * A real NATS server with JetStream for a test file: `NATS_URL` when set, a testcontainers container
+ * when a container runtime is reachable, otherwise the local `nats-server` binary on a free port.
+ */
+export async function startNats(): Promise<NatsFixture> {
+  const external = process.env["NATS_URL"];
+  if (external) return { url: external, source: "NATS_URL", stop: async () => {} };
+  if (existsSync("/var/run/docker.sock") || process.env["DOCKER_HOST"]) {
+    try {
+      const { NatsContainer } = await import("@testcontainers/nats");
+      const container = await new NatsContainer("nats:2.10-alpine").withJetStream().start();
+      return { url: container.getConnectionServer(), source: "testcontainers", stop: async () => void (await container.stop()) };
+    } catch {
+      // a socket without a working engine: fall back to the local binary
+    }
+  }
+  const server = await startLocalNatsServer();
+  return { url: server.url, source: "nats-server", stop: () => server.stop(), kill: () => server.kill() };
+}
