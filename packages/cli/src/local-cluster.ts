@@ -40,7 +40,7 @@ function mainOf(pkg: string): string {
 }
 
 /** Spawns one service and resolves once it logs that it is ready. */
-async function spawnService(name: string, pkg: string, env: Record<string, string>, log: WriteStream): Promise<ServiceProcess> {
+export async function spawnService(name: string, pkg: string, env: Record<string, string>, log: WriteStream): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [mainOf(pkg)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr!.pipe(log, { end: false });
   return new Promise<ServiceProcess>((resolve, reject) => {

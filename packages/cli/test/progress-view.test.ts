@@ -34,8 +34,8 @@ describe("ProgressView", () => {
     expect(view.render()).toEqual([
       "# 0 finished     301 tok  score 0.88  → 42",
       "# 1 pruned        40 tok  score 0.25    (verifier rejected step 2)",
-      "# 2 running        0 tok  score   -    (attempt 2)",
-      "# 3 failed         0 tok  score   -    (engine crashed)",
+      "# 2 running        0 tok  score   -     (attempt 2)",
+      "# 3 failed         0 tok  score   -     (engine crashed)",
       "consensus: 42  P(leader is majority)=0.500  votes: 42×1",
     ]);
   });
@@ -43,7 +43,7 @@ describe("ProgressView", () => {
   it("updates a running branch's tokens and score as progress arrives", () => {
     const view = new ProgressView();
     view.apply(stream[0]!);
-    expect(view.render()[0]).toBe("# 0 running        0 tok  score   -  ");
+    expect(view.render()[0]).toBe("# 0 running        0 tok  score   -   ");
     view.apply(stream[3]!);
     view.apply(stream[5]!);
     expect(view.render()[0]).toBe("# 0 running      128 tok  score 0.90  ");
@@ -62,7 +62,7 @@ describe("ProgressView", () => {
     const view = new ProgressView();
     stream.forEach((e) => view.apply(e));
     view.apply(ev({ $case: "result", value: result({ branches: [{ index: 2, status: BranchStatus.BRANCH_STATUS_CANCELLED, tokens: 77, score: -1, answer: "", reason: "consensus reached", workerId: "w-b", attempts: 2 }] }) }));
-    expect(view.render()[2]).toBe("# 2 cancelled     77 tok  score   -    (consensus reached)");
+    expect(view.render()[2]).toBe("# 2 cancelled     77 tok  score   -     (consensus reached)");
   });
 
   it("shows the vote distribution of the latest consensus update", () => {

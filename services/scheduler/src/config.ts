@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { answerFormatNames, commonEnv, intVar, numVar, parseConfig, type TaskQueueOptions } from "@ttc/common";
+import { policyNames, verifierNames } from "@ttc/policy";
 
 /** Every scheduler setting, read from the environment once at start-up. */
 const schedulerEnv = z.object({
@@ -43,8 +44,18 @@ const schedulerEnv = z.object({
 
 export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
 
+/** Defaults must be requests the limits accept, or every request that relies on them would be refused. */
+const consistentEnv = schedulerEnv.superRefine((c, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (c.TTC_DEFAULT_BRANCHES > c.TTC_MAX_BRANCHES) problem("TTC_DEFAULT_BRANCHES", `must not exceed TTC_MAX_BRANCHES (${c.TTC_MAX_BRANCHES})`);
+  if (c.TTC_DEFAULT_MAX_TOKENS > c.TTC_MAX_TOKENS_PER_BRANCH) problem("TTC_DEFAULT_MAX_TOKENS", `must not exceed TTC_MAX_TOKENS_PER_BRANCH (${c.TTC_MAX_TOKENS_PER_BRANCH})`);
+  if (c.TTC_DEFAULT_DEADLINE_MS > c.TTC_MAX_DEADLINE_MS) problem("TTC_DEFAULT_DEADLINE_MS", `must not exceed TTC_MAX_DEADLINE_MS (${c.TTC_MAX_DEADLINE_MS})`);
+  if (!(policyNames as readonly string[]).includes(c.TTC_DEFAULT_POLICY)) problem("TTC_DEFAULT_POLICY", `unknown policy; known: ${policyNames.join(", ")}`);
+  if (!(verifierNames as readonly string[]).includes(c.TTC_DEFAULT_VERIFIER)) problem("TTC_DEFAULT_VERIFIER", `unknown verifier; known: ${verifierNames.join(", ")}`);
+});
+
 export function loadSchedulerConfig(env: Record<string, string | undefined>) {
-  const raw = parseConfig(schedulerEnv, env);
+  const raw = parseConfig(consistentEnv, env);
   const queue: TaskQueueOptions = {
     ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS,
     maxDeliver: raw.TTC_MAX_DELIVER,

@@ -1,4 +1,5 @@
 import { ChunkKind, type BranchTask, type TraceChunk } from "@ttc/proto";
+import { answerFormatLabel } from "@ttc/common";
 import type { Backend } from "./backend.js";
 
 /** How a branch run ended, for the caller to ack the task and record metrics. */
@@ -81,10 +82,17 @@ export class BranchRun {
         model: task.model,
         maxTokens: task.maxTokens,
         seed: task.seed,
-        answerFormat: String(task.answerFormat),
+        answerFormat: answerFormatLabel(task.answerFormat) ?? "text",
         signal: this.abort.signal,
       })) {
-        if (this.stopRequest) break;
+        if (this.stopRequest) {
+          // Tokens the backend produced after the stop still cost engine time: count them as such.
+          if (event.type === "tokens") {
+            this.tokens += event.tokens;
+            this.options.onTokens(event.tokens);
+          }
+          break;
+        }
         if (event.type === "prompt") {
           this.promptTokens = event.promptTokens;
           continue;

@@ -22,6 +22,6 @@ export class Slots {
   release(): void {
     const next = this.waiters.shift();
     if (next) next();
-    else this.free++;
+    else if (this.free < this.capacity) this.free++;
   }
 }

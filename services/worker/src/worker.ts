@@ -64,13 +64,19 @@ export class Worker {
   async drain(): Promise<void> {
     this.stopping = true;
     this.heartbeat();
-    await this.pullLoop;
     const all = Promise.all([...this.tasks]);
-    const graceful = await Promise.race([all.then(() => true), sleep(this.options.drainGraceMs).then(() => false)]);
+    const grace = new AbortController();
+    const graceful = await Promise.race([
+      all.then(() => true),
+      sleep(this.options.drainGraceMs, false, { signal: grace.signal }).catch(() => false),
+    ]);
+    grace.abort();
     if (!graceful) {
       for (const run of this.runs.values()) run.stop({ reason: "worker draining", handBack: true });
       await all;
     }
+    // Freed slots wake the pull loop, which sees `stopping` and ends (handing back anything it just pulled).
+    await this.pullLoop;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.cancelSub?.unsubscribe();
     await this.backend.close();

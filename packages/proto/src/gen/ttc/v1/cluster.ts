@@ -85,7 +85,10 @@ export interface BranchTask {
   deadlineUnixMs: number;
   /** Core NATS subject the worker sends TraceChunks to. */
   traceSubject: string;
-  /** Emit a progress chunk at least every this many tokens (and at every step boundary). */
+  /**
+   * Emit a progress chunk at every step boundary, and once this many tokens have accumulated since the
+   * last chunk (a backend that delivers larger batches sends them whole).
+   */
   chunkTokens: number;
 }
 

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWriteStream, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { spawnService, type ServiceProcess } from "@ttc/cli";
+import { connectNats, ensureTaskQueue, wireNames, type WireNames } from "@ttc/common";
+import { BranchTask, CancelBranches, ChunkKind, TraceChunk } from "@ttc/proto";
+import { scrape } from "../harness/cluster.js";
+import { startNats, type NatsFixture } from "../harness/nats.js";
+
+const queue = { ackWaitSeconds: 1, maxDeliver: 5, maxAgeSeconds: 600 };
+
+/** A worker process driven directly over NATS by the test, acting as the scheduler. */
+describe("worker over NATS", () => {
+  let nats: NatsFixture;
+  let nc: NatsConnection;
+  let names: WireNames;
+  const workers: ServiceProcess[] = [];
+  const logDir = mkdtempSync(join(tmpdir(), "ttc-worker-test-"));
+  let seq = 0;
+
+  async function startWorker(id: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const w = await spawnService(
+      id,
+      "@ttc/worker",
+      {
+        TTC_NATS_URL: nats.url,
+        TTC_NAMESPACE: names.namespace,
+        TTC_WORKER_ID: id,
+        TTC_METRICS_PORT: "0",
+        TTC_ACK_WAIT_SECONDS: String(queue.ackWaitSeconds),
+        TTC_SIM_TOKENS_PER_SECOND: "500",
+        TTC_SIM_MEAN_TOKENS: "3000",
+        ...env,
+      },
+      createWriteStream(join(logDir, `${id}.log`)),
+    );
+    workers.push(w);
+    return w;
+  }
+
+  /** Publishes one task and collects the chunks that come back for it. */
+  async function dispatch(over: Partial<BranchTask> = {}) {
+    const queryId = `q${++seq}`;
+    const subject = `${names.namespace}.trace.test.${queryId}`;
+    const chunks: TraceChunk[] = [];
+    const sub = nc.subscribe(subject, { callback: (_e, m) => chunks.push(TraceChunk.decode(m.data)) });
+    await nc.flush();
+    const task: BranchTask = {
+      queryId,
+      branchIndex: 0,
+      prompt: "worker test",
+      systemPrompt: "",
+      model: "",
+      maxTokens: 100_000,
+      seed: seq,
+      answerFormat: 0,
+      deadlineUnixMs: Date.now() + 60_000,
+      traceSubject: subject,
+      chunkTokens: 16,
+      ...over,
+    };
+    await jetstream(nc).publish(names.taskSubject, BranchTask.encode(task).finish());
+    return { queryId, chunks, sub };
+  }
+
+  async function until<T>(probe: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      if (Date.now() > end) throw new Error("timed out waiting");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  beforeAll(async () => {
+    nats = await startNats();
+    names = wireNames(`w${Date.now().toString(36)}`);
+    nc = await connectNats(nats.url, "worker-test");
+    await ensureTaskQueue(nc, names, queue);
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill("SIGKILL");
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it("stops within a bounded number of tokens after a cancel", async () => {
+    const w = await startWorker("cancel-worker", { TTC_WORKER_CAPACITY: "1" });
+    const { queryId, chunks } = await dispatch();
+    await until(() => (chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS).length >= 3 ? true : undefined));
+    const tokensWhenCancelled = chunks.at(-1)!.tokens;
+    nc.publish(names.cancelSubject(queryId), CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true }).finish());
+    const final = await until(() => chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_CANCELLED));
+    expect(final.finishReason).toBe("test prune");
+    // The worker's own count: not one token after the cancel reached it.
+    expect(final.tokensAfterCancel).toBe(0);
+    // Seen from outside: at 500 tokens/s, what was generated between our last view and the stop is
+    // one chunk (16 tokens) plus a round trip — far below the 3000-token branch.
+    expect(final.tokens - tokensWhenCancelled).toBeLessThan(16 + 100);
+    expect(chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED)).toBe(false);
+    const m = await scrape(String(w.ready["metricsUrl"]));
+    expect(m.get("ttc_worker_cancels_obeyed_total")).toBe(1);
+    expect(m.get("ttc_worker_tokens_after_cancel_sum")).toBe(0);
+    w.child.kill("SIGTERM");
+  });
+
+  it("pulls only as many tasks as its capacity; the rest wait in the queue", async () => {
+    const w = await startWorker("capacity-worker", { TTC_WORKER_CAPACITY: "2" });
+    const tasks = await Promise.all([1, 2, 3, 4, 5].map(() => dispatch()));
+    await until(() => (tasks.filter((t) => t.chunks.length > 0).length >= 2 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(tasks.filter((t) => t.chunks.length > 0)).toHaveLength(2);
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.consumers.info(names.taskStream, names.taskConsumer);
+    expect(info.num_pending).toBe(3);
+    // Freeing a slot lets exactly one more in.
+    const running = tasks.find((t) => t.chunks.length > 0)!;
+    nc.publish(names.cancelSubject(running.queryId), CancelBranches.encode({ queryId: running.queryId, branchIndexes: [], reason: "done", prune: false }).finish());
+    await until(() => (tasks.filter((t) => t.chunks.length > 0).length === 3 ? true : undefined));
+    for (const t of tasks) nc.publish(names.cancelSubject(t.queryId), CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish());
+    await until(async () => ((await scrape(String(w.ready["metricsUrl"]))).get("ttc_worker_active_branches") === 0 ? true : undefined));
+    w.child.kill("SIGTERM");
+  });
+
+  it("drops malformed messages and expired tasks, counts them, and keeps working", async () => {
+    const w = await startWorker("robust-worker", { TTC_WORKER_CAPACITY: "2", TTC_SIM_MEAN_TOKENS: "60", TTC_SIM_TOKENS_PER_SECOND: "0" });
+    await jetstream(nc).publish(names.taskSubject, new Uint8Array([0xff, 0xff, 0xff, 0x01]));
+    nc.publish(names.cancelSubject("x"), new Uint8Array([0x0a, 0xff]));
+    const expired = await dispatch({ deadlineUnixMs: Date.now() - 1000 });
+    const good = await dispatch();
+    const done = await until(() => good.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED));
+    expect(done.tokens).toBeGreaterThan(0);
+    expect(done.synthetic).toBe(true);
+    expect(expired.chunks).toHaveLength(0);
+    const m = await until(async () => {
+      const s = await scrape(String(w.ready["metricsUrl"]));
+      return (s.get('ttc_worker_tasks_dropped_total{reason="expired"}') ?? 0) >= 1 ? s : undefined;
+    });
+    expect(m.get('ttc_worker_malformed_messages_total{kind="task"}')).toBe(1);
+    expect(m.get('ttc_worker_malformed_messages_total{kind="cancel"}')).toBe(1);
+    expect(w.child.exitCode).toBeNull();
+    w.child.kill("SIGTERM");
+  });
+
+  it("on SIGTERM hands unfinished tasks back to the queue for another worker", async () => {
+    const first = await startWorker("draining-worker", { TTC_WORKER_CAPACITY: "1", TTC_DRAIN_GRACE_MS: "200" });
+    const t = await dispatch();
+    await until(() => (t.chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS) ? true : undefined));
+    first.child.kill("SIGTERM");
+    await new Promise<void>((r) => first.child.once("exit", () => r()));
+    await startWorker("second-worker", { TTC_WORKER_CAPACITY: "1" });
+    const restarted = await until(() => t.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_STARTED && c.workerId === "second-worker"));
+    // At least the second delivery (a pull request left by an earlier worker can take one more).
+    expect(restarted.attempt).toBeGreaterThanOrEqual(2);
+    expect(t.chunks.some((c) => c.workerId === "draining-worker")).toBe(true);
+    // Handed back, not finished or cancelled: the first worker sent no final chunk.
+    expect(t.chunks.filter((c) => c.workerId === "draining-worker" && c.kind !== ChunkKind.CHUNK_KIND_PROGRESS && c.kind !== ChunkKind.CHUNK_KIND_STARTED)).toHaveLength(0);
+    nc.publish(names.cancelSubject(t.queryId), CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish());
+  });
+});
