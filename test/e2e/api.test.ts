@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { credentials, loadPackageDefinition, status, type ServiceError } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { connectNats, wireNames } from "@ttc/common";
+import { AnswerFormat } from "@ttc/proto";
+import { request, scrape, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
+
+/** Contract edges: bad input of every kind, server reflection, and garbage on the NATS subjects. */
+describe("the gRPC contract", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 2, env: { TTC_SIM_TOKENS_PER_SECOND: "0", TTC_MAX_PROMPT_BYTES: "1000" } });
+  });
+  afterAll(async () => c?.stop());
+
+  const invalid: Array<[string, Parameters<typeof request>[0], RegExp]> = [
+    ["empty prompt", { prompt: "   " }, /^prompt: must not be empty/],
+    ["oversize prompt", { prompt: "x".repeat(1001) }, /^prompt: .*over the limit of 1000 bytes/],
+    ["absurd branch count", { maxBranches: 1_000_000 }, /^max_branches: 1000000 is over the limit of 256/],
+    ["absurd per-branch tokens", { maxTokensPerBranch: 1e9 }, /^max_tokens_per_branch: .*over the limit/],
+    ["token budget over the limit", { tokenBudget: 1e12 }, /^token_budget: .*over the limit/],
+    ["unknown policy", { policy: { name: "vibes", params: {} } }, /^policy\.name: .*majority.*adaptive/],
+    ["policy parameter out of range", { policy: { name: "adaptive", params: { threshold: 2 } } }, /^policy\.params\.threshold: /],
+    ["unknown policy parameter", { policy: { name: "adaptive", params: { window: 3 } } }, /^policy\.params\.window: /],
+    ["unknown verifier", { verifier: "oracle" }, /^verifier: unknown verifier "oracle"; known: none, arith/],
+    ["unknown answer format", { answerFormat: 42 as AnswerFormat }, /^answer_format: unknown value 42/],
+  ];
+  for (const [name, over, message] of invalid) {
+    it(`${name} is INVALID_ARGUMENT naming the field`, async () => {
+      const err = (await solve(c.client, request(over)).catch((e: ServiceError) => e)) as ServiceError;
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.details).toMatch(message);
+    });
+  }
+
+  it("counts refused queries by outcome", async () => {
+    const m = await scrape(c.metricsUrl("scheduler"));
+    expect(m.get('ttc_scheduler_queries_total{outcome="invalid_argument"}')).toBe(invalid.length);
+  });
+
+  it("serves reflection listing the Scheduler and health services", async () => {
+    const require = createRequire(import.meta.url);
+    const protoFile = join(dirname(require.resolve("@grpc/reflection")), "..", "proto", "grpc", "reflection", "v1", "reflection.proto");
+    const pkg = loadPackageDefinition(loadSync(protoFile)) as unknown as {
+      grpc: { reflection: { v1: { ServerReflection: new (addr: string, creds: unknown) => { serverReflectionInfo(): NodeJS.ReadWriteStream & { end(): void }; close(): void } } } };
+    };
+    const client = new pkg.grpc.reflection.v1.ServerReflection(c.cluster.grpcAddress, credentials.createInsecure());
+    const names = await new Promise<string[]>((resolve, reject) => {
+      const call = client.serverReflectionInfo();
+      call.on("data", (r: { listServicesResponse?: { service: Array<{ name: string }> } }) => resolve(r.listServicesResponse!.service.map((s) => s.name)));
+      call.on("error", reject);
+      call.write({ listServices: "" } as never);
+      call.end();
+    });
+    client.close();
+    expect(names).toContain("ttc.v1.Scheduler");
+    expect(names).toContain("grpc.health.v1.Health");
+  });
+
+  it("drops and counts malformed NATS messages without crashing any service", async () => {
+    const names = wireNames(c.namespace);
+    const nc = await connectNats(c.nats.url, "garbage");
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff]);
+    nc.publish(names.heartbeatSubject, garbage);
+    // Garbage into a live query's trace inbox, found by listening for the scheduler's subjects.
+    const inbox = nc.subscribe(`${names.namespace}.trace.>`, { max: 1 });
+    await nc.flush();
+    const running = solve(c.client, request({ maxBranches: 8, prompt: "garbage in the inbox" }));
+    for await (const m of inbox) nc.publish(m.subject, garbage);
+    const verify = await nc.request(names.verifySubject("arith"), garbage, { timeout: 2000 });
+    expect(verify.data.length).toBeGreaterThan(0); // the verifier answers with an error instead of hanging
+    const result = await running;
+    expect(result.answer).not.toBe("");
+    await nc.close();
+    const s = await scrape(c.metricsUrl("scheduler"));
+    expect(s.get('ttc_scheduler_malformed_messages_total{kind="heartbeat"}')).toBe(1);
+    expect(s.get('ttc_scheduler_malformed_messages_total{kind="trace"}')).toBe(1);
+    const v = await scrape(c.metricsUrl("verifier"));
+    expect(v.get("ttc_verifier_malformed_messages_total")).toBe(1);
+    for (const svc of c.cluster.services) expect(svc.child.exitCode).toBeNull();
+  });
+});

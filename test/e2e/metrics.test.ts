@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SolveResult } from "@ttc/proto";
+import { request, scrape, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { startPrometheus, type PrometheusFixture } from "../harness/prometheus.js";
+
+/** The metrics must tell the same story as the queries' own results, through a real Prometheus. */
+describe("metrics agree with results", () => {
+  let c: TestCluster;
+  let prom: PrometheusFixture;
+  const results: SolveResult[] = [];
+  const total = (f: (r: SolveResult) => number) => results.reduce((s, r) => s + f(r), 0);
+
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 2, env: { TTC_SIM_TOKENS_PER_SECOND: "3000", TTC_CANCEL_SETTLE_MS: "2000" } });
+    const hostPort = (url: string) => new URL(url).host;
+    prom = await startPrometheus(c.cluster.services.map((s) => hostPort(String(s.ready["metricsUrl"]))));
+    // Majority with the arith verifier: prunes happen (and are waited for), nothing is cancelled while queued.
+    for (const seed of [11, 12, 13]) {
+      results.push(await solve(c.client, request({ seed, maxBranches: 8, parallelism: 4, policy: { name: "majority", params: {} }, verifier: "arith", prompt: `metrics ${seed}` })));
+    }
+  });
+  afterAll(async () => {
+    await prom?.stop();
+    await c?.stop();
+  });
+
+  it("scheduler histograms and counters sum to the results' compute", async () => {
+    const m = await scrape(c.metricsUrl("scheduler"));
+    expect(m.get('ttc_scheduler_queries_total{outcome="answered"}')).toBe(3);
+    expect(m.get("ttc_scheduler_query_generated_tokens_count")).toBe(3);
+    expect(m.get("ttc_scheduler_query_generated_tokens_sum")).toBe(total((r) => r.compute!.generatedTokens));
+    expect(m.get("ttc_scheduler_query_wasted_tokens_sum")).toBe(total((r) => r.compute!.wastedTokens));
+    expect(m.get("ttc_scheduler_query_branches_launched_sum")).toBe(total((r) => r.compute!.branchesLaunched));
+    expect(m.get("ttc_scheduler_query_branches_pruned_sum")).toBe(total((r) => r.compute!.branchesPruned));
+    expect(m.get("ttc_scheduler_generated_tokens_total")).toBe(total((r) => r.compute!.generatedTokens));
+    expect(m.get('ttc_scheduler_verifier_calls_total{verifier="arith"}')).toBe(total((r) => r.compute!.verifierCalls));
+    expect(total((r) => r.compute!.branchesPruned)).toBeGreaterThan(0); // the test exercises waste, not only success
+  });
+
+  it("the workers generated exactly the tokens the scheduler billed", async () => {
+    const workers = c.cluster.services.filter((s) => s.name.startsWith("worker"));
+    const scraped = await Promise.all(workers.map((w) => scrape(String(w.ready["metricsUrl"]))));
+    expect(scraped.reduce((s, m) => s + (m.get("ttc_worker_generated_tokens_total") ?? 0), 0)).toBe(total((r) => r.compute!.generatedTokens));
+    expect(scraped.reduce((s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0), 0)).toBe(total((r) => r.compute!.branchesPruned));
+  });
+
+  it("Prometheus scrapes the same numbers", async () => {
+    const expected = total((r) => r.compute!.generatedTokens);
+    const end = Date.now() + 20_000;
+    let seen: number | undefined;
+    while (Date.now() < end) {
+      seen = await prom.value("sum(ttc_scheduler_query_generated_tokens_sum)");
+      if (seen === expected) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(seen).toBe(expected);
+    expect(await prom.value("sum(ttc_worker_generated_tokens_total)")).toBe(expected);
+    expect(await prom.value('sum(ttc_scheduler_queries_total{outcome="answered"})')).toBe(3);
+    expect(await prom.value("count(up == 1)")).toBe(c.cluster.services.length);
+  });
+});
