@@ -104,18 +104,18 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     await nats?.stop();
   };
   try {
-    await start("verifier", "@ttc/verifier", { TTC_METRICS_PORT: port(2) });
+    await start("verifier", "@ttc/verifier", { TTC_METRICS_PORT: port(1) });
     for (let i = 0; i < o.workers; i++) {
       await start(`worker-${i + 1}`, "@ttc/worker", {
         TTC_WORKER_ID: `worker-${i + 1}`,
         TTC_WORKER_CAPACITY: String(o.capacity),
-        TTC_METRICS_PORT: port(3 + i),
+        TTC_METRICS_PORT: port(2 + i),
       });
     }
     await start("scheduler", "@ttc/scheduler", {
       TTC_GRPC_HOST: o.grpcHost,
       TTC_GRPC_PORT: String(o.grpcPort),
-      TTC_METRICS_PORT: port(1),
+      TTC_METRICS_PORT: port(0),
     });
   } catch (err) {
     await stop();

@@ -68,7 +68,7 @@ program
       ...cluster.services.map((s) => `  ${`${s.name} metrics:`.padEnd(25)}${String(s.ready["metricsUrl"])}`),
       `  logs:                    ${o.logDir}/`,
       ``,
-      `try:  npx ttc solve "What is 17 * 23 + 4?" --addr ${cluster.grpcAddress}`,
+      `try:  npx ttc solve "How many marbles are left in sim puzzle 42?" --addr ${cluster.grpcAddress}`,
       `Ctrl-C stops everything.`,
     ];
     console.log(lines.join("\n"));

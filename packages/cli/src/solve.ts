@@ -1,5 +1,5 @@
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { SchedulerClient, SolveResult, type SolveEvent, type SolveRequest } from "@ttc/proto";
+import { branchStatusToJSON, SchedulerClient, stopReasonToJSON, type SolveEvent, type SolveRequest, type SolveResult } from "@ttc/proto";
 import { answerFormatFromLabel, answerFormatNames } from "@ttc/common";
 import { ProgressView, summarize } from "./progress-view.js";
 
@@ -85,7 +85,7 @@ export async function runSolve(prompt: string, o: SolveOptions, out: NodeJS.Writ
     });
     if (timer) clearTimeout(timer);
     if (o.json) {
-      out.write(`${JSON.stringify(SolveResult.toJSON(result), null, 2)}\n`);
+      out.write(`${JSON.stringify(resultToJson(result), null, 2)}\n`);
     } else {
       view.apply({ event: { $case: "result", value: result } });
       if (live) draw();
@@ -113,4 +113,13 @@ function printPlainEvent(event: SolveEvent, out: NodeJS.WriteStream): void {
   else if (e.$case === "branchPruned") out.write(`branch ${e.value.index} stopped after ${e.value.tokens} tokens: ${e.value.reason}\n`);
   else if (e.$case === "branchFailed") out.write(`branch ${e.value.index} failed: ${e.value.reason}\n`);
   else if (e.$case === "consensus") out.write(`consensus: ${e.value.leader || "-"} P=${e.value.leaderProbability.toFixed(3)} (${e.value.votes.map((v) => `${v.answer}×${v.count}`).join(" ")})\n`);
+}
+
+/** The result as JSON with every field present (proto3 JSON would drop zeros such as branch index 0). */
+export function resultToJson(result: SolveResult): Record<string, unknown> {
+  return {
+    ...result,
+    stopReason: stopReasonToJSON(result.stopReason),
+    branches: result.branches.map((b) => ({ ...b, status: branchStatusToJSON(b.status) })),
+  };
 }
