@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { BranchStatus, StopReason, type SolveEvent } from "@ttc/proto";
-import { request, scrape, solve, solveStream, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { healthStatus, request, scrape, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -116,5 +116,28 @@ describe("no workers", () => {
     const err = (await solve(c.client, request()).catch((e: ServiceError) => e)) as ServiceError;
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.details).toMatch(/no workers are connected/);
+  });
+});
+
+describe("NATS lost and back", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 1, env: { TTC_SIM_TOKENS_PER_SECOND: "0" } });
+  });
+  afterAll(async () => c?.stop());
+
+  it("is NOT_SERVING and UNAVAILABLE while NATS is down, and serves again when it returns", async () => {
+    if (!c.nats.restart) return expect(c.nats.source).not.toBe("nats-server"); // only a server we own can be killed
+    expect((await solve(c.client, request({ maxBranches: 4 }))).answer).not.toBe("");
+    c.nats.kill!();
+    await until(async () => ((await healthStatus(c.cluster.grpcAddress)) === "NOT_SERVING" ? true : undefined));
+    const err = (await solve(c.client, request()).catch((e: ServiceError) => e)) as ServiceError;
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.details).toMatch(/lost its NATS connection/);
+    await c.nats.restart();
+    await until(async () => ((await healthStatus(c.cluster.grpcAddress)) === "SERVING" ? true : undefined), 20_000);
+    // The new server has an empty store: the stream was recreated and the worker pulls again.
+    const r = await until(() => solve(c.client, request({ maxBranches: 4, prompt: "after the outage" }), 5_000).catch(() => undefined), 20_000);
+    expect(r.answer).not.toBe("");
   });
 });

@@ -8,6 +8,8 @@ export interface NatsFixture {
   stop(): Promise<void>;
   /** Kills the server abruptly; only for a server this fixture started. */
   kill?: () => void;
+  /** Starts a fresh server (empty store) on the same port after `kill`. */
+  restart?: () => Promise<void>;
 }
 
 /**
@@ -21,11 +23,24 @@ export async function startNats(): Promise<NatsFixture> {
     try {
       const { NatsContainer } = await import("@testcontainers/nats");
       const container = await new NatsContainer("nats:2.10-alpine").withJetStream().start();
-      return { url: container.getConnectionServer(), source: "testcontainers", stop: async () => void (await container.stop()) };
+      const o = container.getConnectionOptions();
+      const server = String(Array.isArray(o.servers) ? o.servers[0] : o.servers).replace(/^nats:\/\//, "");
+      const auth = o.user ? `${encodeURIComponent(o.user)}:${encodeURIComponent(o.pass ?? "")}@` : "";
+      return { url: `nats://${auth}${server}`, source: "testcontainers", stop: async () => void (await container.stop()) };
     } catch {
       // a socket without a working engine: fall back to the local binary
     }
   }
-  const server = await startLocalNatsServer();
-  return { url: server.url, source: "nats-server", stop: () => server.stop(), kill: () => server.kill() };
+  let server = await startLocalNatsServer();
+  const port = Number(new URL(server.url).port);
+  return {
+    url: server.url,
+    source: "nats-server",
+    stop: () => server.stop(),
+    kill: () => server.kill(),
+    async restart() {
+      await server.stop();
+      server = await startLocalNatsServer({ port });
+    },
+  };
 }

@@ -46,7 +46,11 @@ describe("worker over NATS", () => {
     const queryId = `q${++seq}`;
     const subject = `${names.namespace}.trace.test.${queryId}`;
     const chunks: TraceChunk[] = [];
-    const sub = nc.subscribe(subject, { callback: (_e, m) => chunks.push(TraceChunk.decode(m.data)) });
+    const sub = nc.subscribe(subject, {
+      callback: (_e, m) => {
+        chunks.push(TraceChunk.decode(m.data));
+      },
+    });
     await nc.flush();
     const task: BranchTask = {
       queryId,

@@ -23,9 +23,20 @@ async function main(): Promise<void> {
   const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort);
   let serving = true;
   watchConnection(nc, (connected) => {
-    scheduler.setNatsConnected(connected);
-    grpc.setServing(connected && serving);
     log.warn({ connected }, connected ? "NATS connection restored" : "NATS connection lost: NOT_SERVING");
+    if (!connected) {
+      scheduler.setNatsConnected(false);
+      grpc.setServing(false);
+      return;
+    }
+    // A restarted server may have lost the stream (no persistent storage): recreate it before serving again.
+    ensureTaskQueue(nc, names, config.queue).then(
+      () => {
+        scheduler.setNatsConnected(true);
+        grpc.setServing(serving);
+      },
+      (err: unknown) => log.error({ err: String(err) }, "could not recreate the task queue after reconnecting"),
+    );
   });
   const metricsServer = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort, ready: () => serving });
   log.info({ grpc: `${config.grpcHost}:${grpc.port}`, metricsUrl: metricsServer.url, nats: config.natsUrl }, "scheduler ready");

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Worker process entry point: config from the environment, then run until SIGTERM/SIGINT. */
-import { connectNats, createLogger, startMetricsServer, wireNames, ConfigError } from "@ttc/common";
+import { ConfigError, connectNats, createLogger, ensureTaskQueue, startMetricsServer, watchConnection, wireNames } from "@ttc/common";
 import { loadWorkerConfig } from "./config.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { SimBackend } from "./backends/sim.js";
@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const metrics = createWorkerMetrics();
   const nc = await connectNats(config.natsUrl, `ttc-worker-${config.workerId}`);
   const backend = new SimBackend(config.sim);
-  const worker = new Worker(nc, wireNames(config.namespace), backend, metrics, log, {
+  const names = wireNames(config.namespace);
+  const worker = new Worker(nc, names, backend, metrics, log, {
     workerId: config.workerId,
     capacity: config.capacity,
     heartbeatMs: config.heartbeatMs,
@@ -20,6 +21,11 @@ async function main(): Promise<void> {
     drainGraceMs: config.drainGraceMs,
   });
   await worker.start();
+  watchConnection(nc, (connected) => {
+    log.warn({ connected }, connected ? "NATS connection restored" : "NATS connection lost; pulling pauses until it is back");
+    // A restarted server may have lost the stream (no persistent storage): recreate it.
+    if (connected) ensureTaskQueue(nc, names, config.queue).catch((err: unknown) => log.error({ err: String(err) }, "could not recreate the task queue"));
+  });
   const metricsServer = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort });
   log.info({ metricsUrl: metricsServer.url, backend: backend.name, capacity: config.capacity, nats: config.natsUrl }, "worker ready");
 
