@@ -65,6 +65,7 @@ async function caller(): Promise<void> {
           answerFormat: 0,
           seed: i + 1,
           parallelism: 0,
+          mode: 0,
         },
         o.timeout * 1000,
       );

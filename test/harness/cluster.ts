@@ -63,6 +63,7 @@ export function request(over: Partial<SolveRequest> = {}): SolveRequest {
     answerFormat: 0,
     seed: 7,
     parallelism: 0,
+    mode: 0,
     ...over,
   };
 }

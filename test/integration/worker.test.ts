@@ -64,6 +64,7 @@ describe("worker over NATS", () => {
       deadlineUnixMs: Date.now() + 60_000,
       traceSubject: subject,
       chunkTokens: 16,
+      querySeed: seq,
       ...over,
     };
     await jetstream(nc).publish(names.taskSubject, BranchTask.encode(task).finish());

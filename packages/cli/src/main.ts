@@ -3,6 +3,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runSolve } from "./solve.js";
 import { startLocalCluster } from "./local-cluster.js";
+import { registerCorpusCommand } from "./corpus-command.js";
+import { registerEvalCommand } from "./eval-command.js";
 
 function int(value: string): number {
   const n = Number(value);
@@ -25,9 +27,10 @@ program
   .option("--addr <host:port>", "scheduler gRPC address", process.env["TTC_ADDR"] ?? "127.0.0.1:50051")
   .option("--branches <n>", "maximum branches (0 = scheduler default)", int)
   .option("--parallelism <n>", "branches in flight at once (wave width)", int)
-  .option("--policy <name>", "stopping policy: majority | adaptive")
+  .option("--mode <mode>", "execution mode: waves | all-parallel | sequential")
+  .option("--policy <name>", "policy: majority | weighted | best-of-n | adaptive | esc | deepconf | prm-beam | spec-reject | first-verified")
   .option("--param <name=value...>", "policy parameter, e.g. threshold=0.9 (repeatable)")
-  .option("--verifier <name>", "verifier: none | arith")
+  .option("--verifier <name>", "verifier: none | arith | rule | recorded | confidence")
   .option("--format <fmt>", "answer format: text | number | math | date | choice | game24")
   .option("--max-tokens <n>", "token limit per branch", int)
   .option("--budget <n>", "total token budget for the query", int)
@@ -92,6 +95,9 @@ program
       });
     }
   });
+
+registerCorpusCommand(program);
+registerEvalCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

@@ -1,5 +1,5 @@
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { branchStatusToJSON, SchedulerClient, stopReasonToJSON, type SolveEvent, type SolveRequest, type SolveResult } from "@ttc/proto";
+import { branchStatusToJSON, ExecutionMode, executionModeToJSON, SchedulerClient, stopReasonToJSON, type SolveEvent, type SolveRequest, type SolveResult } from "@ttc/proto";
 import { answerFormatFromLabel, answerFormatNames } from "@ttc/common";
 import { ProgressView, summarize } from "./progress-view.js";
 
@@ -18,6 +18,20 @@ export interface SolveOptions {
   model?: string;
   timeout: number;
   json?: boolean;
+  mode?: string;
+}
+
+const modes: Record<string, ExecutionMode> = {
+  waves: ExecutionMode.EXECUTION_MODE_WAVES,
+  "all-parallel": ExecutionMode.EXECUTION_MODE_ALL_PARALLEL,
+  sequential: ExecutionMode.EXECUTION_MODE_SEQUENTIAL,
+};
+
+function modeFromLabel(label: string | undefined): ExecutionMode {
+  if (label === undefined) return ExecutionMode.EXECUTION_MODE_UNSPECIFIED;
+  const m = modes[label];
+  if (m === undefined) throw new Error(`--mode ${label}: expected one of ${Object.keys(modes).join(", ")}`);
+  return m;
 }
 
 /** Builds the request from CLI options; throws a readable Error on a bad option. */
@@ -46,6 +60,7 @@ export function buildRequest(prompt: string, o: SolveOptions): SolveRequest {
     answerFormat,
     seed: o.seed ?? 0,
     parallelism: o.parallelism ?? 0,
+    mode: modeFromLabel(o.mode),
   };
 }
 
@@ -120,6 +135,7 @@ export function resultToJson(result: SolveResult): Record<string, unknown> {
   return {
     ...result,
     stopReason: stopReasonToJSON(result.stopReason),
+    mode: executionModeToJSON(result.mode),
     branches: result.branches.map((b) => ({ ...b, status: branchStatusToJSON(b.status) })),
   };
 }

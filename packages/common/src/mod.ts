@@ -8,3 +8,4 @@ export * from "./nats.js";
 export * from "./metrics-server.js";
 export * from "./proto-enums.js";
 export * from "./nats-server.js";
+export * from "./verify-input.js";

@@ -36,29 +36,107 @@ export interface Consensus {
   leaderProbability: number;
 }
 
+/** Token-confidence statistics of a branch so far (DeepConf), when the engine reports logprobs. */
+export interface BranchConfidence {
+  tokens: number;
+  meanLogprob: number;
+  lowestGroupConfidence: number;
+  tailGroupConfidence: number;
+}
+
+/** What a policy can see of one launched branch. */
+export interface BranchView {
+  readonly index: number;
+  readonly state: "queued" | "running" | "finished" | "pruned" | "failed";
+  /** Cumulative generated tokens. */
+  readonly tokens: number;
+  /** Verifier scores per reasoning step seen so far (empty when the verifier scores no steps). */
+  readonly stepScores: readonly number[];
+  /** Latest aggregated verifier score, 0..1; undefined when no verifier scored the branch. */
+  readonly score: number | undefined;
+  readonly confidence: BranchConfidence | undefined;
+  /** Normalised answer once finished (null: finished without one). */
+  readonly answer: string | null | undefined;
+  /** True when an exact checker accepted the finished answer. */
+  readonly verified: boolean;
+}
+
+/** The query as a policy sees it when deciding. */
+export interface PolicyContext {
+  /** Every launched branch, by index. */
+  readonly branches: readonly BranchView[];
+  readonly maxBranches: number;
+  readonly launched: number;
+  readonly inFlight: number;
+  /** Branches that ended (finished, pruned or failed). */
+  readonly ended: number;
+}
+
+/** A request to stop one branch early. */
+export interface Prune {
+  branch: number;
+  reason: string;
+}
+
 /** A stopping and aggregation rule. Deterministic: the same calls give the same answers. */
 export interface Policy {
   readonly name: string;
   /** Parameters in force, defaults filled in, named as in the policy's paper. */
   readonly params: Readonly<Record<string, number>>;
-  /** Records the final answer of a finished branch (null: it produced no answer). */
-  vote(branch: number, answer: string | null, score?: number): void;
+  /**
+   * Records how a branch ended: its normalised answer when it finished (null: finished without one,
+   * or pruned or failed — `view.state` tells which). `view` carries its scores, confidence and whether
+   * an exact checker verified it.
+   */
+  vote(branch: number, answer: string | null, score?: number, view?: BranchView): void;
   consensus(): Consensus;
   /**
    * Whether the answer is settled and no further branches are needed.
    * `finished` counts branches that ended (with or without an answer).
    */
   settled(progress: { finished: number; maxBranches: number }): { settled: boolean; detail: string };
+  /**
+   * Optional: branches to stop after `changed` made progress (its own state or its rank among the
+   * others). Policies that judge partial traces (DeepConf, beam, speculative rejection) implement it.
+   */
+  review?(changed: BranchView, context: PolicyContext): Prune[];
+  /**
+   * Optional, for the `waves` mode: how many branches are worth having in flight now (the scheduler
+   * launches up to this, never beyond its wave width). Without it, waves keep the full width in flight.
+   */
+  demand?(context: PolicyContext): number;
 }
+
+/** How a query's branches are scheduled. */
+export type ExecutionMode =
+  /** Every branch at once: the latency baseline. */
+  | "all-parallel"
+  /** One branch at a time: the token baseline of the sequential stopping rules. */
+  | "sequential"
+  /** Up to `parallelism` in flight, as many as the policy's `demand` asks for. */
+  | "waves";
+
+export const executionModes: readonly ExecutionMode[] = ["all-parallel", "sequential", "waves"];
 
 /** What happened to a query, as seen by the scheduler. */
 export type QueryEvent =
   /** A worker picked up the branch and began generating. */
   | { kind: "started"; branch: number }
-  /** Generation progressed; `tokens` is the branch's cumulative count. `reject` set when a verifier says it cannot succeed. */
-  | { kind: "progress"; branch: number; tokens: number; score?: number; reject?: string }
-  /** The branch ended on its own. */
-  | { kind: "finished"; branch: number; answer: string | null; tokens: number; score?: number }
+  /**
+   * Generation progressed; `tokens` is the branch's cumulative count. `score`/`stepScores` are the
+   * verifier's latest judgement, `reject` set when it says the branch cannot succeed.
+   */
+  | {
+      kind: "progress";
+      branch: number;
+      tokens: number;
+      score?: number;
+      stepScores?: readonly number[];
+      confidence?: BranchConfidence;
+      reject?: string;
+    }
+  /** The branch ended on its own. `verified` when an exact checker accepted its answer. */
+  | { kind: "finished"; branch: number; answer: string | null; tokens: number; score?: number; verified?: boolean; confidence?: BranchConfidence }
   /** The branch failed for good (no further redelivery). */
   | { kind: "failed"; branch: number; tokens: number; reason: string }
   /** The query must end now for an outside reason. */
@@ -77,8 +155,10 @@ export type Decision =
 export interface QueryLimits {
   /** Most branches the query may launch. */
   maxBranches: number;
-  /** Branches kept in flight at once (the wave width), 1..maxBranches. */
+  /** Branches kept in flight at once (the wave width), 1..maxBranches; ignored by all-parallel and sequential. */
   parallelism: number;
+  /** How branches are scheduled. @default "waves" */
+  mode?: ExecutionMode;
   /** Total generated tokens across all branches; reaching it ends the query. */
   tokenBudget: number;
 }

@@ -1,15 +1,40 @@
 /**
- * Counting answers: one vote per branch, grouped by normalised answer.
+ * Counting answers: one vote per branch, grouped by answer. With an answer format, equivalent
+ * answers ("1/2" and "0.5" in `math`, two correct Game-of-24 expressions) share a group.
  */
+import { answersEquivalent, type EquivalenceOptions } from "./answer/equivalence.js";
 import { probabilityLeaderIsMajority } from "./beta.js";
-import type { Consensus, VoteCount } from "./types.js";
+import type { AnswerFormatName, Consensus, VoteCount } from "./types.js";
 
-/** A weighted tally of branch answers. Deterministic: ties keep the order answers were first seen. */
+/** How a tally decides that two normalised answers are the same. */
+export interface VoteTallyOptions extends EquivalenceOptions {
+  /**
+   * Group answers with `answersEquivalent(…, format)`. Without a format (or an `equivalent`
+   * function) only identical keys are grouped.
+   */
+  format?: AnswerFormatName;
+  /** A custom equivalence; takes precedence over `format`. */
+  equivalent?: (a: string, b: string) => boolean;
+}
+
+/**
+ * A weighted tally of branch answers. Deterministic: ties keep the order answers were first seen.
+ * A new answer joins the first group (in first-seen order) whose representative — its first
+ * member's key, which is also the answer the group is shown as — is equivalent to it.
+ */
 export class VoteTally {
-  // Map iteration follows insertion, which is the first-seen order ties fall back to.
-  readonly #counts = new Map<string, VoteCount>();
+  // Groups in first-seen order, which is the order ties fall back to.
+  readonly #groups: VoteCount[] = [];
+  // Every key seen, to the group it joined: repeated keys skip the equivalence checks.
+  readonly #groupOf = new Map<string, VoteCount>();
   readonly #branches = new Set<number>();
+  readonly #equivalent: ((a: string, b: string) => boolean) | undefined;
   #answered = 0;
+
+  constructor(options: VoteTallyOptions = {}) {
+    const { format, equivalent } = options;
+    this.#equivalent = equivalent ?? (format === undefined ? undefined : (a, b) => answersEquivalent(a, b, format, options));
+  }
 
   /**
    * Records a branch's answer with the given weight. A branch counts once: later adds for the same
@@ -24,13 +49,24 @@ export class VoteTally {
     this.#branches.add(branch);
     if (answer === null) return;
     this.#answered++;
-    const entry = this.#counts.get(answer);
-    if (entry) {
-      entry.count++;
-      entry.weight += weight;
-    } else {
-      this.#counts.set(answer, { answer, count: 1, weight });
+    const group = this.#groupFor(answer);
+    group.count++;
+    group.weight += weight;
+  }
+
+  /** The group `answer` belongs to, created (empty) when no existing one is equivalent. */
+  #groupFor(answer: string): VoteCount {
+    let group = this.#groupOf.get(answer);
+    if (group === undefined) {
+      const equivalent = this.#equivalent;
+      group = equivalent === undefined ? undefined : this.#groups.find((g) => equivalent(g.answer, answer));
+      if (group === undefined) {
+        group = { answer, count: 0, weight: 0 };
+        this.#groups.push(group);
+      }
+      this.#groupOf.set(answer, group);
     }
+    return group;
   }
 
   /** Number of branches that voted with an answer. */
@@ -38,12 +74,22 @@ export class VoteTally {
     return this.#answered;
   }
 
+  /**
+   * The group a key would join now (its displayed answer), or null when it would start a new one.
+   * Lets callers map a branch's own key to the answer it counted for.
+   */
+  groupOf(answer: string): string | null {
+    const known = this.#groupOf.get(answer);
+    if (known) return known.answer;
+    const equivalent = this.#equivalent;
+    if (equivalent === undefined) return null;
+    return this.#groups.find((g) => equivalent(g.answer, answer))?.answer ?? null;
+  }
+
   /** Copies of the counts, by weight then count descending; ties keep first-seen order. */
   votes(): VoteCount[] {
     // Array.prototype.sort is stable, so equal entries stay in insertion order.
-    return [...this.#counts.values()]
-      .map((v) => ({ ...v }))
-      .sort((x, y) => y.weight - x.weight || y.count - x.count);
+    return this.#groups.map((v) => ({ ...v })).sort((x, y) => y.weight - x.weight || y.count - x.count);
   }
 
   /** The leader, its share of the answered weight, and the Beta posterior that it is the majority. */

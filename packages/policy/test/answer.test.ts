@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { answerKey, extractAnswer, normaliseAnswer } from "../src/answer.js";
+import { answerKey, answersEquivalent, extractAnswer, normaliseAnswer } from "../src/answer.js";
 
 describe("extractAnswer", () => {
   it("takes the last \\boxed{...}, with nested braces", () => {
@@ -59,6 +59,21 @@ describe("extractAnswer", () => {
     expect(extractAnswer("the answer is Bob", "choice")).toBeNull();
   });
 
+  it("reads \\fbox like \\boxed", () => {
+    expect(extractAnswer("first \\boxed{3}, then \\fbox{12}", "number")).toBe("12");
+  });
+
+  it("reads the date of a real date trace, zero-padding M/D/YYYY", () => {
+    // faithful-cot-date-n40: completions end "So the answer is MM/DD/YYYY.", some unpadded.
+    const trace = "\nQ1. What is the date today?\nFinal Answer: What is the date today in MM/DD/YYYY?\nToday is 6/18/2019. So the answer is 6/18/2019.\n\n";
+    expect(answerKey(trace, "date")).toBe("06/18/2019");
+    expect(extractAnswer("So the answer is 05/01/2021 (May 1st).", "date")).toBe("05/01/2021");
+    // A date off the calendar is no answer: the corpus has "So the answer is 02/29/2015."
+    expect(answerKey("One year ago from today is 02/29/2015. So the answer is 02/29/2015.", "date")).toBeNull();
+    // Without "answer is", the "Final Answer:" line holds the question, not a date.
+    expect(answerKey("Final Answer: What is the date today in MM/DD/YYYY?\nToday is 05/01/2021.", "date")).toBeNull();
+  });
+
   it("returns null when nothing fits", () => {
     expect(extractAnswer("I am not sure at all", "text")).toBeNull();
     expect(extractAnswer("no digits here", "number")).toBeNull();
@@ -76,6 +91,16 @@ describe("normaliseAnswer", () => {
     expect(normaliseAnswer("1e3", "number")).toBe("1000");
     expect(normaliseAnswer(" $-12,345.50$. ", "number")).toBe("-12345.5");
     expect(normaliseAnswer("+.5", "number")).toBe("0.5");
+  });
+
+  it("drops a currency sign and a percent sign", () => {
+    // Chosen: "18%" is 18, as GSM8K-style keys give the bare number for a percentage question.
+    expect(normaliseAnswer("$18", "number")).toBe("18");
+    expect(normaliseAnswer("\\$18.00", "number")).toBe("18");
+    expect(normaliseAnswer("-$5", "number")).toBe("-5");
+    expect(normaliseAnswer("€1,200", "number")).toBe("1200");
+    expect(normaliseAnswer("18%", "number")).toBe("18");
+    expect(normaliseAnswer("18\\%", "number")).toBe("18");
   });
 
   it("rejects what is not a number", () => {
@@ -124,10 +149,19 @@ describe("normaliseAnswer", () => {
     expect(normaliseAnswer("(B) 04/05/2021", "choice")).toBe("B");
     expect(normaliseAnswer("Bob", "choice")).toBeNull();
     expect(normaliseAnswer("(AB)", "choice")).toBeNull();
+    expect(normaliseAnswer("the answer is B", "choice")).toBe("B");
+    expect(normaliseAnswer("Option (d)", "choice")).toBe("D");
+    expect(normaliseAnswer("E.", "choice")).toBe("E");
+    expect(normaliseAnswer("(F)", "choice")).toBeNull();
+    expect(normaliseAnswer("a cat", "choice")).toBeNull();
   });
 
-  it("lower-cases and collapses whitespace for text and game24", () => {
+  it("lower-cases, collapses whitespace and drops trailing punctuation for text", () => {
     expect(normaliseAnswer("  The   Eiffel\nTower. ", "text")).toBe("the eiffel tower");
+    expect(normaliseAnswer("Paris!", "text")).toBe("paris");
+    expect(normaliseAnswer('"Paris",', "text")).toBe("paris");
+    expect(normaliseAnswer("**Paris**", "text")).toBe("paris");
+    expect(normaliseAnswer("St. Louis", "text")).toBe("st. louis");
     expect(normaliseAnswer("(8 - 4)  *  6", "game24")).toBe("(8 - 4) * 6");
     expect(normaliseAnswer("  .  ", "text")).toBeNull();
   });
@@ -146,6 +180,22 @@ describe("normaliseAnswer", () => {
       expect(key).not.toBeNull();
       expect(normaliseAnswer(key!, format)).toBe(key);
     }
+  });
+});
+
+describe("answersEquivalent", () => {
+  it("compares number, date, choice and text keys as strings, since their keys are canonical", () => {
+    const eq = (a: string, b: string, format: "number" | "date" | "choice" | "text") =>
+      answersEquivalent(normaliseAnswer(a, format)!, normaliseAnswer(b, format)!, format);
+    expect(eq("1,000", "1e3", "number")).toBe(true);
+    expect(eq("1000.0", "$1000", "number")).toBe(true);
+    expect(eq("1000", "1001", "number")).toBe(false);
+    expect(eq("5/1/2021", "05/01/2021", "date")).toBe(true);
+    expect(eq("05/01/2021", "01/05/2021", "date")).toBe(false);
+    expect(eq("(B)", "the answer is B", "choice")).toBe(true);
+    expect(eq("B)", "C", "choice")).toBe(false);
+    expect(eq("The Eiffel  Tower.", "the eiffel tower", "text")).toBe(true);
+    expect(eq("Paris", "Paris, France", "text")).toBe(false);
   });
 });
 

@@ -104,8 +104,9 @@ describe("adaptive policy", () => {
   });
 
   it("reports its parameters with defaults filled in", () => {
-    expect(createAdaptivePolicy().params).toEqual({ threshold: 0.95 });
-    expect(createAdaptivePolicy({ threshold: 0.8 }).params).toEqual({ threshold: 0.8 });
+    expect(createAdaptivePolicy().params).toEqual({ threshold: 0.95, dirichlet: 0, stopOnVerified: 0 });
+    expect(createAdaptivePolicy({ threshold: 0.8 }).params).toEqual({ threshold: 0.8, dirichlet: 0, stopOnVerified: 0 });
+    expect(createAdaptivePolicy({ dirichlet: 1, stopOnVerified: 1 }).params).toEqual({ threshold: 0.95, dirichlet: 1, stopOnVerified: 1 });
     expect(createAdaptivePolicy().name).toBe("adaptive");
   });
 
@@ -120,7 +121,8 @@ describe("adaptive policy", () => {
 
 describe("policy registry", () => {
   it("lists the policies and defaults to adaptive", () => {
-    expect(policyNames).toEqual(["majority", "adaptive"]);
+    expect(policyNames).toEqual(["majority", "weighted", "best-of-n", "adaptive", "esc", "deepconf", "prm-beam", "spec-reject", "first-verified"]);
+    for (const name of policyNames) expect(isPolicyName(name), name).toBe(true);
     expect(defaultPolicyName).toBe("adaptive");
     expect(isPolicyName("majority")).toBe(true);
     expect(isPolicyName("constructor")).toBe(false);
@@ -128,30 +130,88 @@ describe("policy registry", () => {
 
   it("creates fresh policies by name with their parameters", () => {
     const adaptive = createPolicy("adaptive", { threshold: 0.9 });
-    expect(adaptive.params).toEqual({ threshold: 0.9 });
+    expect(adaptive.params).toEqual({ threshold: 0.9, dirichlet: 0, stopOnVerified: 0 });
     voteAll(adaptive, ["1", "1", "1"]);
     expect(adaptive.settled({ finished: 3, maxBranches: 10 }).settled).toBe(true);
     expect(createPolicy("adaptive", {}).consensus().votes).toEqual([]);
     expect(createPolicy("majority", {}).name).toBe("majority");
+    for (const name of policyNames) {
+      const policy = createPolicy(name, {});
+      expect(policy.name).toBe(name);
+      // Each call gives a fresh instance: votes in one never show in another.
+      policy.vote(0, "x");
+      expect(createPolicy(name, {}).consensus().votes, name).toEqual([]);
+    }
   });
 
   it("rejects an unknown name, listing the known ones", () => {
-    for (const name of ["best-of-n", "__proto__", ""]) {
+    for (const name of ["best-of-N", "beam", "__proto__", "constructor", ""]) {
       const error = thrown(() => createPolicy(name, {}));
       expect(error).toBeInstanceOf(PolicyConfigError);
       expect(error).toBeInstanceOf(Error);
       expect((error as PolicyConfigError).field).toBe("policy.name");
-      expect((error as PolicyConfigError).message).toBe(`unknown policy "${name}"; known policies: majority, adaptive`);
+      expect((error as PolicyConfigError).message).toBe(`unknown policy "${name}"; known policies: majority, weighted, best-of-n, adaptive, esc, deepconf, prm-beam, spec-reject, first-verified`);
     }
   });
 
   it("rejects an unknown parameter, listing the accepted ones", () => {
     const error = thrown(() => createPolicy("adaptive", { threshold: 0.9, alpha: 1 })) as PolicyConfigError;
     expect(error.field).toBe("policy.params.alpha");
-    expect(error.message).toBe('unknown parameter "alpha" for policy "adaptive"; accepted: threshold');
+    expect(error.message).toBe('unknown parameter "alpha" for policy "adaptive"; accepted: threshold, dirichlet, stopOnVerified');
     const none = thrown(() => createPolicy("majority", { threshold: 0.9 })) as PolicyConfigError;
     expect(none.field).toBe("policy.params.threshold");
     expect(none.message).toBe('unknown parameter "threshold" for policy "majority"; it takes no parameters');
+  });
+
+  it("reports every policy's parameters with their defaults", () => {
+    const defaults = Object.fromEntries(policyNames.map((name) => [name, createPolicy(name, {}).params]));
+    expect(defaults).toEqual({
+      majority: {},
+      weighted: { unscoredWeight: 1 },
+      "best-of-n": {},
+      adaptive: { threshold: 0.95, dirichlet: 0, stopOnVerified: 0 },
+      esc: { window: 5 },
+      deepconf: { warmup: 16, eta: 90, threshold: 0.95 },
+      "prm-beam": { beam: 4 },
+      "spec-reject": { rejectionRate: 0.5, checkpointTokens: 256 },
+      "first-verified": {},
+    });
+    expect(createPolicy("esc", { window: 3 }).params).toEqual({ window: 3 });
+    expect(createPolicy("spec-reject", { rejectionRate: 0.25 }).params).toEqual({ rejectionRate: 0.25, checkpointTokens: 256 });
+  });
+
+  it("names the accepted parameters of each policy", () => {
+    const accepted: Record<string, string> = {
+      weighted: "accepted: unscoredWeight",
+      esc: "accepted: window",
+      deepconf: "accepted: warmup, eta, threshold",
+      "prm-beam": "accepted: beam",
+      "spec-reject": "accepted: rejectionRate, checkpointTokens",
+      "best-of-n": "it takes no parameters",
+      "first-verified": "it takes no parameters",
+    };
+    for (const [name, list] of Object.entries(accepted)) {
+      const error = thrown(() => createPolicy(name, { nope: 1 })) as PolicyConfigError;
+      expect(error.message).toBe(`unknown parameter "nope" for policy "${name}"; ${list}`);
+    }
+  });
+
+  it("names the offending parameter of an out-of-range value for every policy", () => {
+    const bad: Array<[string, Record<string, number>]> = [
+      ["weighted", { unscoredWeight: -1 }],
+      ["adaptive", { dirichlet: 3 }],
+      ["esc", { window: 0 }],
+      ["deepconf", { warmup: 1.5 }],
+      ["deepconf", { eta: 101 }],
+      ["prm-beam", { beam: 0 }],
+      ["spec-reject", { rejectionRate: 1 }],
+      ["spec-reject", { checkpointTokens: 0 }],
+    ];
+    for (const [name, params] of bad) {
+      const error = thrown(() => createPolicy(name, params)) as PolicyConfigError;
+      expect(error, name).toBeInstanceOf(PolicyConfigError);
+      expect(error.field).toBe(`policy.params.${Object.keys(params)[0]}`);
+    }
   });
 
   it("rejects an out-of-range value", () => {

@@ -81,15 +81,22 @@ describe("rational helpers", () => {
 });
 
 describe("createVerifier", () => {
-  it("knows none and arith, and lists them for unknown names", () => {
-    expect(verifierNames).toEqual(["none", "arith"]);
-    expect(() => createVerifier("prm")).toThrow(/none, arith/);
+  it("knows every verifier, and lists them for unknown names", () => {
+    expect(verifierNames).toEqual(["none", "arith", "rule", "recorded", "confidence"]);
+    expect(() => createVerifier("prm")).toThrow(/known: none, arith, rule, recorded, confidence$/);
+    for (const name of verifierNames) {
+      const verifier = createVerifier(name);
+      expect(verifier.name).toBe(name);
+      expect(verifier.partial).toBe(name !== "none");
+      // The old two-field input still works with every verifier.
+      expect(verifier.verify({ trace: "Step 1: 2 + 2 = 4.\nThe answer is 4.", final: true })).toMatchObject({ reject: false, verified: false });
+    }
   });
 
-  it("none accepts everything and cannot judge partial traces", () => {
+  it("none accepts everything, verifies nothing and cannot judge partial traces", () => {
     const none = createVerifier("none");
     expect(none.partial).toBe(false);
-    expect(none.verify({ trace: "2 + 2 = 5", final: true })).toMatchObject({ score: 1, reject: false });
+    expect(none.verify({ trace: "2 + 2 = 5", final: true })).toEqual({ score: 1, stepScores: [], reject: false, reason: "not verified", verified: false });
   });
 
   it("arith scores the share of right equations and rejects any wrong one", () => {
@@ -101,8 +108,9 @@ describe("createVerifier", () => {
       stepScores: [1, 0, 1, 1],
       reject: true,
       reason: "3 * 3 = 10 is wrong (3 * 3 = 9)",
+      verified: false,
     });
-    expect(arith.verify({ trace: "no maths here", final: true })).toEqual({ score: 1, stepScores: [], reject: false, reason: "no equations to check" });
+    expect(arith.verify({ trace: "no maths here", final: true })).toEqual({ score: 1, stepScores: [], reject: false, reason: "no equations to check", verified: false });
     expect(arith.verify({ trace: "2 + 2 = 4.", final: true }).reason).toBe("1 equation right");
   });
 

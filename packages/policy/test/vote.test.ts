@@ -1,5 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { probabilityLeaderIsMajority } from "../src/beta.js";
+import { normaliseAnswer } from "../src/answer.js";
 import { VoteTally } from "../src/vote.js";
 
 describe("VoteTally", () => {
@@ -72,5 +73,77 @@ describe("VoteTally", () => {
     expect(() => tally.add(0, "a", Number.NaN)).toThrow(RangeError);
     tally.add(0, "a", 2);
     expect(tally.votes()).toEqual([{ answer: "a", count: 1, weight: 2 }]);
+  });
+
+  it("without a format, groups identical keys only (as before)", () => {
+    const tally = new VoteTally();
+    ["1/2", "0.5", "1/2"].forEach((answer, branch) => tally.add(branch, answer));
+    expect(tally.votes()).toEqual([
+      { answer: "1/2", count: 2, weight: 2 },
+      { answer: "0.5", count: 1, weight: 1 },
+    ]);
+  });
+});
+
+describe("VoteTally with an answer format", () => {
+  const math = (raw: string) => normaliseAnswer(raw, "math");
+
+  it("puts equivalent answers in one group shown as its first member's key", () => {
+    const tally = new VoteTally({ format: "math" });
+    // qwen problem 72: two forms of 9999 6/7, then other answers.
+    ["9999", "9999 \\frac{6}{7}", "9999.857142857143", "9999", "10000"].forEach((raw, branch) => tally.add(branch, math(raw)));
+    expect(tally.votes()).toEqual([
+      { answer: "9999", count: 2, weight: 2 },
+      { answer: "9999\\frac{6}{7}", count: 2, weight: 2 },
+      { answer: "10000", count: 1, weight: 1 },
+    ]);
+    expect(tally.answered).toBe(5);
+  });
+
+  it("lets an equivalent answer change the leader, and weights the group", () => {
+    const tally = new VoteTally({ format: "math" });
+    tally.add(0, math("\\frac{\\sqrt{3}}{2}"), 1);
+    tally.add(1, math("0.8"), 1.5);
+    tally.add(2, math("\\sqrt3/2"), 1);
+    const consensus = tally.consensus();
+    expect(consensus.leader).toBe("\\frac{\\sqrt{3}}{2}");
+    expect(consensus.votes[0]).toEqual({ answer: "\\frac{\\sqrt{3}}{2}", count: 2, weight: 2 });
+    expect(consensus.support).toBeCloseTo(2 / 3.5, 14);
+    expect(consensus.leaderProbability).toBe(probabilityLeaderIsMajority(2, 1.5));
+  });
+
+  it("joins the first equivalent group in first-seen order", () => {
+    // "a" ~ "b" and "b" ~ "c" but not "a" ~ "c": "c" joins "b"'s group, the first equivalent one.
+    const near = new Map([["a", "b"], ["b", "c"]]);
+    const equivalent = (x: string, y: string) => x === y || near.get(x) === y || near.get(y) === x;
+    const tally = new VoteTally({ equivalent });
+    tally.add(0, "a");
+    tally.add(1, "c");
+    tally.add(2, "b");
+    expect(tally.votes()).toEqual([
+      { answer: "a", count: 2, weight: 2 },
+      { answer: "c", count: 1, weight: 1 },
+    ]);
+    expect(tally.groupOf("b")).toBe("a");
+    expect(tally.groupOf("z")).toBeNull();
+  });
+
+  it("compares each distinct key once", () => {
+    let calls = 0;
+    const tally = new VoteTally({
+      equivalent: (x, y) => {
+        calls++;
+        return x === y;
+      },
+    });
+    for (let branch = 0; branch < 50; branch++) tally.add(branch, branch % 2 === 0 ? "x" : "y");
+    expect(calls).toBe(1);
+    expect(tally.votes().map((v) => v.count)).toEqual([25, 25]);
+  });
+
+  it("groups a date format's keys by equality", () => {
+    const tally = new VoteTally({ format: "date" });
+    ["5/1/2021", "05/01/2021", "05/02/2021"].forEach((raw, branch) => tally.add(branch, normaliseAnswer(raw, "date")));
+    expect(tally.votes()[0]).toEqual({ answer: "05/01/2021", count: 2, weight: 2 });
   });
 });

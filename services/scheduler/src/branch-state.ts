@@ -1,4 +1,4 @@
-import { BranchStatus, type BranchSummary } from "@ttc/proto";
+import { BranchStatus, type BranchSummary, type ConfidenceStats } from "@ttc/proto";
 
 /** What the scheduler knows about one branch of a running query. */
 export class BranchState {
@@ -21,6 +21,13 @@ export class BranchState {
   stopSentAt: number | null = null;
   /** True once the worker's final chunk (finished, cancelled or failed) arrived. */
   finalChunkSeen = false;
+  /** Scores recorded with a replayed trace (the replay backend sends them when the branch starts). */
+  recordedScore: number | undefined = undefined;
+  recordedStepScores: number[] = [];
+  /** Latest token-confidence statistics from the worker. */
+  confidence: ConfidenceStats | undefined = undefined;
+  stepScores: number[] = [];
+  verified = false;
   /** The last seq seen in the current attempt, to drop duplicates and reordering. */
   lastSeq = -1;
 
@@ -52,6 +59,8 @@ export class BranchState {
     this.engineSeconds = 0;
     this.text = "";
     this.score = -1;
+    this.stepScores = [];
+    this.confidence = undefined;
     this.lastSeq = -1;
     this.attempt = attempt;
   }

@@ -18,6 +18,7 @@ const schedulerEnv = z.object({
   TTC_DEFAULT_VERIFIER: z.string().default("arith"),
   TTC_DEFAULT_ANSWER_FORMAT: z.enum(answerFormatNames).default("text"),
   TTC_DEFAULT_DEADLINE_MS: intVar(120_000, 100, 86_400_000),
+  TTC_DEFAULT_MODE: z.enum(["waves", "all-parallel", "sequential"]).default("waves"),
   /** Limits: requests above them get INVALID_ARGUMENT. */
   TTC_MAX_BRANCHES: intVar(256, 1, 100_000),
   TTC_MAX_TOKENS_PER_BRANCH: intVar(32_768, 1, 10_000_000),
@@ -78,6 +79,7 @@ export function loadSchedulerConfig(env: Record<string, string | undefined>) {
       verifier: raw.TTC_DEFAULT_VERIFIER,
       answerFormat: raw.TTC_DEFAULT_ANSWER_FORMAT,
       deadlineMs: raw.TTC_DEFAULT_DEADLINE_MS,
+      mode: raw.TTC_DEFAULT_MODE,
     },
     limits: {
       maxBranches: raw.TTC_MAX_BRANCHES,

@@ -12,7 +12,16 @@ import {
   type SolveResult,
 } from "@ttc/proto";
 import { stopReasonFromName, tryDecode, type Logger, type WireNames } from "@ttc/common";
-import { answerKey, createQueryController, type Decision, type QueryController, type QueryEvent, type StopReasonName } from "@ttc/policy";
+import {
+  AnswerGroups,
+  answerKey,
+  createQueryController,
+  type BranchConfidence,
+  type Decision,
+  type QueryController,
+  type QueryEvent,
+  type StopReasonName,
+} from "@ttc/policy";
 import { BranchState } from "./branch-state.js";
 import { ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
@@ -45,6 +54,7 @@ export class QueryRun {
   private readonly log: Logger;
   private readonly verifying = new Map<number, Promise<void>>();
   private readonly verifyAgain = new Set<number>();
+  private readonly answers: AnswerGroups;
   private sub: Subscription | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private settleTimer: NodeJS.Timeout | null = null;
@@ -68,6 +78,7 @@ export class QueryRun {
   ) {
     this.deadlineAtMs = Math.floor(deadlineAtMs);
     this.controller = createQueryController(query.policy, query.limits);
+    this.answers = new AnswerGroups(query.answerFormat);
     this.log = deps.log.child({ queryId: this.queryId });
   }
 
@@ -118,6 +129,7 @@ export class QueryRun {
         model: this.query.model,
         maxTokens: this.query.maxTokensPerBranch,
         seed: branchSeed(this.query.seed, index),
+        querySeed: this.query.seed,
         answerFormat: this.query.answerFormatEnum,
         deadlineUnixMs: this.deadlineAtMs,
         traceSubject: names.traceSubject(schedulerId, this.queryId),
@@ -161,6 +173,9 @@ export class QueryRun {
     b.tokens = chunk.tokens;
     b.engineSeconds = chunk.engineSeconds;
     if (chunk.promptTokens) b.promptTokens = chunk.promptTokens;
+    if (chunk.confidence) b.confidence = chunk.confidence;
+    if (chunk.recordedScore !== undefined) b.recordedScore = chunk.recordedScore;
+    if (chunk.recordedStepScores.length > 0) b.recordedStepScores = chunk.recordedStepScores;
     b.workerId = chunk.workerId;
     b.text += chunk.text;
     const now = performance.now();
@@ -177,7 +192,7 @@ export class QueryRun {
         if (chunk.tokens > 0) this.firstTokensAt ??= now;
         if (b.ended) return;
         this.emit({ event: { $case: "branchProgress", value: { index: b.index, tokens: b.tokens, score: b.score } } });
-        this.feed({ kind: "progress", branch: b.index, tokens: b.tokens });
+        this.feed({ kind: "progress", branch: b.index, tokens: b.tokens, ...confidenceOf(b) });
         if (this.query.verifier !== "none" && this.deps.verifier.supportsPartial(this.query.verifier)) this.verifyPartial(b);
         return;
       case ChunkKind.CHUNK_KIND_FINISHED:
@@ -220,8 +235,16 @@ export class QueryRun {
       do {
         this.verifyAgain.delete(b.index);
         const response = await this.callVerifier(b, false);
-        if (response && response.reject && !b.ended && !this.stop) {
-          this.feed({ kind: "progress", branch: b.index, tokens: b.tokens, score: b.score, reject: `verifier ${this.query.verifier}: ${response.reason}` });
+        if (response && !b.ended && !this.stop) {
+          this.feed({
+            kind: "progress",
+            branch: b.index,
+            tokens: b.tokens,
+            score: b.score,
+            stepScores: b.stepScores,
+            ...confidenceOf(b),
+            ...(response.reject ? { reject: `verifier ${this.query.verifier}: ${response.reason}` } : {}),
+          });
         }
       } while (this.verifyAgain.has(b.index) && !b.ended && !this.stop);
     })().finally(() => this.verifying.delete(b.index));
@@ -239,6 +262,9 @@ export class QueryRun {
       answerFormat: this.query.answerFormatEnum,
       queryId: this.queryId,
       branchIndex: b.index,
+      recordedScore: b.recordedScore,
+      recordedStepScores: b.recordedStepScores,
+      confidence: b.confidence,
     });
     if (response.error) {
       this.deps.metrics.verifierErrors.inc({ verifier: this.query.verifier });
@@ -246,12 +272,14 @@ export class QueryRun {
       return null;
     }
     b.score = response.score;
+    b.stepScores = response.stepScores;
+    b.verified = response.verified;
     return response;
   }
 
   private async finishBranch(b: BranchState, finishReason: string): Promise<void> {
     await this.verifying.get(b.index);
-    const answer = answerKey(b.text, this.query.answerFormat);
+    const answer = this.answers.canonical(answerKey(b.text, this.query.answerFormat));
     let score: number | undefined;
     if (this.query.verifier !== "none" && !this.stop) {
       const response = await this.callVerifier(b, true);
@@ -266,7 +294,15 @@ export class QueryRun {
     b.answer = answer ?? "";
     b.reason = answer === null ? "no answer found in the trace" : finishReason === "length" ? "hit the per-branch token limit" : "";
     this.emit({ event: { $case: "branchFinished", value: { index: b.index, answer: b.answer, score: b.score, tokens: b.totalTokens, finishReason } } });
-    this.feed({ kind: "finished", branch: b.index, answer, tokens: b.totalTokens, ...(score !== undefined ? { score } : {}) });
+    this.feed({
+      kind: "finished",
+      branch: b.index,
+      answer,
+      tokens: b.totalTokens,
+      verified: b.verified,
+      ...confidenceOf(b),
+      ...(score !== undefined ? { score } : {}),
+    });
     if (!this.stop || this.stop.reason !== "deadline") this.emitConsensus();
   }
 
@@ -391,4 +427,9 @@ export class QueryRun {
     m.generatedTokens.inc(c.generatedTokens);
     m.wastedTokens.inc(c.wastedTokens);
   }
+}
+
+/** The branch's confidence statistics as a controller event field, when the worker sent any. */
+function confidenceOf(b: BranchState): { confidence?: BranchConfidence } {
+  return b.confidence && b.confidence.tokens > 0 ? { confidence: { ...b.confidence } } : {};
 }

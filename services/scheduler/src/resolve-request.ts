@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { AnswerFormat, type SolveRequest } from "@ttc/proto";
+import { AnswerFormat, ExecutionMode, type SolveRequest } from "@ttc/proto";
 import { answerFormatLabel, type AnswerFormatLabel } from "@ttc/common";
-import { createPolicy, PolicyConfigError, verifierNames, type Policy, type QueryLimits } from "@ttc/policy";
+import { createPolicy, PolicyConfigError, verifierNames, type ExecutionMode as ModeName, type Policy, type QueryLimits } from "@ttc/policy";
 import type { SchedulerConfig } from "./config.js";
 import { invalidArgument } from "./errors.js";
 
@@ -73,13 +73,21 @@ export function resolveRequest(req: SolveRequest, config: Pick<SchedulerConfig, 
     answerFormatEnum = req.answerFormat;
   }
 
+  const modeByEnum: Record<number, ModeName> = {
+    [ExecutionMode.EXECUTION_MODE_WAVES]: "waves",
+    [ExecutionMode.EXECUTION_MODE_ALL_PARALLEL]: "all-parallel",
+    [ExecutionMode.EXECUTION_MODE_SEQUENTIAL]: "sequential",
+  };
+  const mode = req.mode === ExecutionMode.EXECUTION_MODE_UNSPECIFIED ? defaults.mode : modeByEnum[req.mode];
+  if (!mode) throw invalidArgument("mode", `unknown value ${req.mode}`);
+
   // 2^53 keeps the seed exact in JavaScript numbers and in the JSON of the result.
   const seed = req.seed || Number(randomBytes(6).readUIntBE(0, 6));
   return {
     prompt,
     systemPrompt: req.systemPrompt ?? "",
     model: req.model ?? "",
-    limits: { maxBranches, parallelism, tokenBudget },
+    limits: { maxBranches, parallelism, tokenBudget, mode },
     maxTokensPerBranch,
     policy,
     verifier,

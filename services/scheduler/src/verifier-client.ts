@@ -1,17 +1,9 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import { VerifyRequest, VerifyResponse, type AnswerFormat } from "@ttc/proto";
-import { type WireNames } from "@ttc/common";
+import { VerifyRequest, VerifyResponse } from "@ttc/proto";
+import { verifyInput, type WireNames } from "@ttc/common";
 import { createVerifier } from "@ttc/policy";
 
-export interface VerifyCall {
-  verifier: string;
-  prompt: string;
-  trace: string;
-  final: boolean;
-  answerFormat: AnswerFormat;
-  queryId: string;
-  branchIndex: number;
-}
+export type VerifyCall = VerifyRequest;
 
 /** Scores traces; an `error` in the response means the trace is unscored, not that the query failed. */
 export interface VerifierClient {
@@ -29,7 +21,7 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, timeoutMs: 
         const reply = await nc.request(names.verifySubject(call.verifier), VerifyRequest.encode(call).finish(), { timeout: timeoutMs });
         return VerifyResponse.decode(reply.data);
       } catch (err) {
-        return { score: -1, stepScores: [], reject: false, reason: "", error: err instanceof Error ? err.message : String(err) };
+        return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: err instanceof Error ? err.message : String(err) };
       }
     },
   };
@@ -40,8 +32,9 @@ export function inlineVerifier(): VerifierClient {
   return {
     supportsPartial: (verifier) => createVerifier(verifier).partial,
     async verify(call) {
-      const out = createVerifier(call.verifier).verify({ trace: call.trace, final: call.final });
+      const out = createVerifier(call.verifier).verify(verifyInput(call));
       return { ...out, error: "" };
     },
   };
 }
+

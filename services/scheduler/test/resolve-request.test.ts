@@ -73,14 +73,14 @@ describe("resolveRequest validation", () => {
 
   it("rejects an out-of-range or unknown policy parameter, naming the parameter", () => {
     expect(rejection({ policy: { name: "adaptive", params: { threshold: 2 } } }).message).toBe(
-      "policy.params.threshold: adaptive threshold must be in (0.5, 1), got 2",
+      "policy.params.threshold: adaptive threshold must be in (0.5, 1) (stop when P(leader is majority) reaches it), got 2",
     );
     expect(rejection({ policy: { name: "adaptive", params: { threshold: 0.5 } } }).message).toMatch(/^policy\.params\.threshold: /);
     expect(rejection({ policy: { name: "majority", params: { threshold: 0.9 } } }).message).toMatch(/^policy\.params\.threshold: unknown parameter/);
   });
 
   it("rejects an unknown verifier, listing the known ones", () => {
-    expect(rejection({ verifier: "z3" }).message).toBe('verifier: unknown verifier "z3"; known: none, arith');
+    expect(rejection({ verifier: "z3" }).message).toBe('verifier: unknown verifier "z3"; known: none, arith, rule, recorded, confidence');
   });
 
   it("rejects an unknown answer format enum value", () => {
@@ -95,10 +95,11 @@ describe("resolveRequest defaults", () => {
       maxBranches: config.defaults.branches,
       parallelism: config.defaults.parallelism,
       tokenBudget: config.defaults.branches * config.defaults.maxTokens,
+      mode: "waves",
     });
     expect(q.maxTokensPerBranch).toBe(config.defaults.maxTokens);
     expect(q.policy.name).toBe("adaptive");
-    expect(q.policy.params).toEqual({ threshold: 0.95 });
+    expect(q.policy.params).toEqual({ threshold: 0.95, dirichlet: 0, stopOnVerified: 0 });
     expect(q.verifier).toBe("arith");
     expect(q.answerFormat).toBe("text");
     expect(q.answerFormatEnum).toBe(AnswerFormat.ANSWER_FORMAT_TEXT);
@@ -125,7 +126,7 @@ describe("resolveRequest defaults", () => {
     expect(q.verifier).toBe("none");
     expect(q.answerFormat).toBe("number");
     expect(q.answerFormatEnum).toBe(AnswerFormat.ANSWER_FORMAT_NUMBER);
-    expect(resolve({ policy: { name: "adaptive", params: { threshold: 0.8 } } }).policy.params).toEqual({ threshold: 0.8 });
+    expect(resolve({ policy: { name: "adaptive", params: { threshold: 0.8 } } }).policy.params).toEqual({ threshold: 0.8, dirichlet: 0, stopOnVerified: 0 });
   });
 
   it("picks a random non-zero safe-integer seed when the seed is 0, and keeps a given one", () => {

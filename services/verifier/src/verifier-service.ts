@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { Counter, Histogram, Registry } from "prom-client";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { metricNames, tryDecode, type Logger, type WireNames } from "@ttc/common";
+import { metricNames, tryDecode, verifyInput, type Logger, type WireNames } from "@ttc/common";
 import { createVerifier, verifierNames, type TraceVerifier } from "@ttc/policy";
 
 const names = metricNames.verifier;
@@ -67,19 +67,19 @@ export class VerifierService {
     const request = tryDecode(VerifyRequest, msg.data);
     if (!request) {
       this.metrics.malformedMessages.inc();
-      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", error: "malformed VerifyRequest" });
+      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: "malformed VerifyRequest" });
       return;
     }
     const verifier = this.verifiers.get(name)!;
     const end = this.metrics.duration.startTimer({ verifier: name });
     try {
-      const out = verifier.verify({ trace: request.trace, final: request.final });
+      const out = verifier.verify(verifyInput(request));
       this.metrics.requests.inc({ verifier: name, outcome: out.reject ? "rejected" : "ok" });
       this.reply(msg, { ...out, error: "" });
     } catch (err) {
       this.metrics.requests.inc({ verifier: name, outcome: "error" });
       this.log.warn({ verifier: name, err: String(err) }, "verifier failed");
-      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", error: `verifier ${name} failed: ${String(err)}` });
+      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: `verifier ${name} failed: ${String(err)}` });
     } finally {
       end();
     }

@@ -10,6 +10,9 @@ export interface GenerationRequest {
   maxTokens: number;
   seed: number;
   answerFormat: string;
+  /** The query's seed and this branch's index (the replay backend picks the recorded branch from them). */
+  querySeed: number;
+  branchIndex: number;
   /** Aborted on cancel, prune, deadline or shutdown: the backend must stop generating at once. */
   signal: AbortSignal;
 }
@@ -17,6 +20,8 @@ export interface GenerationRequest {
 export type GenerationEvent =
   /** Prompt size, as soon as the backend knows it. */
   | { type: "prompt"; promptTokens: number }
+  /** Scores recorded with a replayed trace, passed to the scheduler for the `recorded` verifier. */
+  | { type: "recorded"; score?: number; stepScores: number[] }
   /** Newly generated text. `stepEnd` marks the end of a reasoning step (a chunk boundary). */
   | { type: "tokens"; text: string; tokens: number; stepEnd: boolean; logprobs?: number[] }
   /** Generation ended on its own. */

@@ -63,6 +63,8 @@ export class BranchRun {
     let pendingTokens = 0;
     let logprobSum = 0;
     let logprobCount = 0;
+    // Recorded scores ride on the next chunk sent, once.
+    let recorded: Partial<TraceChunk> | null = null;
     const flush = (kind: ChunkKind, extra: Partial<TraceChunk> = {}) => {
       this.send({
         kind,
@@ -70,8 +72,10 @@ export class BranchRun {
         tokens: this.tokens,
         engineSeconds: engineSeconds(),
         confidence: logprobCount > 0 ? { tokens: logprobCount, meanLogprob: logprobSum / logprobCount, lowestGroupConfidence: 0, tailGroupConfidence: 0 } : undefined,
+        ...recorded,
         ...extra,
       });
+      recorded = null;
       pending = "";
       pendingTokens = 0;
     };
@@ -83,6 +87,8 @@ export class BranchRun {
         maxTokens: task.maxTokens,
         seed: task.seed,
         answerFormat: answerFormatLabel(task.answerFormat) ?? "text",
+        querySeed: task.querySeed,
+        branchIndex: task.branchIndex,
         signal: this.abort.signal,
       })) {
         if (this.stopRequest) {
@@ -95,6 +101,10 @@ export class BranchRun {
         }
         if (event.type === "prompt") {
           this.promptTokens = event.promptTokens;
+          continue;
+        }
+        if (event.type === "recorded") {
+          recorded = { ...(event.score !== undefined ? { recordedScore: event.score } : {}), recordedStepScores: event.stepScores };
           continue;
         }
         if (event.type === "end") {
@@ -149,6 +159,8 @@ export class BranchRun {
       tokensAfterCancel: 0,
       cancelToStopSeconds: 0,
       synthetic: backend.synthetic,
+      recordedScore: undefined,
+      recordedStepScores: [],
       ...partial,
     });
   }

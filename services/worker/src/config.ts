@@ -7,8 +7,12 @@ const workerEnv = z.object({
   ...commonEnv,
   /** Name in heartbeats, chunks and logs. */
   TTC_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
-  /** Engine that generates text. Only `sim` in this version. */
-  TTC_WORKER_BACKEND: z.enum(["sim"]).default("sim"),
+  /** Engine that generates text: `sim` (synthetic) or `replay` (recorded traces from TTC_REPLAY_CORPUS). */
+  TTC_WORKER_BACKEND: z.enum(["sim", "replay"]).default("sim"),
+  /** replay backend: a corpus file in the ttc corpus format (JSONL; `ttc corpus import` makes one). */
+  TTC_REPLAY_CORPUS: z.string().optional(),
+  /** replay backend: emulated decode speed per branch, tokens per second; 0 = as fast as possible. */
+  TTC_REPLAY_TOKENS_PER_SECOND: numVar(0, 0, 1_000_000),
   /** Branches generated at once; the worker pulls a task only when a slot is free. */
   TTC_WORKER_CAPACITY: intVar(4, 1, 1024),
   TTC_METRICS_PORT: intVar(9102, 0, 65535),
@@ -30,8 +34,14 @@ const workerEnv = z.object({
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
+const consistentEnv = workerEnv.superRefine((c, ctx) => {
+  if (c.TTC_WORKER_BACKEND === "replay" && !c.TTC_REPLAY_CORPUS) {
+    ctx.addIssue({ code: "custom", path: ["TTC_REPLAY_CORPUS"], message: "required with TTC_WORKER_BACKEND=replay: the corpus file to replay" });
+  }
+});
+
 export function loadWorkerConfig(env: Record<string, string | undefined>) {
-  const raw = parseConfig(workerEnv, env);
+  const raw = parseConfig(consistentEnv, env);
   return {
     natsUrl: raw.TTC_NATS_URL,
     namespace: raw.TTC_NAMESPACE,
@@ -44,6 +54,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined>) {
     heartbeatMs: raw.TTC_HEARTBEAT_MS,
     queue: { ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS, maxDeliver: raw.TTC_MAX_DELIVER, maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS },
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
+    replay: { corpus: raw.TTC_REPLAY_CORPUS ?? "", tokensPerSecond: raw.TTC_REPLAY_TOKENS_PER_SECOND },
     sim: {
       tokensPerSecond: raw.TTC_SIM_TOKENS_PER_SECOND,
       meanTokens: raw.TTC_SIM_MEAN_TOKENS,

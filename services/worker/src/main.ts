@@ -3,6 +3,8 @@
 import { ConfigError, connectNats, createLogger, ensureTaskQueue, startMetricsServer, watchConnection, wireNames } from "@ttc/common";
 import { loadWorkerConfig } from "./config.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { readCorpus } from "@ttc/corpus";
+import { ReplayBackend } from "./backends/replay.js";
 import { SimBackend } from "./backends/sim.js";
 import { Worker } from "./worker.js";
 
@@ -11,7 +13,10 @@ async function main(): Promise<void> {
   const log = createLogger("worker", config.logLevel).child({ workerId: config.workerId });
   const metrics = createWorkerMetrics();
   const nc = await connectNats(config.natsUrl, `ttc-worker-${config.workerId}`);
-  const backend = new SimBackend(config.sim);
+  const backend =
+    config.backend === "replay"
+      ? new ReplayBackend(await readCorpus(config.replay.corpus), { tokensPerSecond: config.replay.tokensPerSecond })
+      : new SimBackend(config.sim);
   const names = wireNames(config.namespace);
   const worker = new Worker(nc, names, backend, metrics, log, {
     workerId: config.workerId,

@@ -5,3 +5,4 @@ export * from "./branch-runner.js";
 export * from "./config.js";
 export * from "./metrics.js";
 export * from "./worker.js";
+export * from "./backends/replay.js";

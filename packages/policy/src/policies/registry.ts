@@ -5,9 +5,17 @@ import type { Policy } from "../types.js";
 import { createAdaptivePolicy } from "./adaptive.js";
 import { PolicyConfigError } from "./config-error.js";
 import { createMajorityPolicy } from "./majority.js";
+import { adaptiveParamSpecs } from "./adaptive.js";
+import { createBestOfNPolicy } from "./best-of-n.js";
+import { createDeepConfPolicy, deepconfParamSpecs } from "./deepconf.js";
+import { createEscPolicy, escParamSpecs } from "./esc.js";
+import { createFirstVerifiedPolicy } from "./first-verified.js";
+import { createPrmBeamPolicy, prmBeamParamSpecs } from "./prm-beam.js";
+import { createSpecRejectPolicy, specRejectParamSpecs } from "./spec-reject.js";
+import { createWeightedPolicy, weightedParamSpecs } from "./weighted.js";
 
 /** Names accepted by `createPolicy`. */
-export const policyNames = ["majority", "adaptive"] as const;
+export const policyNames = ["majority", "weighted", "best-of-n", "adaptive", "esc", "deepconf", "prm-beam", "spec-reject", "first-verified"] as const;
 
 /** A known policy name. */
 export type PolicyName = (typeof policyNames)[number];
@@ -20,9 +28,18 @@ interface PolicyEntry {
   create(params: Record<string, number>): Policy;
 }
 
+const keys = (specs: object): string[] => Object.keys(specs);
+
 const entries: Record<PolicyName, PolicyEntry> = {
   majority: { params: [], create: () => createMajorityPolicy() },
-  adaptive: { params: ["threshold"], create: (params) => createAdaptivePolicy(params) },
+  weighted: { params: keys(weightedParamSpecs), create: (params) => createWeightedPolicy(params) },
+  "best-of-n": { params: [], create: () => createBestOfNPolicy() },
+  adaptive: { params: keys(adaptiveParamSpecs), create: (params) => createAdaptivePolicy(params) },
+  esc: { params: keys(escParamSpecs), create: (params) => createEscPolicy(params) },
+  deepconf: { params: keys(deepconfParamSpecs), create: (params) => createDeepConfPolicy(params) },
+  "prm-beam": { params: keys(prmBeamParamSpecs), create: (params) => createPrmBeamPolicy(params) },
+  "spec-reject": { params: keys(specRejectParamSpecs), create: (params) => createSpecRejectPolicy(params) },
+  "first-verified": { params: [], create: () => createFirstVerifiedPolicy() },
 };
 
 /** Whether `name` is one of `policyNames`. */

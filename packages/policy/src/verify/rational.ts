@@ -18,6 +18,34 @@ export function parseDecimal(text: string): Rational {
   return rational(sign === "-" ? -magnitude : magnitude, 10n ** BigInt(fraction.length));
 }
 
+/**
+ * Parses an integer, a decimal or a fraction of them written without spaces (`-7`, `1.5`, `5/3`),
+ * as GPT-4 writes Game-of-24 steps; null for anything else or a zero denominator.
+ */
+export function parseNumber(text: string): Rational | null {
+  const match = /^(-?\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/.exec(text);
+  if (!match) return null;
+  const value = parseDecimal(match[1]!);
+  return match[2] === undefined ? value : combine(value, "/", parseDecimal(match[2]));
+}
+
+/** The integer `n` as a rational. */
+export function integer(n: number | bigint): Rational {
+  return { num: BigInt(n), den: 1n };
+}
+
+/** Negative, zero or positive as `a` is less than, equal to or greater than `b`. */
+export function compareRational(a: Rational, b: Rational): number {
+  const d = a.num * b.den - b.num * a.den;
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+/** `|a - b|`. */
+export function distance(a: Rational, b: Rational): Rational {
+  const d = combine(a, "-", b)!;
+  return d.num < 0n ? { num: -d.num, den: d.den } : d;
+}
+
 /** `a op b` for `op` one of + - * /; null when dividing by zero. */
 export function combine(a: Rational, op: "+" | "-" | "*" | "/", b: Rational): Rational | null {
   switch (op) {

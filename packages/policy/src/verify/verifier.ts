@@ -1,10 +1,22 @@
+import type { AnswerFormatName } from "../types.js";
 import { checkArithmetic } from "./arith.js";
+import { createConfidenceVerifier, type ConfidenceSnapshot } from "./confidence.js";
+import { createRecordedVerifier, type RecordedScores } from "./recorded.js";
+import { createRuleVerifier } from "./rule.js";
 
-/** A trace to judge. */
+/** A trace to judge. Everything but `trace` and `final` is optional: verifiers use what they need. */
 export interface VerifyInput {
   trace: string;
   /** true once the branch has finished; false for a trace still being generated. */
   final: boolean;
+  /** The question; `rule` reads the Game-of-24 numbers from its `Input: a b c d` line. */
+  prompt?: string;
+  /** How the final answer is written. */
+  format?: AnswerFormatName;
+  /** Scores stored with a replayed trace (`recorded`). */
+  recorded?: RecordedScores;
+  /** Token-confidence statistics from the engine's logprobs, computed by the worker (`confidence`). */
+  confidence?: ConfidenceSnapshot;
 }
 
 /** A verifier's judgement. */
@@ -17,6 +29,8 @@ export interface VerifyOutput {
   reject: boolean;
   /** Human-readable grounds for the judgement. */
   reason: string;
+  /** true when an EXACT checker accepted the final answer (first-verified stops on it). */
+  verified: boolean;
 }
 
 /** A pure trace verifier, shared by the scheduler (in-process) and the verifier service. */
@@ -28,7 +42,7 @@ export interface TraceVerifier {
 }
 
 /** Names {@link createVerifier} accepts. */
-export const verifierNames = ["none", "arith"] as const;
+export const verifierNames = ["none", "arith", "rule", "recorded", "confidence"] as const;
 
 /** A name from {@link verifierNames}. */
 export type VerifierName = (typeof verifierNames)[number];
@@ -37,7 +51,7 @@ export type VerifierName = (typeof verifierNames)[number];
 const noneVerifier: TraceVerifier = {
   name: "none",
   partial: false,
-  verify: () => ({ score: 1, stepScores: [], reject: false, reason: "not verified" }),
+  verify: () => ({ score: 1, stepScores: [], reject: false, reason: "not verified", verified: false }),
 };
 
 /**
@@ -52,14 +66,21 @@ const arithVerifier: TraceVerifier = {
     const score = check.steps === 0 ? 1 : (check.steps - check.wrong) / check.steps;
     const reason =
       check.firstError ?? (check.steps === 0 ? "no equations to check" : `${check.steps} equation${check.steps === 1 ? "" : "s"} right`);
-    return { score, stepScores: check.stepScores, reject: check.wrong > 0, reason };
+    return { score, stepScores: check.stepScores, reject: check.wrong > 0, reason, verified: false };
   },
 };
 
-const verifiers: Record<VerifierName, TraceVerifier> = { none: noneVerifier, arith: arithVerifier };
+const verifiers: Record<VerifierName, TraceVerifier> = {
+  none: noneVerifier,
+  arith: arithVerifier,
+  rule: createRuleVerifier(),
+  recorded: createRecordedVerifier(),
+  confidence: createConfidenceVerifier(),
+};
 
 /**
- * The verifier called `name`. Verifiers are stateless, so the same instance may be shared.
+ * The verifier called `name`, with its default settings (the `create*Verifier` factories take
+ * others). Verifiers are stateless, so the same instance may be shared.
  * @throws Error listing the known names when `name` is not one of {@link verifierNames}.
  */
 export function createVerifier(name: string): TraceVerifier {

@@ -85,6 +85,8 @@ export interface BranchTask {
   deadlineUnixMs: number;
   /** Core NATS subject the worker sends TraceChunks to. */
   traceSubject: string;
+  /** The query's seed: the replay backend derives the order of recorded branches from it. */
+  querySeed: number;
   /**
    * Emit a progress chunk at every step boundary, and once this many tokens have accumulated since the
    * last chunk (a backend that delivers larger batches sends them whole).
@@ -121,6 +123,12 @@ export interface TraceChunk {
   cancelToStopSeconds: number;
   /** True when the backend is synthetic (the sim backend). */
   synthetic: boolean;
+  /** STARTED only, replay backend: the outcome score recorded with the trace, when it has one. */
+  recordedScore?:
+    | number
+    | undefined;
+  /** STARTED only, replay backend: the per-step scores recorded with the trace. */
+  recordedStepScores: number[];
 }
 
 /** Stops branches of a query. Sent on core NATS to every worker. */
@@ -154,6 +162,11 @@ export interface VerifyRequest {
   answerFormat: AnswerFormat;
   queryId: string;
   branchIndex: number;
+  /** Scores recorded with a replayed trace (for the `recorded` verifier). */
+  recordedScore?: number | undefined;
+  recordedStepScores: number[];
+  /** Token-confidence statistics so far (for the `confidence` verifier). */
+  confidence: ConfidenceStats | undefined;
 }
 
 export interface VerifyResponse {
@@ -166,6 +179,8 @@ export interface VerifyResponse {
   reason: string;
   /** Non-empty when the verifier could not score the trace. */
   error: string;
+  /** True when an exact checker accepted the final answer. */
+  verified: boolean;
 }
 
 function createBaseBranchTask(): BranchTask {
@@ -180,6 +195,7 @@ function createBaseBranchTask(): BranchTask {
     answerFormat: 0,
     deadlineUnixMs: 0,
     traceSubject: "",
+    querySeed: 0,
     chunkTokens: 0,
   };
 }
@@ -215,6 +231,9 @@ export const BranchTask: MessageFns<BranchTask> = {
     }
     if (message.traceSubject !== "") {
       writer.uint32(82).string(message.traceSubject);
+    }
+    if (message.querySeed !== 0) {
+      writer.uint32(96).uint64(message.querySeed);
     }
     if (message.chunkTokens !== 0) {
       writer.uint32(88).uint32(message.chunkTokens);
@@ -315,6 +334,14 @@ export const BranchTask: MessageFns<BranchTask> = {
             message.traceSubject = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.querySeed = longToNumber(reader.uint64());
+            continue;
+          }
           case 11: {
             if (tag !== 88) {
               break;
@@ -375,6 +402,11 @@ export const BranchTask: MessageFns<BranchTask> = {
         : isSet(object.trace_subject)
         ? globalThis.String(object.trace_subject)
         : "",
+      querySeed: isSet(object.querySeed)
+        ? globalThis.Number(object.querySeed)
+        : isSet(object.query_seed)
+        ? globalThis.Number(object.query_seed)
+        : 0,
       chunkTokens: isSet(object.chunkTokens)
         ? globalThis.Number(object.chunkTokens)
         : isSet(object.chunk_tokens)
@@ -415,6 +447,9 @@ export const BranchTask: MessageFns<BranchTask> = {
     if (message.traceSubject !== "") {
       obj.traceSubject = message.traceSubject;
     }
+    if (message.querySeed !== 0) {
+      obj.querySeed = Math.round(message.querySeed);
+    }
     if (message.chunkTokens !== 0) {
       obj.chunkTokens = Math.round(message.chunkTokens);
     }
@@ -436,6 +471,7 @@ export const BranchTask: MessageFns<BranchTask> = {
     message.answerFormat = object.answerFormat ?? 0;
     message.deadlineUnixMs = object.deadlineUnixMs ?? 0;
     message.traceSubject = object.traceSubject ?? "";
+    message.querySeed = object.querySeed ?? 0;
     message.chunkTokens = object.chunkTokens ?? 0;
     return message;
   },
@@ -458,6 +494,8 @@ function createBaseTraceChunk(): TraceChunk {
     tokensAfterCancel: 0,
     cancelToStopSeconds: 0,
     synthetic: false,
+    recordedScore: undefined,
+    recordedStepScores: [],
   };
 }
 
@@ -507,6 +545,16 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     }
     if (message.synthetic !== false) {
       writer.uint32(120).bool(message.synthetic);
+    }
+    if (message.recordedScore !== undefined) {
+      writer.uint32(129).double(message.recordedScore);
+    }
+    if (message.recordedStepScores.length !== 0) {
+      writer.uint32(138).fork();
+      for (const v of message.recordedStepScores) {
+        writer.double(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -644,6 +692,32 @@ export const TraceChunk: MessageFns<TraceChunk> = {
             message.synthetic = reader.bool();
             continue;
           }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.recordedScore = reader.double();
+            continue;
+          }
+          case 17: {
+            if (tag === 137) {
+              message.recordedStepScores.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 138) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.recordedStepScores.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -705,6 +779,16 @@ export const TraceChunk: MessageFns<TraceChunk> = {
         ? globalThis.Number(object.cancel_to_stop_seconds)
         : 0,
       synthetic: isSet(object.synthetic) ? globalThis.Boolean(object.synthetic) : false,
+      recordedScore: isSet(object.recordedScore)
+        ? globalThis.Number(object.recordedScore)
+        : isSet(object.recorded_score)
+        ? globalThis.Number(object.recorded_score)
+        : undefined,
+      recordedStepScores: globalThis.Array.isArray(object?.recordedStepScores)
+        ? object.recordedStepScores.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.recorded_step_scores)
+        ? object.recorded_step_scores.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -755,6 +839,12 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     if (message.synthetic !== false) {
       obj.synthetic = message.synthetic;
     }
+    if (message.recordedScore !== undefined) {
+      obj.recordedScore = floatToJson(message.recordedScore);
+    }
+    if (message.recordedStepScores?.length) {
+      obj.recordedStepScores = message.recordedStepScores.map((e) => floatToJson(e));
+    }
     return obj;
   },
 
@@ -780,6 +870,8 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     message.tokensAfterCancel = object.tokensAfterCancel ?? 0;
     message.cancelToStopSeconds = object.cancelToStopSeconds ?? 0;
     message.synthetic = object.synthetic ?? false;
+    message.recordedScore = object.recordedScore ?? undefined;
+    message.recordedStepScores = object.recordedStepScores?.map((e) => e) || [];
     return message;
   },
 };
@@ -1081,7 +1173,18 @@ export const WorkerHeartbeat: MessageFns<WorkerHeartbeat> = {
 };
 
 function createBaseVerifyRequest(): VerifyRequest {
-  return { verifier: "", prompt: "", trace: "", final: false, answerFormat: 0, queryId: "", branchIndex: 0 };
+  return {
+    verifier: "",
+    prompt: "",
+    trace: "",
+    final: false,
+    answerFormat: 0,
+    queryId: "",
+    branchIndex: 0,
+    recordedScore: undefined,
+    recordedStepScores: [],
+    confidence: undefined,
+  };
 }
 
 export const VerifyRequest: MessageFns<VerifyRequest> = {
@@ -1106,6 +1209,19 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
     }
     if (message.branchIndex !== 0) {
       writer.uint32(56).uint32(message.branchIndex);
+    }
+    if (message.recordedScore !== undefined) {
+      writer.uint32(65).double(message.recordedScore);
+    }
+    if (message.recordedStepScores.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.recordedStepScores) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.confidence !== undefined) {
+      ConfidenceStats.encode(message.confidence, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1179,6 +1295,40 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
             message.branchIndex = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.recordedScore = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag === 73) {
+              message.recordedStepScores.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.recordedStepScores.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.confidence = ConfidenceStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1212,6 +1362,17 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
         : isSet(object.branch_index)
         ? globalThis.Number(object.branch_index)
         : 0,
+      recordedScore: isSet(object.recordedScore)
+        ? globalThis.Number(object.recordedScore)
+        : isSet(object.recorded_score)
+        ? globalThis.Number(object.recorded_score)
+        : undefined,
+      recordedStepScores: globalThis.Array.isArray(object?.recordedStepScores)
+        ? object.recordedStepScores.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.recorded_step_scores)
+        ? object.recorded_step_scores.map((e: any) => globalThis.Number(e))
+        : [],
+      confidence: isSet(object.confidence) ? ConfidenceStats.fromJSON(object.confidence) : undefined,
     };
   },
 
@@ -1238,6 +1399,15 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
     if (message.branchIndex !== 0) {
       obj.branchIndex = Math.round(message.branchIndex);
     }
+    if (message.recordedScore !== undefined) {
+      obj.recordedScore = floatToJson(message.recordedScore);
+    }
+    if (message.recordedStepScores?.length) {
+      obj.recordedStepScores = message.recordedStepScores.map((e) => floatToJson(e));
+    }
+    if (message.confidence !== undefined) {
+      obj.confidence = ConfidenceStats.toJSON(message.confidence);
+    }
     return obj;
   },
 
@@ -1253,12 +1423,17 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
     message.answerFormat = object.answerFormat ?? 0;
     message.queryId = object.queryId ?? "";
     message.branchIndex = object.branchIndex ?? 0;
+    message.recordedScore = object.recordedScore ?? undefined;
+    message.recordedStepScores = object.recordedStepScores?.map((e) => e) || [];
+    message.confidence = (object.confidence !== undefined && object.confidence !== null)
+      ? ConfidenceStats.fromPartial(object.confidence)
+      : undefined;
     return message;
   },
 };
 
 function createBaseVerifyResponse(): VerifyResponse {
-  return { score: 0, stepScores: [], reject: false, reason: "", error: "" };
+  return { score: 0, stepScores: [], reject: false, reason: "", error: "", verified: false };
 }
 
 export const VerifyResponse: MessageFns<VerifyResponse> = {
@@ -1281,6 +1456,9 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     }
     if (message.error !== "") {
       writer.uint32(42).string(message.error);
+    }
+    if (message.verified !== false) {
+      writer.uint32(48).bool(message.verified);
     }
     return writer;
   },
@@ -1348,6 +1526,14 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
             message.error = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.verified = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1371,6 +1557,7 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
       reject: isSet(object.reject) ? globalThis.Boolean(object.reject) : false,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      verified: isSet(object.verified) ? globalThis.Boolean(object.verified) : false,
     };
   },
 
@@ -1391,6 +1578,9 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.verified !== false) {
+      obj.verified = message.verified;
+    }
     return obj;
   },
 
@@ -1404,6 +1594,7 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     message.reject = object.reject ?? false;
     message.reason = object.reason ?? "";
     message.error = object.error ?? "";
+    message.verified = object.verified ?? false;
     return message;
   },
 };

@@ -22,6 +22,54 @@ import {
 } from "@grpc/grpc-js";
 import { AnswerFormat, answerFormatFromJSON, answerFormatToJSON } from "./common.js";
 
+export enum ExecutionMode {
+  EXECUTION_MODE_UNSPECIFIED = 0,
+  /** EXECUTION_MODE_WAVES - Up to `parallelism` in flight, as many as the policy asks for: the default. */
+  EXECUTION_MODE_WAVES = 1,
+  /** EXECUTION_MODE_ALL_PARALLEL - Every branch at once: the latency baseline. */
+  EXECUTION_MODE_ALL_PARALLEL = 2,
+  /** EXECUTION_MODE_SEQUENTIAL - One branch at a time: the token baseline of the sequential stopping rules. */
+  EXECUTION_MODE_SEQUENTIAL = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function executionModeFromJSON(object: any): ExecutionMode {
+  switch (object) {
+    case 0:
+    case "EXECUTION_MODE_UNSPECIFIED":
+      return ExecutionMode.EXECUTION_MODE_UNSPECIFIED;
+    case 1:
+    case "EXECUTION_MODE_WAVES":
+      return ExecutionMode.EXECUTION_MODE_WAVES;
+    case 2:
+    case "EXECUTION_MODE_ALL_PARALLEL":
+      return ExecutionMode.EXECUTION_MODE_ALL_PARALLEL;
+    case 3:
+    case "EXECUTION_MODE_SEQUENTIAL":
+      return ExecutionMode.EXECUTION_MODE_SEQUENTIAL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ExecutionMode.UNRECOGNIZED;
+  }
+}
+
+export function executionModeToJSON(object: ExecutionMode): string {
+  switch (object) {
+    case ExecutionMode.EXECUTION_MODE_UNSPECIFIED:
+      return "EXECUTION_MODE_UNSPECIFIED";
+    case ExecutionMode.EXECUTION_MODE_WAVES:
+      return "EXECUTION_MODE_WAVES";
+    case ExecutionMode.EXECUTION_MODE_ALL_PARALLEL:
+      return "EXECUTION_MODE_ALL_PARALLEL";
+    case ExecutionMode.EXECUTION_MODE_SEQUENTIAL:
+      return "EXECUTION_MODE_SEQUENTIAL";
+    case ExecutionMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum BranchStatus {
   BRANCH_STATUS_UNSPECIFIED = 0,
   /** BRANCH_STATUS_QUEUED - Published to the work queue, not yet picked up by a worker. */
@@ -198,6 +246,8 @@ export interface SolveRequest {
   seed: number;
   /** Branches kept in flight at once (the wave width). 0 means the scheduler default. */
   parallelism: number;
+  /** How branches are scheduled. UNSPECIFIED means the scheduler default (waves). */
+  mode: ExecutionMode;
 }
 
 /** One answer and the branches that voted for it. */
@@ -271,6 +321,7 @@ export interface SolveResult {
   /** Seed actually used. */
   seed: number;
   verifier: string;
+  mode: ExecutionMode;
 }
 
 export interface BranchStarted {
@@ -541,6 +592,7 @@ function createBaseSolveRequest(): SolveRequest {
     answerFormat: 0,
     seed: 0,
     parallelism: 0,
+    mode: 0,
   };
 }
 
@@ -578,6 +630,9 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     }
     if (message.parallelism !== 0) {
       writer.uint32(88).uint32(message.parallelism);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(96).int32(message.mode);
     }
     return writer;
   },
@@ -683,6 +738,14 @@ export const SolveRequest: MessageFns<SolveRequest> = {
             message.parallelism = reader.uint32();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -728,6 +791,7 @@ export const SolveRequest: MessageFns<SolveRequest> = {
         : 0,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
       parallelism: isSet(object.parallelism) ? globalThis.Number(object.parallelism) : 0,
+      mode: isSet(object.mode) ? executionModeFromJSON(object.mode) : 0,
     };
   },
 
@@ -766,6 +830,9 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     if (message.parallelism !== 0) {
       obj.parallelism = Math.round(message.parallelism);
     }
+    if (message.mode !== 0) {
+      obj.mode = executionModeToJSON(message.mode);
+    }
     return obj;
   },
 
@@ -787,6 +854,7 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     message.answerFormat = object.answerFormat ?? 0;
     message.seed = object.seed ?? 0;
     message.parallelism = object.parallelism ?? 0;
+    message.mode = object.mode ?? 0;
     return message;
   },
 };
@@ -1426,6 +1494,7 @@ function createBaseSolveResult(): SolveResult {
     leaderProbability: 0,
     seed: 0,
     verifier: "",
+    mode: 0,
   };
 }
 
@@ -1469,6 +1538,9 @@ export const SolveResult: MessageFns<SolveResult> = {
     }
     if (message.verifier !== "") {
       writer.uint32(106).string(message.verifier);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(112).int32(message.mode);
     }
     return writer;
   },
@@ -1590,6 +1662,14 @@ export const SolveResult: MessageFns<SolveResult> = {
             message.verifier = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1635,6 +1715,7 @@ export const SolveResult: MessageFns<SolveResult> = {
         : 0,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
       verifier: isSet(object.verifier) ? globalThis.String(object.verifier) : "",
+      mode: isSet(object.mode) ? executionModeFromJSON(object.mode) : 0,
     };
   },
 
@@ -1679,6 +1760,9 @@ export const SolveResult: MessageFns<SolveResult> = {
     if (message.verifier !== "") {
       obj.verifier = message.verifier;
     }
+    if (message.mode !== 0) {
+      obj.mode = executionModeToJSON(message.mode);
+    }
     return obj;
   },
 
@@ -1706,6 +1790,7 @@ export const SolveResult: MessageFns<SolveResult> = {
     message.leaderProbability = object.leaderProbability ?? 0;
     message.seed = object.seed ?? 0;
     message.verifier = object.verifier ?? "";
+    message.mode = object.mode ?? 0;
     return message;
   },
 };

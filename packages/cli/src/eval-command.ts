@@ -1,0 +1,89 @@
+/**
+ * `ttc eval`: accuracy versus compute of the policies on a recorded corpus, in process (virtual time)
+ * or through a running cluster with replay workers.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parseCorpus, runImporter, type CorpusRecord } from "@ttc/corpus";
+import { clusterRunner, evaluate, formatTable, parseModes, parsePolicySpec, renderHtml, virtualRunner, type EvalOptions } from "@ttc/eval";
+
+/**
+ * The default comparison: the classics, each policy with the verifier its paper uses, and ttc's
+ * recommended configuration (adaptive stopping that also stops on an exactly verified answer).
+ */
+export const defaultPolicies = [
+  "majority",
+  "weighted@recorded",
+  "best-of-n@recorded",
+  "adaptive",
+  "esc",
+  "deepconf",
+  "prm-beam@recorded",
+  "spec-reject@recorded",
+  "first-verified@rule",
+  "adaptive:stopOnVerified=1@rule",
+].join(" ");
+
+/** Loads a corpus: a file in the corpus format, or a source file converted on the fly by `--from`. */
+export function loadCorpus(path: string, from: string | undefined, puzzles: string | undefined): CorpusRecord[] {
+  const text = readFileSync(path, "utf8");
+  if (!from) return parseCorpus(text, path);
+  return runImporter(from, text, {
+    origin: path,
+    ...(puzzles ? { puzzlesCsv: readFileSync(puzzles, "utf8"), puzzlesOrigin: puzzles } : {}),
+  });
+}
+
+function progressBar(done: number, total: number, label: string): void {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r\x1b[2K[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${((done / total) * 100).toFixed(0).padStart(3)}%  ${label}`);
+  if (done === total) process.stderr.write("\r\x1b[2K");
+}
+
+export function registerEvalCommand(program: Command): void {
+  program
+    .command("eval")
+    .description("replay a recorded corpus under policies × execution modes and report accuracy, tokens and latency")
+    .requiredOption("--corpus <file>", "corpus file (ttc corpus format, or a source format with --from)")
+    .option("--from <format>", "import the corpus on the fly: faithful-cot-date | qwen-math-maj | tot-game24 | tot-game24-values")
+    .option("--puzzles <file>", "Game of 24 puzzles CSV (for the tot-game24 formats)")
+    .option("--policies <list>", "space- or semicolon-separated specs name[:param=value,...][@verifier]", defaultPolicies)
+    .option("--modes <list>", "comma-separated: all-parallel, sequential, waves", "all-parallel,sequential,waves")
+    .option("--repeats <n>", "seeded replay orders per problem", (v) => Number(v), 10)
+    .option("--seed <n>", "seed of the replay orders", (v) => Number(v), 1)
+    .option("--parallelism <n>", "wave width in waves mode", (v) => Number(v), 8)
+    .option("--tokens-per-second <n>", "emulated decode speed per branch (virtual time)", (v) => Number(v), 50)
+    .option("--verifier <name>", "verifier for specs that name none", "none")
+    .option("--cluster <addr>", "run every query through the scheduler at this address (replay workers must serve the same corpus)")
+    .option("--concurrency <n>", "queries in flight at once with --cluster", (v) => Number(v), 4)
+    .option("--json <file>", "write every figure as JSON")
+    .option("--chart <file>", "write the accuracy–tokens frontier as a self-contained HTML page")
+    .action(async (o) => {
+      const records = loadCorpus(o.corpus, o.from, o.puzzles);
+      const specs = String(o.policies)
+        .split(/[\s;]+/)
+        .filter(Boolean)
+        .map((s) => parsePolicySpec(s, o.verifier));
+      const options: EvalOptions = {
+        specs,
+        modes: parseModes(o.modes),
+        repeats: o.repeats,
+        seed: o.seed,
+        parallelism: o.parallelism,
+        tokensPerSecond: o.tokensPerSecond,
+        runner: o.cluster ? "cluster" : "virtual",
+        onProgress: progressBar,
+      };
+      const cluster = o.cluster ? clusterRunner(o.cluster, { parallelism: o.parallelism, timeoutMs: 300_000 }) : null;
+      try {
+        const report = await evaluate(records, options, cluster ? cluster.run : virtualRunner(options), cluster ? o.concurrency : 1);
+        console.log(formatTable(report));
+        if (o.json) writeFileSync(o.json, `${JSON.stringify({ corpusFile: o.corpus, ...report }, null, 2)}\n`);
+        if (o.chart) writeFileSync(o.chart, renderHtml(report, `ttc eval: ${o.corpus}`));
+      } finally {
+        cluster?.close();
+      }
+    });
+}

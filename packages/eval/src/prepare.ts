@@ -1,0 +1,100 @@
+/**
+ * Everything about a recorded problem that does not depend on the policy, computed once: each
+ * branch's steps and their tokens, its answer, and (lazily, memoised) what a verifier says of each
+ * prefix. The simulation then only moves numbers around.
+ */
+import { splitSteps, stepTokens, type CorpusRecord } from "@ttc/corpus";
+import { answerKey, answersEquivalent, checkGame24, createVerifier, parseGame24Numbers, type AnswerFormatName, type VerifyOutput } from "@ttc/policy";
+
+export interface PreparedBranch {
+  /** Index in the record. */
+  readonly index: number;
+  readonly steps: readonly string[];
+  /** Tokens of each step (sums to the branch's tokens). */
+  readonly stepTokens: readonly number[];
+  /** Cumulative tokens after each step. */
+  readonly cumulative: readonly number[];
+  readonly tokens: number;
+  /** Normalised answer, grouped with equivalent answers of the problem's other branches. */
+  readonly answer: string | null;
+}
+
+export interface PreparedProblem {
+  readonly record: CorpusRecord;
+  readonly format: AnswerFormatName;
+  readonly branches: readonly PreparedBranch[];
+  /** Whether a (grouped) answer is right against the gold answer. */
+  isCorrect(answer: string | null): boolean;
+  /** A verifier's judgement of branch `b` after `steps` steps (final: the whole trace), memoised. */
+  verify(verifier: string, b: number, steps: number, final: boolean): VerifyOutput;
+}
+
+/**
+ * Groups equivalent answers: the first branch (by index) with an answer in a group names it, so every
+ * equivalent spelling votes for the same key.
+ */
+function groupAnswers(keys: Array<string | null>, format: AnswerFormatName): Array<string | null> {
+  const representatives: string[] = [];
+  const memo = new Map<string, string>();
+  return keys.map((key) => {
+    if (key === null) return null;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const rep = representatives.find((r) => answersEquivalent(r, key, format)) ?? key;
+    if (rep === key) representatives.push(key);
+    memo.set(key, rep);
+    return rep;
+  });
+}
+
+export function prepareProblem(record: CorpusRecord): PreparedProblem {
+  const format = record.format as AnswerFormatName;
+  const keys = record.branches.map((b) => answerKey(b.text, format));
+  const grouped = groupAnswers(keys, format);
+  const branches: PreparedBranch[] = record.branches.map((b, index) => {
+    const steps = splitSteps(b.text);
+    const perStep = stepTokens(record, b);
+    const cumulative: number[] = [];
+    let sum = 0;
+    for (const t of perStep) cumulative.push((sum += t));
+    return { index, steps, stepTokens: perStep, cumulative, tokens: b.tokens, answer: grouped[index]! };
+  });
+  const numbers = format === "game24" ? parseGame24Numbers(record.problem) : null;
+  const correctness = new Map<string, boolean>();
+  const isCorrect = (answer: string | null): boolean => {
+    if (answer === null) return false;
+    let ok = correctness.get(answer);
+    if (ok === undefined) {
+      ok = numbers ? checkGame24(answer, numbers).valid : answersEquivalent(answer, answerKeyOfGold(record.gold, format), format);
+      correctness.set(answer, ok);
+    }
+    return ok;
+  };
+  const memo = new Map<string, VerifyOutput>();
+  const verify = (verifier: string, b: number, steps: number, final: boolean): VerifyOutput => {
+    const key = `${verifier}|${b}|${steps}|${final ? 1 : 0}`;
+    let out = memo.get(key);
+    if (!out) {
+      const branch = branches[b]!;
+      const recorded = record.branches[b]!;
+      out = createVerifier(verifier).verify({
+        trace: branch.steps.slice(0, steps).join(""),
+        final,
+        prompt: record.problem,
+        format,
+        recorded: {
+          ...(final && recorded.score !== undefined ? { score: recorded.score } : {}),
+          ...(recorded.stepScores ? { stepScores: recorded.stepScores.slice(0, steps) } : {}),
+        },
+      });
+      memo.set(key, out);
+    }
+    return out;
+  };
+  return { record, format, branches, isCorrect, verify };
+}
+
+/** The gold answer as a grouping key: normalised like a branch's answer, or kept raw when it will not parse. */
+function answerKeyOfGold(gold: string, format: AnswerFormatName): string {
+  return answerKey(`\\boxed{${gold}}`, format) ?? answerKey(gold, format) ?? gold;
+}

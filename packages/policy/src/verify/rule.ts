@@ -1,0 +1,79 @@
+/**
+ * The `rule` verifier: exact checks where a checker exists, well-formedness elsewhere.
+ *
+ * - Game of 24 (format `game24`, or no format and a prompt with an `Input: a b c d` line): each step
+ *   `a op b = c (left: x y z)` is checked as it arrives (numbers available, arithmetic exact, the
+ *   `left:` list right, 24 still reachable: see {@link checkGame24Steps}); the branch is rejected at
+ *   the first impossible step. A final `Answer:` expression using exactly the four numbers and
+ *   equal to 24 is verified (score 1); any other final answer is rejected (score 0).
+ * - Other formats: any `a op b = c` slip rejects (the `arith` check). A finished trace whose answer
+ *   cannot be extracted, or does not read as its format, scores 0 but is not rejected: the branch
+ *   has ended, so there is nothing left to prune, and the vote already ignores an answer it cannot
+ *   read; the score keeps it from weighing in score-weighted votes. A well-formed answer scores 1,
+ *   unverified: there is no answer key at serving time.
+ */
+import { extractAnswer, normaliseAnswer } from "../answer.js";
+import type { AnswerFormatName } from "../types.js";
+import { checkArithmetic } from "./arith.js";
+import { checkGame24Answer, checkGame24Steps, game24AnswerExpression, readGame24Numbers } from "./game24.js";
+import type { TraceVerifier, VerifyInput, VerifyOutput } from "./verifier.js";
+
+/** Options of {@link createRuleVerifier}. */
+export interface RuleOptions {
+  /**
+   * Reject a Game-of-24 branch at its first impossible step. With false, bad steps still show in
+   * stepScores and the score but only the final answer check rejects. @default true
+   */
+  pruneGame24Steps?: boolean;
+}
+
+export function createRuleVerifier(options: RuleOptions = {}): TraceVerifier {
+  const pruneSteps = options.pruneGame24Steps ?? true;
+  return {
+    name: "rule",
+    partial: true,
+    verify(input: VerifyInput): VerifyOutput {
+      const numbers = input.format === undefined || input.format === "game24" ? readGame24Numbers(input.prompt ?? "") : null;
+      if (numbers !== null) return verifyGame24(input, numbers, pruneSteps);
+      return verifyWellFormed(input, input.format ?? "text");
+    },
+  };
+}
+
+function verifyGame24({ trace, final }: VerifyInput, numbers: number[], pruneSteps: boolean): VerifyOutput {
+  const steps = checkGame24Steps(trace, numbers, { partial: !final });
+  const stepNote = steps.firstError ?? steps.unread;
+  if (!final) {
+    const bad = steps.firstError !== null;
+    const reason =
+      stepNote ?? (steps.steps === 0 ? "no steps yet" : `${steps.steps} step${steps.steps === 1 ? "" : "s"} right; 24 still reachable`);
+    return { score: bad ? 0 : 1, stepScores: steps.stepScores, reject: bad && pruneSteps, reason, verified: false };
+  }
+  const expression = game24AnswerExpression(trace);
+  const answer = expression === null ? { ok: false, reason: "no Answer: line" } : checkGame24Answer(expression, numbers);
+  const said = expression === null ? answer.reason : `answer ${answer.reason}`;
+  if (answer.ok) {
+    // An exact check of the answer outranks the steps: a right answer reached by muddled steps is right.
+    const reason = `verified: ${answer.reason}${steps.firstError === null ? "" : ` (though ${steps.firstError})`}`;
+    return { score: 1, stepScores: steps.stepScores, reject: false, reason, verified: true };
+  }
+  const reason = `${said}${steps.firstError === null ? "" : `; ${steps.firstError}`}`;
+  return { score: 0, stepScores: steps.stepScores, reject: true, reason, verified: false };
+}
+
+function verifyWellFormed({ trace, final, format }: VerifyInput, readAs: AnswerFormatName): VerifyOutput {
+  const arith = checkArithmetic(trace, { partial: !final });
+  if (arith.firstError !== null) {
+    return { score: 0, stepScores: arith.stepScores, reject: true, reason: arith.firstError, verified: false };
+  }
+  const checked = arith.steps === 0 ? "" : `${arith.steps} equation${arith.steps === 1 ? "" : "s"} right; `;
+  if (!final) return { score: 1, stepScores: arith.stepScores, reject: false, reason: `${checked}no final answer yet`, verified: false };
+  const as = `${format === "game24" ? "game24 (the prompt has no Input: line with four numbers, so it is only read, not checked)" : readAs} answer`;
+  const raw = extractAnswer(trace, readAs);
+  if (raw === null) return { score: 0, stepScores: arith.stepScores, reject: false, reason: `${checked}no ${as} found`, verified: false };
+  const key = normaliseAnswer(raw, readAs);
+  if (key === null) {
+    return { score: 0, stepScores: arith.stepScores, reject: false, reason: `${checked}${JSON.stringify(raw)} does not read as a ${as}`, verified: false };
+  }
+  return { score: 1, stepScores: arith.stepScores, reject: false, reason: `${checked}well-formed ${as} ${JSON.stringify(key)} (no answer key to check it against)`, verified: false };
+}
