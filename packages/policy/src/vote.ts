@@ -18,7 +18,9 @@ export interface VoteTallyOptions extends EquivalenceOptions {
 }
 
 /**
- * A weighted tally of branch answers. Deterministic: ties keep the order answers were first seen.
+ * A weighted tally of branch answers. Deterministic: a tie in weight and count goes to the answer
+ * whose traces are shorter on average (when their lengths are known) — shorter chains of thought are
+ * more often right (Hassid et al. 2025, "Don't Overthink It") — and then to the one seen first.
  * A new answer joins the first group (in first-seen order) whose representative — its first
  * member's key, which is also the answer the group is shown as — is equivalent to it.
  */
@@ -28,6 +30,8 @@ export class VoteTally {
   // Every key seen, to the group it joined: repeated keys skip the equivalence checks.
   readonly #groupOf = new Map<string, VoteCount>();
   readonly #branches = new Set<number>();
+  // Summed trace lengths per group, for the tie-break; NaN once any voter's length is unknown.
+  readonly #tokens = new Map<VoteCount, number>();
   readonly #equivalent: ((a: string, b: string) => boolean) | undefined;
   #answered = 0;
 
@@ -38,10 +42,11 @@ export class VoteTally {
 
   /**
    * Records a branch's answer with the given weight. A branch counts once: later adds for the same
-   * branch are ignored. A null answer marks the branch as counted without voting.
+   * branch are ignored. A null answer marks the branch as counted without voting. `tokens`, the
+   * branch's length, breaks ties in favour of shorter traces.
    * @throws RangeError when the weight is negative or not finite.
    */
-  add(branch: number, answer: string | null, weight = 1): void {
+  add(branch: number, answer: string | null, weight = 1, tokens?: number): void {
     if (!(weight >= 0 && Number.isFinite(weight))) {
       throw new RangeError(`vote weight must be finite and non-negative, got ${weight}`);
     }
@@ -52,6 +57,7 @@ export class VoteTally {
     const group = this.#groupFor(answer);
     group.count++;
     group.weight += weight;
+    this.#tokens.set(group, (this.#tokens.get(group) ?? 0) + (tokens ?? Number.NaN));
   }
 
   /** The group `answer` belongs to, created (empty) when no existing one is equivalent. */
@@ -86,10 +92,17 @@ export class VoteTally {
     return this.#groups.find((g) => equivalent(g.answer, answer))?.answer ?? null;
   }
 
-  /** Copies of the counts, by weight then count descending; ties keep first-seen order. */
+  /** Copies of the counts, by weight then count descending, then shorter traces; then first-seen order. */
   votes(): VoteCount[] {
-    // Array.prototype.sort is stable, so equal entries stay in insertion order.
-    return this.#groups.map((v) => ({ ...v })).sort((x, y) => y.weight - x.weight || y.count - x.count);
+    const meanTokens = (g: VoteCount): number => (this.#tokens.get(g) ?? Number.NaN) / g.count;
+    const shorter = (x: VoteCount, y: VoteCount): number => {
+      const d = meanTokens(x) - meanTokens(y);
+      return Number.isNaN(d) ? 0 : d;
+    };
+    // Array.prototype.sort is stable, so entries still equal stay in insertion order.
+    return [...this.#groups]
+      .sort((x, y) => y.weight - x.weight || y.count - x.count || shorter(x, y))
+      .map((v) => ({ ...v }));
   }
 
   /** The leader, its share of the answered weight, and the Beta posterior that it is the majority. */

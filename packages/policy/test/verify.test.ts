@@ -21,11 +21,18 @@ describe("checkArithmetic", () => {
     expect(checkArithmetic("99999999999999999 + 1 = 100000000000000000").stepScores).toEqual([1]);
   });
 
-  it("divides exactly, and treats a rounded quotient as wrong", () => {
+  it("divides exactly, accepts a quotient rounded or truncated to the places shown, and nothing looser", () => {
     expect(checkArithmetic("84 / 4 = 21, 7 ÷ 2 = 3.5").stepScores).toEqual([1, 1]);
-    expect(checkArithmetic("10 / 3 = 3.33").firstError).toBe("10 / 3 = 3.33 is wrong (10 / 3 = 10/3)");
+    expect(checkArithmetic("10 / 3 = 3.33, 2 / 3 = 0.667, 2 / 3 = 0.666").stepScores).toEqual([1, 1, 1]);
+    expect(checkArithmetic("10 / 3 = 3.4").firstError).toBe("10 / 3 = 3.4 is wrong (10 / 3 = 10/3)");
+    expect(checkArithmetic("10 / 3 = 3").firstError).toBe("10 / 3 = 3 is wrong (10 / 3 = 10/3)");
     expect(checkArithmetic("1 / 8 = 0.125").stepScores).toEqual([1]);
     expect(checkArithmetic("5 / 0 = 0").firstError).toBe("5 / 0 = 0 is wrong (division by zero)");
+  });
+
+  it("does not judge a piece of a LaTeX product (2 \\cdot 3 \\cdot 4 \\cdot 5 + 1 = 121)", () => {
+    expect(checkArithmetic("\\(2 \\cdot 3 \\cdot 4 \\cdot 5 + 1 = 121\\)").steps).toBe(0);
+    expect(checkArithmetic("(4 \\times 5) + 1 = 21 and 3 + 4 = 7 \\cdot 2").steps).toBe(0);
   });
 
   it("reads ×, x and * as multiplication", () => {

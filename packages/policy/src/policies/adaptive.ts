@@ -46,7 +46,7 @@ export function createAdaptivePolicy(params: AdaptiveParams = {}): Policy {
     name: "adaptive",
     params: Object.freeze({ ...p }),
     vote(branch, answer, _score, view) {
-      tally.add(branch, answer, 1);
+      tally.add(branch, answer, 1, view?.tokens);
       if (p.stopOnVerified === 1 && view?.verified && answer !== null && verifiedAnswer === null) verifiedAnswer = answer;
     },
     consensus() {

@@ -18,8 +18,8 @@ export function createBestOfNPolicy(): Policy {
   return {
     name: "best-of-n",
     params: Object.freeze({}),
-    vote(branch, answer, score) {
-      tally.add(branch, answer, 1);
+    vote(branch, answer, score, view) {
+      tally.add(branch, answer, 1, view?.tokens);
       const s = score ?? 0;
       if (answer !== null && (best === null || s > best.score)) best = { answer, score: s };
     },

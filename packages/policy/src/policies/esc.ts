@@ -54,8 +54,8 @@ export function createEscPolicy(params: Record<string, number> = {}): Policy {
   return {
     name: "esc",
     params: Object.freeze({ window: w }),
-    vote(branch, answer) {
-      tally.add(branch, answer, 1);
+    vote(branch, answer, _score, view) {
+      tally.add(branch, answer, 1, view?.tokens);
       answers.set(branch, answer);
     },
     consensus,

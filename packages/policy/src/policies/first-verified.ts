@@ -20,7 +20,7 @@ export function createFirstVerifiedPolicy(): Policy {
     name: "first-verified",
     params: Object.freeze({}),
     vote(branch, answer, _score, view) {
-      tally.add(branch, answer, 1);
+      tally.add(branch, answer, 1, view?.tokens);
       if (!verified && answer !== null && view?.verified) verified = { answer, branch };
     },
     consensus,

@@ -10,8 +10,8 @@ export function createMajorityPolicy(): Policy {
   return {
     name: "majority",
     params: Object.freeze({}),
-    vote(branch, answer) {
-      tally.add(branch, answer, 1);
+    vote(branch, answer, _score, view) {
+      tally.add(branch, answer, 1, view?.tokens);
     },
     consensus: () => tally.consensus(),
     settled({ finished, maxBranches }) {

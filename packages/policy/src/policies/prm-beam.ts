@@ -18,8 +18,8 @@ export function createPrmBeamPolicy(params: Record<string, number> = {}): Policy
   return {
     name: "prm-beam",
     params: Object.freeze({ beam }),
-    vote(branch, answer, score) {
-      tally.add(branch, answer, score === undefined ? 1 : Math.max(0, score));
+    vote(branch, answer, score, view) {
+      tally.add(branch, answer, score === undefined ? 1 : Math.max(0, score), view?.tokens);
     },
     consensus: () => tally.consensus(),
     settled({ finished, maxBranches }) {

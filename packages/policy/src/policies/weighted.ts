@@ -17,8 +17,8 @@ export function createWeightedPolicy(params: Record<string, number> = {}): Polic
   return {
     name: "weighted",
     params: Object.freeze({ ...p }),
-    vote(branch, answer, score) {
-      tally.add(branch, answer, score === undefined ? p.unscoredWeight : Math.max(0, score));
+    vote(branch, answer, score, view) {
+      tally.add(branch, answer, score === undefined ? p.unscoredWeight : Math.max(0, score), view?.tokens);
     },
     consensus: () => tally.consensus(),
     settled({ finished, maxBranches }) {

@@ -1,4 +1,4 @@
-import { combine, formatRational, parseDecimal, sameRational } from "./rational.js";
+import { combine, formatRational, parseDecimal, roundsToShown, sameRational } from "./rational.js";
 
 /** What {@link checkArithmetic} found in a trace. */
 export interface ArithCheck {
@@ -31,9 +31,9 @@ const operator = String.raw`[-+*×x÷/]`;
  * sentence. `x` counts as times only between numbers, so words ending in x are not operators.
  */
 const equation = new RegExp(
-  String.raw`(?<![\w.,]|[-+*×÷/^=]\s*|\d\s*x\s*)` +
+  String.raw`(?<![\w.,]|[-+*×÷/^=]\s*|\d\s*x\s*|\\(?:cdot|times|div)\s*|[)\]}]\s*)` +
     String.raw`(${number})\s*(${operator})\s*(${number})\s*=\s*(${number})` +
-    String.raw`(?![\w%]|[.,]\d|\s*[-+*×÷/^=]|\s*x\s*-?\d)`,
+    String.raw`(?![\w%]|[.,]\d|\s*[-+*×÷/^=]|\s*x\s*-?\d|\s*\\(?:cdot|times|div))`,
   "gu",
 );
 /** What may follow an equation at the end of a partial trace and still be completed into more. */
@@ -45,7 +45,8 @@ const canonicalOp = { "+": "+", "-": "-", "*": "*", "×": "*", x: "*", "÷": "/"
  * Finds every binary equation `a op b = c` in a trace (op one of + - * × x ÷ /; integers or
  * decimals, optionally negative) and checks it exactly with rational arithmetic. Equations that
  * are not of that plain binary form are ignored rather than guessed at: a false "wrong" would
- * prune a good branch. Results are judged exactly, so a rounded quotient (`10 / 3 = 3.33`) is wrong.
+ * prune a good branch. Results are judged exactly, except that a decimal rounded or truncated to the
+ * places it shows is right (`10 / 3 = 3.33`): traces round, and the rounding is not a slip.
  */
 export function checkArithmetic(trace: string, options: ArithOptions = {}): ArithCheck {
   const matches = [...trace.matchAll(equation)];
@@ -56,7 +57,8 @@ export function checkArithmetic(trace: string, options: ArithOptions = {}): Arit
   let firstError: string | null = null;
   for (const [, a, op, b, c] of matches) {
     const expected = combine(parseDecimal(a!), canonicalOp[op as keyof typeof canonicalOp], parseDecimal(b!));
-    const right = expected !== null && sameRational(expected, parseDecimal(c!));
+    const shown = parseDecimal(c!);
+    const right = expected !== null && (sameRational(expected, shown) || roundsToShown(expected, shown, decimalPlaces(c!)));
     stepScores.push(right ? 1 : 0);
     if (!right && firstError === null) {
       const claim = `${a} ${op} ${b}`;
@@ -64,4 +66,9 @@ export function checkArithmetic(trace: string, options: ArithOptions = {}): Arit
     }
   }
   return { steps: stepScores.length, wrong: stepScores.filter((s) => s === 0).length, stepScores, firstError };
+}
+
+function decimalPlaces(text: string): number {
+  const dot = text.indexOf(".");
+  return dot < 0 ? 0 : text.length - dot - 1;
 }

@@ -11,7 +11,7 @@
  *     30 - 6 = 24 (left: 24)
  *     Answer: (10 - 4) * 5 - 6 = 24
  */
-import { combine, compareRational, distance, formatRational, integer, parseNumber, sameRational, type Rational } from "./rational.js";
+import { combine, compareRational, distance, formatRational, integer, parseNumber, roundsToShown, sameRational, type Rational } from "./rational.js";
 
 const TARGET = integer(24);
 
@@ -41,16 +41,7 @@ function readLiteral(text: string): Literal | null {
  */
 function standsFor(literal: Literal, value: Rational): boolean {
   if (sameRational(literal.value, value)) return true;
-  if (literal.fraction || literal.places === 0) return false;
-  const scale = 10n ** BigInt(literal.places);
-  // literal = written / scale exactly, since it has `places` digits.
-  const written = (literal.value.num * scale) / literal.value.den;
-  const negative = value.num < 0n;
-  const magnitude = (negative ? -value.num : value.num) * scale;
-  const truncated = magnitude / value.den;
-  const rounded = 2n * (magnitude % value.den) >= value.den ? truncated + 1n : truncated;
-  const sign = negative ? -1n : 1n;
-  return written === sign * truncated || written === sign * rounded;
+  return !literal.fraction && roundsToShown(value, literal.value, literal.places);
 }
 
 // ---------------------------------------------------------------------------------------------

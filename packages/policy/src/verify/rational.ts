@@ -94,3 +94,20 @@ function gcd(a: bigint, b: bigint): bigint {
 function abs(x: bigint): bigint {
   return x < 0n ? -x : x;
 }
+
+/**
+ * Whether `shown`, written with `places` decimal places, is `value` rounded or truncated to those
+ * places (1.666 and 1.667 for 5/3). Traces write rounded decimals; the arithmetic behind them is right.
+ */
+export function roundsToShown(value: Rational, shown: Rational, places: number): boolean {
+  if (places <= 0) return false;
+  const scale = 10n ** BigInt(places);
+  // shown = written / scale exactly, since it has `places` digits.
+  const written = (shown.num * scale) / shown.den;
+  const negative = value.num < 0n;
+  const magnitude = (negative ? -value.num : value.num) * scale;
+  const truncated = magnitude / value.den;
+  const rounded = 2n * (magnitude % value.den) >= value.den ? truncated + 1n : truncated;
+  const sign = negative ? -1n : 1n;
+  return written === sign * truncated || written === sign * rounded;
+}
