@@ -13,7 +13,7 @@ import type { WorkerRegistry } from "./worker-registry.js";
 
 /** Time kept back from the caller's deadline so the answer reaches them before it expires. */
 function answerMarginMs(budgetMs: number): number {
-  return Math.min(250, budgetMs * 0.05);
+  return Math.min(250, Math.max(50, budgetMs * 0.1));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ChunkKind, type BranchTask, type TraceChunk } from "@ttc/proto";
 import { answerFormatLabel } from "@ttc/common";
+import { ConfidenceTracker } from "@ttc/policy";
 import type { Backend } from "./backend.js";
 
 /** How a branch run ended, for the caller to ack the task and record metrics. */
@@ -24,6 +25,8 @@ export interface BranchRunOptions {
   publish: (chunk: TraceChunk) => void;
   /** Called with every batch of newly generated tokens (metrics). */
   onTokens: (count: number) => void;
+  /** Sliding window and tail of the DeepConf group confidence, in tokens. @default 2048 */
+  confidenceWindow?: number;
 }
 
 /**
@@ -61,8 +64,10 @@ export class BranchRun {
     this.send({ kind: ChunkKind.CHUNK_KIND_STARTED });
     let pending = "";
     let pendingTokens = 0;
-    let logprobSum = 0;
-    let logprobCount = 0;
+    // DeepConf statistics from the backend's per-token logprobs (top-k when it has them; the sampled
+    // token's alone otherwise, which makes the token confidence −log p(sampled)).
+    const window = this.options.confidenceWindow ?? 2048;
+    const confidence = new ConfidenceTracker({ groupSize: window, tailSize: window });
     // Recorded scores ride on the next chunk sent, once.
     let recorded: Partial<TraceChunk> | null = null;
     const flush = (kind: ChunkKind, extra: Partial<TraceChunk> = {}) => {
@@ -71,7 +76,7 @@ export class BranchRun {
         text: pending,
         tokens: this.tokens,
         engineSeconds: engineSeconds(),
-        confidence: logprobCount > 0 ? { tokens: logprobCount, meanLogprob: logprobSum / logprobCount, lowestGroupConfidence: 0, tailGroupConfidence: 0 } : undefined,
+        confidence: confidence.snapshot().tokens > 0 ? confidence.snapshot() : undefined,
         ...recorded,
         ...extra,
       });
@@ -114,10 +119,7 @@ export class BranchRun {
         this.tokens += event.tokens;
         pending += event.text;
         pendingTokens += event.tokens;
-        for (const lp of event.logprobs ?? []) {
-          logprobSum += lp;
-          logprobCount++;
-        }
+        for (const lp of event.logprobs ?? []) confidence.push([lp], lp);
         this.options.onTokens(event.tokens);
         if (event.stepEnd || pendingTokens >= Math.max(1, task.chunkTokens)) flush(ChunkKind.CHUNK_KIND_PROGRESS);
       }

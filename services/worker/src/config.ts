@@ -23,6 +23,8 @@ const workerEnv = z.object({
   TTC_TASK_MAX_AGE_SECONDS: intVar(600, 10, 86_400),
   /** On SIGTERM, how long in-flight branches may run before they are handed back to the queue. */
   TTC_DRAIN_GRACE_MS: intVar(10_000, 0, 600_000),
+  /** Sliding window (and tail) of the DeepConf group confidence computed from logprobs, in tokens. */
+  TTC_CONFIDENCE_WINDOW: intVar(2048, 1, 1_000_000),
   /** sim backend: emulated decode speed per branch, tokens per second; 0 = as fast as possible. */
   TTC_SIM_TOKENS_PER_SECOND: numVar(200, 0, 1_000_000),
   TTC_SIM_MEAN_TOKENS: intVar(300, 40, 100_000),
@@ -54,6 +56,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined>) {
     heartbeatMs: raw.TTC_HEARTBEAT_MS,
     queue: { ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS, maxDeliver: raw.TTC_MAX_DELIVER, maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS },
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
+    confidenceWindow: raw.TTC_CONFIDENCE_WINDOW,
     replay: { corpus: raw.TTC_REPLAY_CORPUS ?? "", tokensPerSecond: raw.TTC_REPLAY_TOKENS_PER_SECOND },
     sim: {
       tokensPerSecond: raw.TTC_SIM_TOKENS_PER_SECOND,

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     heartbeatMs: config.heartbeatMs,
     queue: config.queue,
     drainGraceMs: config.drainGraceMs,
+    confidenceWindow: config.confidenceWindow,
   });
   await worker.start();
   watchConnection(nc, (connected) => {

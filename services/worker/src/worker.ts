@@ -15,6 +15,8 @@ export interface WorkerOptions {
   heartbeatMs: number;
   queue: TaskQueueOptions;
   drainGraceMs: number;
+  /** DeepConf sliding window in tokens. */
+  confidenceWindow: number;
 }
 
 /**
@@ -142,6 +144,7 @@ export class Worker {
       backend: this.backend,
       publish: (chunk) => this.nc.publish(task.traceSubject, TraceChunk.encode(chunk).finish()),
       onTokens: (n) => this.metrics.generatedTokens.inc(n),
+      confidenceWindow: this.options.confidenceWindow,
     });
     this.runs.set(key, run);
     this.metrics.activeBranches.set(this.runs.size);
