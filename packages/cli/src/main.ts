@@ -5,6 +5,7 @@ import { runSolve } from "./solve.js";
 import { startLocalCluster } from "./local-cluster.js";
 import { registerCorpusCommand } from "./corpus-command.js";
 import { registerEvalCommand } from "./eval-command.js";
+import { registerGoalsCommand } from "./goals-command.js";
 
 function int(value: string): number {
   const n = Number(value);
@@ -98,6 +99,7 @@ program
 
 registerCorpusCommand(program);
 registerEvalCommand(program);
+registerGoalsCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

@@ -6,3 +6,4 @@ export * from "./spec.js";
 export * from "./stats.js";
 export * from "./report.js";
 export * from "./cluster-runner.js";
+export * from "./goals.js";

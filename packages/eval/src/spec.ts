@@ -23,7 +23,7 @@ export function parsePolicySpec(text: string, defaultVerifier: string): PolicySp
   if (colon >= 0) {
     for (const pair of body.slice(colon + 1).split(",").filter(Boolean)) {
       const [k, v] = pair.split("=");
-      if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`policy spec "${text}": expected name=number, got "${pair}"`);
+      if (!k || v === undefined || v.trim() === "" || !Number.isFinite(Number(v))) throw new Error(`policy spec "${text}": expected name=number, got "${pair}"`);
       params[k] = Number(v);
     }
   }
