@@ -3,7 +3,7 @@
  * that serve the same corpus, so what is measured offline can be checked against the real path.
  */
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
-import { AnswerFormat, ExecutionMode, SchedulerClient, type SolveRequest, type SolveResult } from "@ttc/proto";
+import { AnswerFormat, ExecutionMode, SchedulerClient, stopReasonToJSON, type SolveRequest, type SolveResult } from "@ttc/proto";
 import type { ExecutionMode as ModeName } from "@ttc/policy";
 import type { QueryRunner } from "./evaluate.js";
 
@@ -41,7 +41,7 @@ export function clusterRunner(address: string, o: { parallelism: number; timeout
       model: "",
       maxBranches: problem.branches.length,
       maxTokensPerBranch: Math.max(1, ...problem.branches.map((b) => b.tokens)),
-      tokenBudget: 0,
+      tokenBudget: Math.max(1, 2 * problem.branches.reduce((s, b) => s + b.tokens, 0)), // as simulateQuery: never the binding limit
       policy: { name: spec.name, params: spec.params },
       verifier: spec.verifier,
       answerFormat: formatEnum[problem.format] ?? AnswerFormat.ANSWER_FORMAT_TEXT,
@@ -58,7 +58,7 @@ export function clusterRunner(address: string, o: { parallelism: number; timeout
       verifierCalls: r.compute!.verifierCalls,
       branchesLaunched: r.compute!.branchesLaunched,
       branchesPruned: r.compute!.branchesPruned,
-      stopReason: String(r.stopReason),
+      stopReason: stopReasonToJSON(r.stopReason).replace(/^STOP_REASON_/, "").toLowerCase(),
       decisions: [],
     };
   };

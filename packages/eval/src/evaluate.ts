@@ -138,7 +138,8 @@ export async function evaluate(records: readonly CorpusRecord[], o: EvalOptions,
   const configs: Array<[PolicySpec, ExecutionMode]> = [[baselineSpec, "all-parallel"]];
   for (const spec of o.specs) {
     for (const mode of o.modes) {
-      if (spec.label === "majority" && spec.verifier === "none" && mode === "all-parallel") continue;
+      const isBaseline = spec.name === "majority" && Object.keys(spec.params).length === 0 && spec.verifier === "none";
+      if (isBaseline && mode === "all-parallel") continue;
       configs.push([spec, mode]);
     }
   }

@@ -2,7 +2,7 @@
  * What to evaluate: a policy with parameters and a verifier, under an execution mode.
  * Spelled on the command line as `name[:param=value,...][@verifier]`, e.g. `adaptive:threshold=0.9@rule`.
  */
-import { createPolicy, executionModes, type ExecutionMode, type Policy } from "@ttc/policy";
+import { createPolicy, createVerifier, executionModes, type ExecutionMode, type Policy } from "@ttc/policy";
 
 export interface PolicySpec {
   /** As written, used as the row's label. */
@@ -22,12 +22,14 @@ export function parsePolicySpec(text: string, defaultVerifier: string): PolicySp
   const params: Record<string, number> = {};
   if (colon >= 0) {
     for (const pair of body.slice(colon + 1).split(",").filter(Boolean)) {
-      const [k, v] = pair.split("=");
-      if (!k || v === undefined || v.trim() === "" || !Number.isFinite(Number(v))) throw new Error(`policy spec "${text}": expected name=number, got "${pair}"`);
+      const [k, v, extra] = pair.split("=");
+      if (!k || v === undefined || extra !== undefined || v.trim() === "" || !Number.isFinite(Number(v))) throw new Error(`policy spec "${text}": expected name=number, got "${pair}"`);
       params[k] = Number(v);
     }
   }
-  createPolicy(name, params); // validates name and parameters now, not mid-run
+  // Validate the name, parameters and verifier now, not mid-run.
+  createPolicy(name, params);
+  if (verifier !== "none") createVerifier(verifier);
   return { label: text, name, params, verifier };
 }
 

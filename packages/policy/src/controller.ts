@@ -109,6 +109,9 @@ export function createQueryController(policy: Policy, limits: QueryLimits): Quer
   }
 
   const budgetReached = (): boolean => tokens >= tokenBudget;
+  // Mid-branch, a budget met exactly is not yet overrun: the chunk that meets it may be the branch's
+  // last, and its answer (which arrives with the end) must still count.
+  const budgetOverrun = (): boolean => tokens > tokenBudget;
   const budgetFinish = (): Decision[] => finish("token_budget", `token budget of ${tokenBudget} reached (${tokens} generated)`);
 
   function end(b: MutableBranch, state: "finished" | "pruned" | "failed"): void {
@@ -167,7 +170,7 @@ export function createQueryController(policy: Policy, limits: QueryLimits): Quer
           if (budgetReached()) return budgetFinish();
           return [{ kind: "prune", branch: b.index, reason: event.reject }, ...afterEnd()];
         }
-        if (budgetReached()) return budgetFinish();
+        if (budgetOverrun()) return budgetFinish();
         const prunes = review(b);
         return prunes.length > 0 ? [...prunes, ...afterEnd()] : [];
       }

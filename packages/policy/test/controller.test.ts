@@ -455,12 +455,21 @@ describe("execution modes", () => {
         return c;
       };
 
-      it("finishes on the token budget reached by progress", () => {
+      it("finishes on the token budget overrun by progress", () => {
         const c = make(100);
         expect(c.on({ kind: "progress", branch: 0, tokens: 60 })).toEqual([]);
-        expect(c.on({ kind: "progress", branch: 0, tokens: 100 })).toEqual([finishDecision("token_budget", "token budget of 100 reached (100 generated)")]);
+        expect(c.on({ kind: "progress", branch: 0, tokens: 101 })).toEqual([finishDecision("token_budget", "token budget of 100 reached (101 generated)")]);
         expect(c.done).toBe(true);
-        expect(c.on(fin(0, "a", 100))).toEqual([]);
+        expect(c.on(fin(0, "a", 101))).toEqual([]);
+      });
+
+      it("keeps the answer of a branch whose last chunk meets the budget exactly", () => {
+        const c = make(100);
+        expect(c.on({ kind: "progress", branch: 0, tokens: 100 })).toEqual([]);
+        expect(c.done).toBe(false);
+        const out = c.on(fin(0, "a", 100));
+        expect(out.at(-1)).toEqual(finishDecision("token_budget", "token budget of 100 reached (100 generated)"));
+        expect(c.consensus().leader).toBe("a");
       });
 
       it("finishes on the token budget reached by a finished branch, keeping its vote", () => {

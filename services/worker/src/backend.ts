@@ -1,6 +1,6 @@
 /**
- * The seam between a worker and the engine that generates text. The `sim` backend implements it now;
- * `openai` (vLLM / SGLang / llama.cpp server), `llama` (in-process GGUF) and `replay` plug in here.
+ * The seam between a worker and the engine that generates text: `sim`, `replay` and `openai` (vLLM /
+ * SGLang / llama.cpp server / TGI / Ollama) implement it; `llama` (in-process GGUF) will plug in here.
  */
 
 export interface GenerationRequest {
@@ -13,19 +13,30 @@ export interface GenerationRequest {
   /** The query's seed and this branch's index (the replay backend picks the recorded branch from them). */
   querySeed: number;
   branchIndex: number;
+  /** The query this branch belongs to (engine request ids, e.g. SGLang's `rid`). */
+  queryId?: string;
+  /** Absolute deadline of the task, milliseconds since the Unix epoch; 0 or absent for none. Retries never go past it. */
+  deadlineUnixMs?: number;
   /** Aborted on cancel, prune, deadline or shutdown: the backend must stop generating at once. */
   signal: AbortSignal;
 }
 
 export type GenerationEvent =
-  /** Prompt size, as soon as the backend knows it. */
-  | { type: "prompt"; promptTokens: number }
+  /**
+   * Prompt size, as soon as the backend knows it; `cachedPromptTokens` when the engine reports how many
+   * prompt tokens it served from its prefix (KV) cache.
+   */
+  | { type: "prompt"; promptTokens: number; cachedPromptTokens?: number }
   /** Scores recorded with a replayed trace, passed to the scheduler for the `recorded` verifier. */
   | { type: "recorded"; score?: number; stepScores: number[] }
-  /** Newly generated text. `stepEnd` marks the end of a reasoning step (a chunk boundary). */
-  | { type: "tokens"; text: string; tokens: number; stepEnd: boolean; logprobs?: number[] }
-  /** Generation ended on its own. */
-  | { type: "end"; finishReason: "stop" | "length"; promptTokens: number };
+  /**
+   * Newly generated text. `stepEnd` marks the end of a reasoning step (a chunk boundary). When the
+   * engine reports them, `logprobs` holds the sampled token's logprob and `topLogprobs` the top-k
+   * logprobs, one entry per token (the DeepConf token confidence is computed from the top-k).
+   */
+  | { type: "tokens"; text: string; tokens: number; stepEnd: boolean; logprobs?: number[]; topLogprobs?: number[][] }
+  /** Generation ended on its own. `cachedPromptTokens`: prompt tokens the engine served from its prefix cache. */
+  | { type: "end"; finishReason: "stop" | "length"; promptTokens: number; cachedPromptTokens?: number };
 
 export interface Backend {
   readonly name: string;
@@ -36,5 +47,10 @@ export interface Backend {
    * aborts. Throws on engine failure.
    */
   generate(request: GenerationRequest): AsyncIterable<GenerationEvent>;
+  /**
+   * False while the engine cannot take work (unreachable, still loading): the worker stops pulling
+   * tasks and says `ready: false` in its heartbeats. Absent means always ready.
+   */
+  ready?(): boolean;
   close(): Promise<void>;
 }

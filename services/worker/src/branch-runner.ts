@@ -94,6 +94,8 @@ export class BranchRun {
         answerFormat: answerFormatLabel(task.answerFormat) ?? "text",
         querySeed: task.querySeed,
         branchIndex: task.branchIndex,
+        queryId: task.queryId,
+        deadlineUnixMs: task.deadlineUnixMs,
         signal: this.abort.signal,
       })) {
         if (this.stopRequest) {
@@ -119,7 +121,16 @@ export class BranchRun {
         this.tokens += event.tokens;
         pending += event.text;
         pendingTokens += event.tokens;
-        for (const lp of event.logprobs ?? []) confidence.push([lp], lp);
+        if (event.topLogprobs) {
+          // Real top-k from the engine: C_i = −mean(top-k logprobs), the DeepConf token confidence.
+          event.topLogprobs.forEach((top, i) => {
+            const sampled = event.logprobs?.[i];
+            if (top.length > 0) confidence.push(top, sampled);
+            else if (sampled !== undefined) confidence.push([sampled], sampled);
+          });
+        } else {
+          for (const lp of event.logprobs ?? []) confidence.push([lp], lp);
+        }
         this.options.onTokens(event.tokens);
         if (event.stepEnd || pendingTokens >= Math.max(1, task.chunkTokens)) flush(ChunkKind.CHUNK_KIND_PROGRESS);
       }

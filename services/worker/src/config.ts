@@ -1,18 +1,70 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { commonEnv, intVar, numVar, parseConfig } from "@ttc/common";
+import { extraBodyProblems } from "./backends/openai/request.js";
+
+/** An optional JSON setting: parsed once, checked by `problems` (one message per problem). */
+function jsonVar(expected: string, problems: (value: unknown) => string[]) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return undefined;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `not JSON (${err instanceof Error ? err.message : String(err)}); expected ${expected}` });
+        return z.NEVER;
+      }
+      for (const message of problems(value)) ctx.addIssue({ code: "custom", message });
+      return value;
+    });
+}
 
 /** Every worker setting, read from the environment once at start-up. */
 const workerEnv = z.object({
   ...commonEnv,
   /** Name in heartbeats, chunks and logs. */
   TTC_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
-  /** Engine that generates text: `sim` (synthetic) or `replay` (recorded traces from TTC_REPLAY_CORPUS). */
-  TTC_WORKER_BACKEND: z.enum(["sim", "replay"]).default("sim"),
+  /**
+   * Engine that generates text: `sim` (synthetic), `replay` (recorded traces from TTC_REPLAY_CORPUS) or
+   * `openai` (an OpenAI-compatible server at TTC_OPENAI_BASE_URL: vLLM, SGLang, llama.cpp, TGI, Ollama).
+   */
+  TTC_WORKER_BACKEND: z.enum(["sim", "replay", "openai"]).default("sim"),
   /** replay backend: a corpus file in the ttc corpus format (JSONL; `ttc corpus import` makes one). */
   TTC_REPLAY_CORPUS: z.string().optional(),
   /** replay backend: emulated decode speed per branch, tokens per second; 0 = as fast as possible. */
   TTC_REPLAY_TOKENS_PER_SECOND: numVar(0, 0, 1_000_000),
+  /** openai backend: the server's OpenAI API root, e.g. http://127.0.0.1:8000/v1. */
+  TTC_OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8000/v1" }).optional(),
+  /** openai backend: bearer key; vLLM and SGLang started without --api-key accept anything. */
+  TTC_OPENAI_API_KEY: z.string().default("EMPTY"),
+  /** openai backend: model for tasks that name none; unset = the first model the engine lists at /models. */
+  TTC_OPENAI_MODEL: z.string().min(1).optional(),
+  /** openai backend: `completions` (/v1/completions, raw prompt) or `chat` (/v1/chat/completions, the engine's chat template). */
+  TTC_OPENAI_API: z.enum(["completions", "chat"]).default("completions"),
+  /** openai backend: top-k logprobs per token for the DeepConf confidence; 0 = none. */
+  TTC_OPENAI_TOP_LOGPROBS: intVar(5, 0, 20),
+  TTC_OPENAI_TEMPERATURE: numVar(0.7, 0, 2),
+  TTC_OPENAI_TOP_P: numVar(1, 0, 1),
+  /** openai backend: stop sequences, a JSON array of strings. */
+  TTC_OPENAI_STOP: jsonVar('an array of strings such as ["</answer>"]', (value) =>
+    Array.isArray(value) && value.every((x) => typeof x === "string" && x !== "") ? [] : ['must be a JSON array of non-empty strings such as ["</answer>"]'],
+  ).transform((v) => v as string[] | undefined),
+  /**
+   * openai backend: engine-specific body fields, a JSON object (vLLM: `top_k`, `min_p`, `vllm_xargs`;
+   * SGLang: `{"rid": "{queryId}-{branch}"}`); `{queryId}` and `{branch}` in strings are filled per branch.
+   */
+  TTC_OPENAI_EXTRA_BODY: jsonVar('an object such as {"top_k": 20}', extraBodyProblems).transform((v) => v as Record<string, unknown> | undefined),
+  /** openai backend: longest wait for a response to start or between two streamed chunks. */
+  TTC_OPENAI_TIMEOUT_MS: intVar(120_000, 100, 3_600_000),
+  /** openai backend: period of the engine health probe (GET /models); 0 = no probe, always ready. */
+  TTC_OPENAI_HEALTH_INTERVAL_MS: intVar(5000, 0, 600_000),
+  /** openai backend: retries of a request that failed before its first token (connection errors, 5xx, 429). */
+  TTC_OPENAI_MAX_RETRIES: intVar(3, 0, 20),
+  /** openai backend: first retry delay; doubles per retry (with jitter), at most 5 s. */
+  TTC_OPENAI_RETRY_BASE_MS: intVar(250, 1, 60_000),
   /** Branches generated at once; the worker pulls a task only when a slot is free. */
   TTC_WORKER_CAPACITY: intVar(4, 1, 1024),
   TTC_METRICS_PORT: intVar(9102, 0, 65535),
@@ -40,6 +92,9 @@ const consistentEnv = workerEnv.superRefine((c, ctx) => {
   if (c.TTC_WORKER_BACKEND === "replay" && !c.TTC_REPLAY_CORPUS) {
     ctx.addIssue({ code: "custom", path: ["TTC_REPLAY_CORPUS"], message: "required with TTC_WORKER_BACKEND=replay: the corpus file to replay" });
   }
+  if (c.TTC_WORKER_BACKEND === "openai" && !c.TTC_OPENAI_BASE_URL) {
+    ctx.addIssue({ code: "custom", path: ["TTC_OPENAI_BASE_URL"], message: "required with TTC_WORKER_BACKEND=openai: the server's API root, e.g. http://127.0.0.1:8000/v1" });
+  }
 });
 
 export function loadWorkerConfig(env: Record<string, string | undefined>) {
@@ -58,6 +113,21 @@ export function loadWorkerConfig(env: Record<string, string | undefined>) {
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
     confidenceWindow: raw.TTC_CONFIDENCE_WINDOW,
     replay: { corpus: raw.TTC_REPLAY_CORPUS ?? "", tokensPerSecond: raw.TTC_REPLAY_TOKENS_PER_SECOND },
+    openai: {
+      baseURL: raw.TTC_OPENAI_BASE_URL ?? "",
+      apiKey: raw.TTC_OPENAI_API_KEY,
+      ...(raw.TTC_OPENAI_MODEL ? { model: raw.TTC_OPENAI_MODEL } : {}),
+      api: raw.TTC_OPENAI_API,
+      topLogprobs: raw.TTC_OPENAI_TOP_LOGPROBS,
+      temperature: raw.TTC_OPENAI_TEMPERATURE,
+      topP: raw.TTC_OPENAI_TOP_P,
+      ...(raw.TTC_OPENAI_STOP ? { stop: raw.TTC_OPENAI_STOP } : {}),
+      ...(raw.TTC_OPENAI_EXTRA_BODY ? { extraBody: raw.TTC_OPENAI_EXTRA_BODY } : {}),
+      timeoutMs: raw.TTC_OPENAI_TIMEOUT_MS,
+      healthIntervalMs: raw.TTC_OPENAI_HEALTH_INTERVAL_MS,
+      maxRetries: raw.TTC_OPENAI_MAX_RETRIES,
+      retryBaseMs: raw.TTC_OPENAI_RETRY_BASE_MS,
+    },
     sim: {
       tokensPerSecond: raw.TTC_SIM_TOKENS_PER_SECOND,
       meanTokens: raw.TTC_SIM_MEAN_TOKENS,

@@ -4,6 +4,8 @@ import { ConfigError, connectNats, createLogger, ensureTaskQueue, startMetricsSe
 import { loadWorkerConfig } from "./config.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { readCorpus } from "@ttc/corpus";
+import type { Backend } from "./backend.js";
+import { OpenAIBackend } from "./backends/openai.js";
 import { ReplayBackend } from "./backends/replay.js";
 import { SimBackend } from "./backends/sim.js";
 import { Worker } from "./worker.js";
@@ -13,10 +15,19 @@ async function main(): Promise<void> {
   const log = createLogger("worker", config.logLevel).child({ workerId: config.workerId });
   const metrics = createWorkerMetrics();
   const nc = await connectNats(config.natsUrl, `ttc-worker-${config.workerId}`);
-  const backend =
-    config.backend === "replay"
-      ? new ReplayBackend(await readCorpus(config.replay.corpus), { tokensPerSecond: config.replay.tokensPerSecond })
-      : new SimBackend(config.sim);
+  let backend: Backend;
+  if (config.backend === "replay") {
+    backend = new ReplayBackend(await readCorpus(config.replay.corpus), { tokensPerSecond: config.replay.tokensPerSecond });
+  } else if (config.backend === "openai") {
+    const openai = new OpenAIBackend({ ...config.openai, log: log.child({ backend: "openai" }) });
+    // The first probe decides readiness (and the model, when TTC_OPENAI_MODEL is unset); a worker whose
+    // engine is still loading starts anyway and pulls tasks once the engine answers.
+    await openai.start();
+    if (!openai.ready()) log.warn({ engine: openai.baseURL }, "engine not reachable yet: not taking tasks until it answers");
+    backend = openai;
+  } else {
+    backend = new SimBackend(config.sim);
+  }
   const names = wireNames(config.namespace);
   const worker = new Worker(nc, names, backend, metrics, log, {
     workerId: config.workerId,

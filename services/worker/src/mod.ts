@@ -6,3 +6,4 @@ export * from "./config.js";
 export * from "./metrics.js";
 export * from "./worker.js";
 export * from "./backends/replay.js";
+export * from "./backends/openai.js";

@@ -32,6 +32,8 @@ export class Worker {
   private cancelSub: Subscription | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pullLoop: Promise<void> | null = null;
+  /** Whether the backend's engine was ready when the pull loop last looked. */
+  private engineReady = true;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -93,6 +95,12 @@ export class Worker {
         this.slots.release();
         break;
       }
+      if (!this.backendReady()) {
+        // The engine is unreachable: take no task until it answers again.
+        this.slots.release();
+        await sleep(Math.min(250, this.options.heartbeatMs));
+        continue;
+      }
       let msg: JsMsg | null = null;
       try {
         msg = await consumer.next({ expires: 1000 });
@@ -109,12 +117,30 @@ export class Worker {
         this.slots.release();
         break;
       }
+      if (!this.backendReady()) {
+        // The engine went away while we waited for this task: hand it to a worker that can run it.
+        msg.nak();
+        this.slots.release();
+        continue;
+      }
       const task = this.handle(msg).finally(() => {
         this.slots.release();
         this.tasks.delete(task);
       });
       this.tasks.add(task);
     }
+  }
+
+  /** The backend's readiness; a change is logged and heartbeated at once. */
+  private backendReady(): boolean {
+    const ready = this.backend.ready?.() ?? true;
+    if (ready !== this.engineReady) {
+      this.engineReady = ready;
+      if (ready) this.log.info({ backend: this.backend.name }, "engine ready: pulling tasks again");
+      else this.log.warn({ backend: this.backend.name }, "engine not ready: pulling paused");
+      this.heartbeat();
+    }
+    return ready;
   }
 
   private async handle(msg: JsMsg): Promise<void> {
@@ -201,7 +227,7 @@ export class Worker {
       backend: this.backend.name,
       capacity: this.options.capacity,
       active: this.runs.size,
-      ready: !this.stopping,
+      ready: !this.stopping && (this.backend.ready?.() ?? true),
       sentUnixMs: Date.now(),
     }).finish();
     this.nc.publish(this.names.heartbeatSubject, hb);

@@ -1,0 +1,280 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import OpenAI from "openai";
+import type { Backend, GenerationEvent, GenerationRequest } from "../backend.js";
+import { parseChatChunk, parseCompletionChunk, segmentDelta, StepBoundaries, type ParsedUsage } from "./openai/chunks.js";
+import { classifyFailure, EngineUnavailableError } from "./openai/errors.js";
+import { branchRequestId, extraBodyProblems, requestBody, type OpenAIApi, type SamplingSettings } from "./openai/request.js";
+
+export { EngineRequestError, EngineUnavailableError, engineErrorCode, type EngineErrorCode } from "./openai/errors.js";
+export { extraBodyProblems, reservedBodyKeys, type OpenAIApi } from "./openai/request.js";
+
+/** Where the backend reports engine health changes (a pino logger fits). */
+export interface OpenAIBackendLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface OpenAIBackendOptions {
+  /** The server's OpenAI API root, e.g. `http://127.0.0.1:8000/v1`. */
+  baseURL: string;
+  /** @default "EMPTY" (what vLLM and SGLang accept when started without a key) */
+  apiKey?: string;
+  /** Model for tasks that name none. @default the first model the engine lists at `/models` */
+  model?: string;
+  /** `/completions` (raw prompt) or `/chat/completions` (the engine applies the chat template). @default "completions" */
+  api?: OpenAIApi;
+  /** Top-k logprobs per token, for the DeepConf confidence; 0 asks for none. @default 5 */
+  topLogprobs?: number;
+  /** @default 0.7 */
+  temperature?: number;
+  /** @default 1 */
+  topP?: number;
+  stop?: readonly string[];
+  /** Engine-specific body fields; `{queryId}` and `{branch}` in strings are filled per branch. */
+  extraBody?: Readonly<Record<string, unknown>>;
+  /** Longest wait for the response to start, or between two streamed chunks, before the engine counts as failed. @default 120000 */
+  timeoutMs?: number;
+  /** Period of the engine health probe (GET `/models`); 0 turns probing off (always ready). @default 5000 */
+  healthIntervalMs?: number;
+  /** Retries of a request that failed before its first token (connection errors, 5xx, 429). @default 3 */
+  maxRetries?: number;
+  /** First retry delay; doubles per retry, with jitter, capped at 5 s. @default 250 */
+  retryBaseMs?: number;
+  log?: OpenAIBackendLog;
+}
+
+/**
+ * The client, reading error bodies that do not use the OpenAI envelope: vLLM's legacy flat
+ * `{"object": "error", "message": …}` and TGI's `{"error": "…", "error_type": "…"}`.
+ */
+class EngineClient extends OpenAI {
+  protected override makeStatusError(status: number, error: object, message: string | undefined, headers: Headers) {
+    const body = error as Record<string, unknown> | undefined;
+    let normalised: object = error;
+    if (body && typeof body === "object") {
+      if (typeof body["error"] === "string") normalised = { error: { message: body["error"], type: body["error_type"] } };
+      else if (!("error" in body) && "message" in body) normalised = { error: body };
+    }
+    return super.makeStatusError(status, normalised, message, headers);
+  }
+}
+
+const maxRetryDelayMs = 5000;
+
+/**
+ * Drives any OpenAI-compatible server (vLLM, SGLang, llama.cpp's server, TGI, Ollama): one streaming
+ * request per branch, with top-k logprobs for the DeepConf confidence and the engine's own token
+ * counts. A cancel or prune aborts the HTTP stream at once. Requests that fail before their first
+ * token are retried with backoff, never past the task's deadline; a periodic probe of `/models`
+ * tells the worker whether to pull tasks.
+ */
+export class OpenAIBackend implements Backend {
+  readonly name = "openai";
+  readonly synthetic = false;
+  readonly baseURL: string;
+  private readonly client: EngineClient;
+  private readonly sampling: SamplingSettings;
+  private readonly timeoutMs: number;
+  private readonly healthIntervalMs: number;
+  private readonly maxRetries: number;
+  private readonly retryBaseMs: number;
+  private isReady: boolean;
+  private discoveredModel: string | undefined;
+  private probing: Promise<boolean> | null = null;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly options: OpenAIBackendOptions) {
+    this.baseURL = options.baseURL.replace(/\/+$/, "");
+    const problems = options.extraBody ? extraBodyProblems(options.extraBody) : [];
+    if (problems.length > 0) throw new TypeError(`extraBody: ${problems.join("; ")}`);
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.healthIntervalMs = options.healthIntervalMs ?? 5000;
+    this.maxRetries = options.maxRetries ?? 3;
+    this.retryBaseMs = options.retryBaseMs ?? 250;
+    this.sampling = {
+      api: options.api ?? "completions",
+      topLogprobs: options.topLogprobs ?? 5,
+      temperature: options.temperature ?? 0.7,
+      topP: options.topP ?? 1,
+      ...(options.stop ? { stop: options.stop } : {}),
+      ...(options.extraBody ? { extraBody: options.extraBody } : {}),
+    };
+    // Retries are ours (before the first token only, bounded by the deadline), never the client's.
+    this.client = new EngineClient({ baseURL: this.baseURL, apiKey: options.apiKey ?? "EMPTY", maxRetries: 0, timeout: this.timeoutMs });
+    // Not ready until the first probe answers, unless probing is off.
+    this.isReady = this.healthIntervalMs === 0;
+  }
+
+  /** Probes the engine once (learning its model), then every `healthIntervalMs`. */
+  async start(): Promise<void> {
+    await this.healthy();
+    if (this.healthIntervalMs > 0 && !this.closed) {
+      this.healthTimer = setInterval(() => void this.healthy(), this.healthIntervalMs);
+      this.healthTimer.unref();
+    }
+  }
+
+  ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Asks the engine now (GET `/models`); updates `ready()` unless probing is off. */
+  healthy(): Promise<boolean> {
+    this.probing ??= this.probe().finally(() => (this.probing = null));
+    return this.probing;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.healthTimer = null;
+  }
+
+  async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
+    const model = request.model || this.options.model || this.discoveredModel;
+    if (!model) {
+      throw new Error(`no model to ask ${this.baseURL} for: the task names none, TTC_OPENAI_MODEL is unset, and the engine listed none at /models`);
+    }
+    const body = requestBody(request, model, this.sampling);
+    for (let attempt = 0; ; attempt++) {
+      const progress = { tokens: 0 };
+      try {
+        yield* this.stream(request, body, progress);
+        return;
+      } catch (err) {
+        if (request.signal.aborted) return;
+        const failure = classifyFailure(err, this.baseURL);
+        if (failure.connection) this.markUnreachable(failure.error.message);
+        const error = failure.error;
+        if (attempt > 0) error.message += ` (after ${attempt + 1} attempts)`;
+        if (progress.tokens > 0) {
+          error.message += ` after ${progress.tokens} tokens`;
+          throw error;
+        }
+        if (!failure.retryable || attempt >= this.maxRetries) throw error;
+        const delay = Math.min(maxRetryDelayMs, failure.retryAfterMs ?? this.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2));
+        const deadline = request.deadlineUnixMs ?? 0;
+        if (deadline > 0 && Date.now() + delay >= deadline) {
+          error.message += "; not retried: the deadline is too near";
+          throw error;
+        }
+        try {
+          await sleep(delay, undefined, { signal: request.signal });
+        } catch {
+          return; // stopped while backing off
+        }
+      }
+    }
+  }
+
+  /** One streaming request; throws on any failure, returns quietly when `request.signal` aborts. */
+  private async *stream(request: GenerationRequest, body: Record<string, unknown>, progress: { tokens: number }): AsyncGenerator<GenerationEvent> {
+    // The client's timeout covers only the wait for response headers; a stream that goes quiet is caught here.
+    const stall = new AbortController();
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        stall.abort();
+      }, this.timeoutMs);
+    };
+    const stalledError = () => new EngineUnavailableError(`engine stalled: nothing from ${this.baseURL} for ${this.timeoutMs} ms`);
+    const chat = this.sampling.api === "chat";
+    const steps = new StepBoundaries();
+    let usage: ParsedUsage | null = null;
+    let finish: string | null = null;
+    let promptSent = false;
+    arm();
+    try {
+      const options = { signal: AbortSignal.any([request.signal, stall.signal]), headers: { "X-Request-Id": branchRequestId(request) } };
+      const stream = chat
+        ? await this.client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming, options)
+        : await this.client.completions.create(body as unknown as OpenAI.Completions.CompletionCreateParamsStreaming, options);
+      for await (const chunk of stream) {
+        arm();
+        const parsed = chat ? parseChatChunk(chunk) : parseCompletionChunk(chunk);
+        if (parsed.usage) {
+          usage = parsed.usage;
+          if (!promptSent) {
+            promptSent = true;
+            yield { type: "prompt", promptTokens: usage.promptTokens, ...cached(usage) };
+          }
+        }
+        if (!parsed.delta) continue;
+        for (const segment of segmentDelta(parsed.delta, steps)) {
+          const tokens = segment.pieces ? segment.pieces.length : 1;
+          progress.tokens += tokens;
+          const logprobs = segment.pieces?.map((p) => p.logprob);
+          yield {
+            type: "tokens",
+            text: segment.text,
+            tokens,
+            stepEnd: segment.stepEnd,
+            ...(segment.pieces && logprobs?.every((lp) => lp !== undefined)
+              ? { logprobs: logprobs as number[], topLogprobs: segment.pieces.map((p) => p.top) }
+              : {}),
+          };
+        }
+        finish = parsed.delta.finishReason ?? finish;
+      }
+    } catch (err) {
+      if (stalled && !request.signal.aborted) throw stalledError();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (request.signal.aborted) return;
+    if (stalled) throw stalledError();
+    if (finish === null) throw new EngineUnavailableError(`engine closed the stream from ${this.baseURL} before finishing`);
+    // vLLM reports a request it aborted itself (engine shutdown, preemption limits) as finish_reason "abort".
+    if (finish === "abort") throw new EngineUnavailableError(`engine aborted the request (finish_reason "abort")`);
+    // The engine's count is the truth: deltas without logprobs were counted one token each.
+    if (usage && usage.completionTokens > progress.tokens) {
+      yield { type: "tokens", text: "", tokens: usage.completionTokens - progress.tokens, stepEnd: false };
+    }
+    yield { type: "end", finishReason: finish === "length" ? "length" : "stop", promptTokens: usage?.promptTokens ?? 0, ...(usage ? cached(usage) : {}) };
+  }
+
+  private async probe(): Promise<boolean> {
+    let ok: boolean;
+    let reason = "";
+    try {
+      const page = await this.client.models.list({ maxRetries: 0, timeout: Math.min(this.timeoutMs, 10_000) });
+      const ids = page.data.map((m) => m.id);
+      if (!this.discoveredModel && ids[0]) {
+        this.discoveredModel = ids[0];
+        if (!this.options.model) this.options.log?.info({ model: ids[0], models: ids }, "engine model discovered");
+      }
+      if (this.options.model && ids.length > 0 && !ids.includes(this.options.model)) {
+        reason = `the engine does not list model ${this.options.model} (it lists ${ids.join(", ")})`;
+      }
+      ok = true;
+    } catch (err) {
+      ok = false;
+      reason = classifyFailure(err, this.baseURL).error.message;
+    }
+    if (this.healthIntervalMs > 0 && !this.closed) this.setReady(ok, reason);
+    return ok;
+  }
+
+  private setReady(ready: boolean, reason: string): void {
+    if (ready === this.isReady) return;
+    this.isReady = ready;
+    if (ready) this.options.log?.info({ engine: this.baseURL, ...(reason ? { warning: reason } : {}) }, "engine reachable: taking tasks");
+    else this.options.log?.warn({ engine: this.baseURL, reason }, "engine unreachable: not taking tasks until it answers");
+  }
+
+  /** A request could not reach the engine: stop taking tasks now, and let a probe say when it is back. */
+  private markUnreachable(reason: string): void {
+    if (this.healthIntervalMs === 0 || this.closed) return;
+    this.setReady(false, reason);
+    void this.healthy();
+  }
+}
+
+function cached(usage: ParsedUsage): { cachedPromptTokens?: number } {
+  return usage.cachedPromptTokens !== undefined ? { cachedPromptTokens: usage.cachedPromptTokens } : {};
+}
