@@ -198,7 +198,8 @@ export class FakeOpenAI {
       const pause = i === 0 ? (reply.firstDelayMs ?? 0) + (reply.intervalMs ?? 0) : (reply.intervalMs ?? 0);
       if (pause > 0) await Promise.race([new Promise((r) => setTimeout(r, pause)), record.closed]);
       if (gone()) return;
-      res.write(reply.events[i]!);
+      // Wait until the event is on the wire, so a drop right after it cannot discard it.
+      await new Promise<void>((resolve) => res.write(reply.events[i]!, () => resolve()));
       record.eventsSent++;
     }
     res.end(() => (record.completed = true));

@@ -54,7 +54,8 @@ const workerEnv = z.object({
   ).transform((v) => v as string[] | undefined),
   /**
    * openai backend: engine-specific body fields, a JSON object (vLLM: `top_k`, `min_p`, `vllm_xargs`;
-   * SGLang: `{"rid": "{queryId}-{branch}"}`); `{queryId}` and `{branch}` in strings are filled per branch.
+   * SGLang: `{"rid": "{requestId}"}`); `{queryId}`, `{branch}` and `{requestId}` (unique per HTTP request)
+   * in strings are filled per request.
    */
   TTC_OPENAI_EXTRA_BODY: jsonVar('an object such as {"top_k": 20}', extraBodyProblems).transform((v) => v as Record<string, unknown> | undefined),
   /** openai backend: longest wait for a response to start or between two streamed chunks. */

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     // The first probe decides readiness (and the model, when TTC_OPENAI_MODEL is unset); a worker whose
     // engine is still loading starts anyway and pulls tasks once the engine answers.
     await openai.start();
-    if (!openai.ready()) log.warn({ engine: openai.baseURL }, "engine not reachable yet: not taking tasks until it answers");
+    if (!openai.ready()) log.warn({ engine: openai.baseURL, reason: openai.problem }, "engine not reachable yet: not taking tasks until it answers");
     backend = openai;
   } else {
     backend = new SimBackend(config.sim);

@@ -123,10 +123,10 @@ describe("openai backend: streaming", () => {
     expect(countOf(events)).toBe(34);
     expect(events.find((e) => e.type === "prompt")).toEqual({ type: "prompt", promptTokens: 31, cachedPromptTokens: 16 });
     expect(events.at(-1)).toEqual({ type: "end", finishReason: "stop", promptTokens: 31, cachedPromptTokens: 16 });
-    // One event per token, except the batched delta "42\nThe", cut after its newline.
+    // One event per token, except the batched deltas "42\nThe" and " apples.\n\nThe", cut after their newlines.
     const tokens = tokensOf(events);
     expect(tokens.every((e) => e.logprobs?.length === e.tokens && e.topLogprobs?.length === e.tokens)).toBe(true);
-    expect(tokens.filter((e) => e.stepEnd).map((e) => e.text)).toEqual([".\n", "42\n", ".\n\n"]);
+    expect(tokens.filter((e) => e.stepEnd).map((e) => e.text)).toEqual([".\n", "42\n", " apples.\n\n"]);
     expect(tokens.find((e) => e.text === "42\n")).toMatchObject({ tokens: 3, stepEnd: true });
     // The sampled token outside the top-5 comes with all six entries vLLM sent.
     expect(tokens.find((e) => e.text === " two")!.topLogprobs![0]).toHaveLength(6);
@@ -140,13 +140,14 @@ describe("openai backend: streaming", () => {
       temperature: 0.6,
       topP: 0.95,
       stop: ["</answer>"],
-      extraBody: { top_k: 20, min_p: 0.05, vllm_xargs: { branch: "{branch}" }, rid: "{queryId}-{branch}" },
+      extraBody: { top_k: 20, min_p: 0.05, vllm_xargs: { branch: "{branch}", query: "{queryId}" }, rid: "{requestId}" },
     });
     await collect(b, { systemPrompt: "Think step by step.", maxTokens: 300 });
     const [req] = fake.generations;
     expect(req!.path).toBe("/v1/completions");
     expect(req!.headers["authorization"]).toBe("Bearer sk-test");
-    expect(req!.headers["x-request-id"]).toBe("q-7-3");
+    const requestId = req!.headers["x-request-id"] as string;
+    expect(requestId).toMatch(/^q-7-3-[0-9a-f]{8}$/);
     expect(req!.body).toEqual({
       model,
       prompt: "Think step by step.\n\nA shop sells 17 apples and then 25 more; how many apples did it sell?",
@@ -160,8 +161,8 @@ describe("openai backend: streaming", () => {
       logprobs: 5,
       top_k: 20,
       min_p: 0.05,
-      vllm_xargs: { branch: "3" },
-      rid: "q-7-3",
+      vllm_xargs: { branch: "3", query: "q-7" },
+      rid: requestId,
     });
   });
 
@@ -315,6 +316,7 @@ describe("openai backend: errors and retries", () => {
     expect(b!.receivedAt - a!.receivedAt).toBeGreaterThanOrEqual(9); // 20 ms × jitter ∈ [0.5, 1]
     expect(c!.receivedAt - b!.receivedAt).toBeGreaterThanOrEqual(19); // 40 ms × jitter
     expect(c!.body).toEqual(a!.body);
+    expect(new Set(fake.generations.map((r) => r.headers["x-request-id"])).size).toBe(3); // a fresh id per attempt
   });
 
   it("5xx every time: an EngineUnavailableError saying the engine failed, after the retries", async () => {
@@ -346,7 +348,7 @@ describe("openai backend: errors and retries", () => {
     fake.enqueue({ kind: "stream", events, dropAfter: 5 }, { kind: "stream", events });
     const second = await collect(backend({ maxRetries: 3 }));
     expect(second.error).toBeInstanceOf(EngineUnavailableError);
-    expect((second.error as Error).message).toMatch(/^engine connection failed at http:\/\/127\.0\.0\.1:\d+\/v1: .* after 5 tokens$/);
+    expect((second.error as Error).message).toMatch(/^engine connection dropped at http:\/\/127\.0\.0\.1:\d+\/v1: terminated \(.*\) after 5 tokens$/);
     expect(countOf(second.events)).toBe(5);
     expect(fake.generations).toHaveLength(4); // not retried: the branch had tokens
   });
@@ -358,6 +360,19 @@ describe("openai backend: errors and retries", () => {
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect((error as Error).message).toBe("engine failed mid-stream: EngineCore encountered an issue. See stack trace (above) for the root cause. after 3 tokens");
     expect(fake.generations).toHaveLength(1);
+  });
+
+  it("a malformed event or a stream that ends without a finish reason fails the branch", async () => {
+    const events = transcript("vllm-completions-logprobs.sse");
+    fake.enqueue({ kind: "stream", events: [...events.slice(0, 2), "data: {not json\n\n"] });
+    const malformed = await collect(backend());
+    expect((malformed.error as Error).message).toMatch(/^engine sent malformed data: .*JSON.* after 2 tokens$/);
+    expect(fake.generations).toHaveLength(1);
+
+    fake.enqueue({ kind: "stream", events: [...events.slice(0, 3), "data: [DONE]\n\n"] });
+    const cut = await collect(backend());
+    expect((cut.error as Error).message).toMatch(/^engine closed the stream from http:\/\/127\.0\.0\.1:\d+\/v1 before finishing after 3 tokens$/);
+    expect(cut.events.some((e) => e.type === "end")).toBe(false);
   });
 
   it("a stalled stream fails after the timeout; retried only when no token came", async () => {

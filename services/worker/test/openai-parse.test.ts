@@ -138,8 +138,8 @@ describe("request body", () => {
       temperature: 0.6,
       topP: 0.95,
       stop: ["</answer>"],
-      extraBody: { top_k: 20, rid: "{queryId}-{branch}", stream_options: { continuous_usage_stats: true }, vllm_xargs: { tag: "{queryId}" } },
-    });
+      extraBody: { top_k: 20, rid: "{queryId}-{branch}", stream_options: { continuous_usage_stats: true }, vllm_xargs: { tag: "{requestId}" } },
+    }, "q-abc-3-0badcafe");
     expect(body).toEqual({
       model: "m",
       prompt: "Think step by step.\n\nHow many?",
@@ -153,7 +153,7 @@ describe("request body", () => {
       logprobs: 5,
       top_k: 20,
       rid: "q-abc-3",
-      vllm_xargs: { tag: "q-abc" },
+      vllm_xargs: { tag: "q-abc-3-0badcafe" },
     });
   });
 

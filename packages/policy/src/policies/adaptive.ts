@@ -73,11 +73,20 @@ export function createAdaptivePolicy(params: AdaptiveParams = {}): Policy {
       // The fewest further votes that could settle the query: all of them for the current leader.
       const counts = tally.votes().map((v) => v.count);
       const remaining = context.maxBranches - context.ended;
+      let votes = remaining;
       for (let m = 0; m <= remaining; m++) {
         const next = counts.length > 0 ? [counts[0]! + m, ...counts.slice(1)] : m > 0 ? [m] : [];
-        if (probability(next) >= p.threshold) return Math.max(m, 1);
+        if (probability(next) >= p.threshold) {
+          votes = Math.max(m, 1);
+          break;
+        }
       }
-      return remaining;
+      // Branches that end without a vote (pruned, failed, no answer) do not move the posterior, so
+      // ask for as many branches as are expected to yield those votes: votes / P(a branch votes),
+      // with a Laplace estimate of that probability from the branches ended so far. When every
+      // branch votes this is the optimistic count itself, and waves spend the sequential rule's tokens.
+      const voting = (tally.answered + 1) / (context.ended + 1);
+      return Math.min(remaining, Math.ceil(votes / Math.min(1, voting)));
     },
   };
 }

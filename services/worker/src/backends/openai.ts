@@ -30,7 +30,7 @@ export interface OpenAIBackendOptions {
   /** @default 1 */
   topP?: number;
   stop?: readonly string[];
-  /** Engine-specific body fields; `{queryId}` and `{branch}` in strings are filled per branch. */
+  /** Engine-specific body fields; `{queryId}`, `{branch}` and `{requestId}` in strings are filled per request. */
   extraBody?: Readonly<Record<string, unknown>>;
   /** Longest wait for the response to start, or between two streamed chunks, before the engine counts as failed. @default 120000 */
   timeoutMs?: number;
@@ -79,6 +79,7 @@ export class OpenAIBackend implements Backend {
   private readonly maxRetries: number;
   private readonly retryBaseMs: number;
   private isReady: boolean;
+  private lastProblem = "";
   private discoveredModel: string | undefined;
   private probing: Promise<boolean> | null = null;
   private healthTimer: NodeJS.Timeout | null = null;
@@ -101,7 +102,19 @@ export class OpenAIBackend implements Backend {
       ...(options.extraBody ? { extraBody: options.extraBody } : {}),
     };
     // Retries are ours (before the first token only, bounded by the deadline), never the client's.
-    this.client = new EngineClient({ baseURL: this.baseURL, apiKey: options.apiKey ?? "EMPTY", maxRetries: 0, timeout: this.timeoutMs });
+    // Everything explicit, so no OPENAI_* variable of the environment changes what the engine is sent;
+    // the client's own logging is off: failures are reported through the branch and `log`.
+    this.client = new EngineClient({
+      baseURL: this.baseURL,
+      apiKey: options.apiKey ?? "EMPTY",
+      adminAPIKey: null,
+      organization: null,
+      project: null,
+      webhookSecret: null,
+      maxRetries: 0,
+      timeout: this.timeoutMs,
+      logLevel: "off",
+    });
     // Not ready until the first probe answers, unless probing is off.
     this.isReady = this.healthIntervalMs === 0;
   }
@@ -117,6 +130,11 @@ export class OpenAIBackend implements Backend {
 
   ready(): boolean {
     return this.isReady;
+  }
+
+  /** Why the engine is not ready (or what the last probe warned about); "" when nothing. */
+  get problem(): string {
+    return this.lastProblem;
   }
 
   /** Asks the engine now (GET `/models`); updates `ready()` unless probing is off. */
@@ -136,11 +154,11 @@ export class OpenAIBackend implements Backend {
     if (!model) {
       throw new Error(`no model to ask ${this.baseURL} for: the task names none, TTC_OPENAI_MODEL is unset, and the engine listed none at /models`);
     }
-    const body = requestBody(request, model, this.sampling);
     for (let attempt = 0; ; attempt++) {
       const progress = { tokens: 0 };
+      const requestId = branchRequestId(request);
       try {
-        yield* this.stream(request, body, progress);
+        yield* this.stream(request, requestBody(request, model, this.sampling, requestId), requestId, progress);
         return;
       } catch (err) {
         if (request.signal.aborted) return;
@@ -169,7 +187,12 @@ export class OpenAIBackend implements Backend {
   }
 
   /** One streaming request; throws on any failure, returns quietly when `request.signal` aborts. */
-  private async *stream(request: GenerationRequest, body: Record<string, unknown>, progress: { tokens: number }): AsyncGenerator<GenerationEvent> {
+  private async *stream(
+    request: GenerationRequest,
+    body: Record<string, unknown>,
+    requestId: string,
+    progress: { tokens: number },
+  ): AsyncGenerator<GenerationEvent> {
     // The client's timeout covers only the wait for response headers; a stream that goes quiet is caught here.
     const stall = new AbortController();
     let stalled = false;
@@ -189,7 +212,7 @@ export class OpenAIBackend implements Backend {
     let promptSent = false;
     arm();
     try {
-      const options = { signal: AbortSignal.any([request.signal, stall.signal]), headers: { "X-Request-Id": branchRequestId(request) } };
+      const options = { signal: AbortSignal.any([request.signal, stall.signal]), headers: { "X-Request-Id": requestId } };
       const stream = chat
         ? await this.client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming, options)
         : await this.client.completions.create(body as unknown as OpenAI.Completions.CompletionCreateParamsStreaming, options);
@@ -256,11 +279,13 @@ export class OpenAIBackend implements Backend {
       ok = false;
       reason = classifyFailure(err, this.baseURL).error.message;
     }
+    this.lastProblem = reason;
     if (this.healthIntervalMs > 0 && !this.closed) this.setReady(ok, reason);
     return ok;
   }
 
   private setReady(ready: boolean, reason: string): void {
+    this.lastProblem = reason;
     if (ready === this.isReady) return;
     this.isReady = ready;
     if (ready) this.options.log?.info({ engine: this.baseURL, ...(reason ? { warning: reason } : {}) }, "engine reachable: taking tasks");

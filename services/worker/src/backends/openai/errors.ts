@@ -87,9 +87,14 @@ export function classifyFailure(err: unknown, baseURL: string): ClassifiedFailur
     }
     return { error: new EngineRequestError(err.status, message, type), retryable: false, connection: false };
   }
-  // A socket dropped mid-body surfaces from undici as `TypeError: terminated` (cause: SocketError).
   const detail = err instanceof Error ? `${err.message}${causeOf(err)}` : String(err);
-  return { error: new EngineUnavailableError(`engine connection failed at ${baseURL}: ${detail}`, undefined, { cause: err }), retryable: true, connection: true };
+  if (err instanceof SyntaxError) {
+    // A stream event that is not JSON: an engine bug that a retry will not fix.
+    return { error: new EngineUnavailableError(`engine sent malformed data: ${detail}`, undefined, { cause: err }), retryable: false, connection: false };
+  }
+  // A socket dropped mid-body surfaces from undici as `TypeError: terminated` (cause: SocketError).
+  const what = err instanceof TypeError && err.message === "terminated" ? "dropped" : "failed";
+  return { error: new EngineUnavailableError(`engine connection ${what} at ${baseURL}: ${detail}`, undefined, { cause: err }), retryable: true, connection: true };
 }
 
 /** The engine's own message and type from an error body (OpenAI `{"error": {…}}` or vLLM's legacy flat form). */

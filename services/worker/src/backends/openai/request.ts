@@ -2,6 +2,7 @@
  * The request body of one branch on an OpenAI-compatible server, and the checks on the engine-specific
  * extras a deployment passes through (vLLM's `top_k`, `min_p`, `vllm_xargs`; SGLang's `rid`; …).
  */
+import { randomBytes } from "node:crypto";
 import type { GenerationRequest } from "../../backend.js";
 
 export type OpenAIApi = "completions" | "chat";
@@ -56,8 +57,8 @@ export function extraBodyProblems(extra: unknown): string[] {
 }
 
 /**
- * Replaces `{queryId}` and `{branch}` in every string of the extras, so a per-branch request id can
- * be configured, e.g. SGLang's `{"rid": "{queryId}-{branch}"}`.
+ * Replaces `{queryId}`, `{branch}` and `{requestId}` in every string of the extras, so a per-branch
+ * request id can be configured, e.g. SGLang's `{"rid": "{requestId}"}` or `{"rid": "{queryId}-{branch}"}`.
  */
 export function fillTemplate(value: unknown, vars: Readonly<Record<string, string>>): unknown {
   if (typeof value === "string") return value.replace(/\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole);
@@ -68,14 +69,19 @@ export function fillTemplate(value: unknown, vars: Readonly<Record<string, strin
   return value;
 }
 
-/** The request id of a branch (`X-Request-Id`, and `{queryId}-{branch}` in the extras). */
+/**
+ * The id of one HTTP request of a branch (`X-Request-Id`, `{requestId}` in the extras):
+ * `<queryId>-<branch>-<random>`, unique per request, because an engine may still hold an earlier
+ * request of the same branch (a retry after a dropped connection, a task redelivered to another
+ * worker) and SGLang rejects a duplicate `rid`.
+ */
 export function branchRequestId(request: GenerationRequest): string {
-  return `${request.queryId ?? "query"}-${request.branchIndex}`;
+  return `${request.queryId || "query"}-${request.branchIndex}-${randomBytes(4).toString("hex")}`;
 }
 
 /** The streaming request body for one branch. */
-export function requestBody(request: GenerationRequest, model: string, s: SamplingSettings): Record<string, unknown> {
-  const vars = { queryId: request.queryId ?? "", branch: String(request.branchIndex) };
+export function requestBody(request: GenerationRequest, model: string, s: SamplingSettings, requestId = branchRequestId(request)): Record<string, unknown> {
+  const vars = { queryId: request.queryId ?? "", branch: String(request.branchIndex), requestId };
   const extra = (s.extraBody ? fillTemplate(s.extraBody, vars) : {}) as Record<string, unknown>;
   const streamOptions = (extra["stream_options"] as Record<string, unknown> | undefined) ?? {};
   const body: Record<string, unknown> = {
