@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseCorpus, runImporter, type CorpusRecord } from "@ttc/corpus";
+import { engineVerifierNames } from "@ttc/policy";
 import { clusterRunner, evaluate, formatTable, parseModes, parsePolicySpec, renderHtml, virtualRunner, type EvalOptions } from "@ttc/eval";
 
 /**
@@ -66,6 +67,10 @@ export function registerEvalCommand(program: Command): void {
         .split(/[\s;]+/)
         .filter(Boolean)
         .map((s) => parsePolicySpec(s, o.verifier));
+      const engineBound = specs.filter((s) => (engineVerifierNames as readonly string[]).includes(s.verifier));
+      if (!o.cluster && engineBound.length > 0) {
+        throw new Error(`${engineBound.map((s) => s.label).join(", ")}: the ${engineBound[0]!.verifier} verifier needs an engine; run with --cluster`);
+      }
       const options: EvalOptions = {
         specs,
         modes: parseModes(o.modes),

@@ -13,6 +13,7 @@ export const metricNames = {
     queriesInFlight: "ttc_scheduler_queries_in_flight",
     generatedTokens: "ttc_scheduler_generated_tokens_total",
     wastedTokens: "ttc_scheduler_wasted_tokens_total",
+    cachedPromptTokens: "ttc_scheduler_cached_prompt_tokens_total",
     verifierCalls: "ttc_scheduler_verifier_calls_total",
     verifierErrors: "ttc_scheduler_verifier_errors_total",
     malformedMessages: "ttc_scheduler_malformed_messages_total",
@@ -21,6 +22,8 @@ export const metricNames = {
   },
   worker: {
     generatedTokens: "ttc_worker_generated_tokens_total",
+    cachedPromptTokens: "ttc_worker_cached_prompt_tokens_total",
+    engineReady: "ttc_worker_engine_ready",
     activeBranches: "ttc_worker_active_branches",
     capacityBranches: "ttc_worker_capacity_branches",
     branches: "ttc_worker_branches_total",

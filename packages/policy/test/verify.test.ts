@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { planBranch, renderTrace } from "../../sim/src/mod.js";
 import { checkArithmetic } from "../src/verify/arith.js";
 import { combine, formatRational, parseDecimal } from "../src/verify/rational.js";
-import { createVerifier, verifierNames } from "../src/verify/mod.js";
+import { createVerifier, engineVerifierNames, verifierNames } from "../src/verify/mod.js";
 
 describe("checkArithmetic", () => {
   it("scores right and wrong equations in order", () => {
@@ -89,14 +89,23 @@ describe("rational helpers", () => {
 
 describe("createVerifier", () => {
   it("knows every verifier, and lists them for unknown names", () => {
-    expect(verifierNames).toEqual(["none", "arith", "rule", "recorded", "confidence"]);
-    expect(() => createVerifier("prm")).toThrow(/known: none, arith, rule, recorded, confidence$/);
-    for (const name of verifierNames) {
+    expect(verifierNames).toEqual(["none", "arith", "rule", "recorded", "confidence", "prm", "judge"]);
+    expect(() => createVerifier("orm")).toThrow(/known: none, arith, rule, recorded, confidence, prm, judge$/);
+    for (const name of verifierNames.filter((n) => !(engineVerifierNames as readonly string[]).includes(n))) {
       const verifier = createVerifier(name);
       expect(verifier.name).toBe(name);
       expect(verifier.partial).toBe(name !== "none");
       // The old two-field input still works with every verifier.
       expect(verifier.verify({ trace: "Step 1: 2 + 2 = 4.\nThe answer is 4.", final: true })).toMatchObject({ reject: false, verified: false });
+    }
+  });
+
+  it("engine verifiers know whether they judge partial traces but refuse to run inline", () => {
+    expect(engineVerifierNames).toEqual(["prm", "judge"]);
+    expect(createVerifier("prm").partial).toBe(true);
+    expect(createVerifier("judge").partial).toBe(false);
+    for (const name of engineVerifierNames) {
+      expect(() => createVerifier(name).verify({ trace: "2 + 2 = 4", final: true })).toThrow(/served only by the verifier service.*cannot run inline/);
     }
   });
 

@@ -12,6 +12,9 @@ export class BranchState {
   engineSeconds = 0;
   lostEngineSeconds = 0;
   promptTokens = 0;
+  cachedPromptTokens = 0;
+  /** How the engine failed (a gRPC code name from the worker), when the branch failed. */
+  failureCode = "";
   text = "";
   score = -1;
   answer = "";

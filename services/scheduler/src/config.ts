@@ -33,7 +33,7 @@ const schedulerEnv = z.object({
   TTC_CANCEL_SETTLE_MS: intVar(100, 0, 10_000),
   /** Verifier calls: over NATS to the verifier service (`remote`) or in this process (`inline`). */
   TTC_VERIFIER_MODE: z.enum(["remote", "inline"]).default("remote"),
-  TTC_VERIFIER_TIMEOUT_MS: intVar(2_000, 10, 60_000),
+  TTC_VERIFIER_TIMEOUT_MS: intVar(30_000, 10, 600_000),
   /** A worker is live while its heartbeats arrive within this window. */
   TTC_WORKER_LIVENESS_MS: intVar(3_000, 100, 600_000),
   /** On SIGTERM, how long in-flight queries may run before they are stopped and answered with what they have. */

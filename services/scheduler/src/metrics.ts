@@ -34,6 +34,7 @@ export function createSchedulerMetrics() {
     queryBranchesPruned: new Histogram({ name: names.queryBranchesPruned, help: "Branches pruned per query.", buckets: branchBuckets, registers }),
     queriesInFlight: new Gauge({ name: names.queriesInFlight, help: "Queries running now.", registers }),
     generatedTokens: new Counter({ name: names.generatedTokens, help: "Tokens generated for this scheduler's queries.", registers }),
+    cachedPromptTokens: new Counter({ name: names.cachedPromptTokens, help: "Prompt tokens the engines served from their prefix caches.", registers }),
     wastedTokens: new Counter({ name: names.wastedTokens, help: "Generated tokens of pruned, cancelled, failed or lost branches.", registers }),
     verifierCalls: new Counter({ name: names.verifierCalls, help: "Verifier calls made.", labelNames: ["verifier"] as const, registers }),
     verifierErrors: new Counter({

@@ -64,6 +64,7 @@ export class QueryRun {
   private stop: { reason: StopReasonName; detail: string } | null = null;
   private enqueueError: string | null = null;
   private verifierCalls = 0;
+  private verifierFailures: { count: number; firstError: string } | null = null;
   private finalized = false;
   private readonly deadlineAtMs: number;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
@@ -173,6 +174,7 @@ export class QueryRun {
     b.tokens = chunk.tokens;
     b.engineSeconds = chunk.engineSeconds;
     if (chunk.promptTokens) b.promptTokens = chunk.promptTokens;
+    if (chunk.cachedPromptTokens) b.cachedPromptTokens = chunk.cachedPromptTokens;
     if (chunk.confidence) b.confidence = chunk.confidence;
     if (chunk.recordedScore !== undefined) b.recordedScore = chunk.recordedScore;
     if (chunk.recordedStepScores.length > 0) b.recordedStepScores = chunk.recordedStepScores;
@@ -205,6 +207,7 @@ export class QueryRun {
         this.endChunk(b);
         if (b.ended) return;
         b.status = BranchStatus.BRANCH_STATUS_FAILED;
+        b.failureCode = chunk.failureCode;
         b.reason =
           chunk.kind === ChunkKind.CHUNK_KIND_FAILED ? `worker ${chunk.workerId} failed: ${chunk.finishReason}` : `worker ${chunk.workerId} stopped it: ${chunk.finishReason}`;
         this.emit({ event: { $case: "branchFailed", value: { index: b.index, reason: b.reason, tokens: b.totalTokens } } });
@@ -268,6 +271,8 @@ export class QueryRun {
     });
     if (response.error) {
       this.deps.metrics.verifierErrors.inc({ verifier: this.query.verifier });
+      if (this.verifierFailures) this.verifierFailures.count++;
+      else this.verifierFailures = { count: 1, firstError: response.error };
       this.log.warn({ branch: b.index, err: response.error }, "verifier call failed; trace left unscored");
       return null;
     }
@@ -378,6 +383,7 @@ export class QueryRun {
       stopReason: stopReasonFromName(this.stop.reason),
       stopDetail: this.stop.detail,
       verifierCalls: this.verifierCalls,
+      ...(this.verifierFailures ? { verifierFailures: this.verifierFailures } : {}),
       timing: {
         queuedSeconds: since(this.firstPickupAt),
         firstBranchStartedSeconds: since(this.firstTokensAt),
@@ -412,6 +418,14 @@ export class QueryRun {
     }
     if (stop.reason === "draining") return new ServiceError(status.UNAVAILABLE, "the scheduler shut down before the query had an answer; retry on another replica");
     if (this.enqueueError && picked === 0) return new ServiceError(status.UNAVAILABLE, this.enqueueError);
+    // Every branch failed the same way at the engine: the request itself is the problem (a prompt
+    // too long, a bad parameter) or the engine is down; say so with the matching code.
+    const failed = all.filter((b) => b.status === BranchStatus.BRANCH_STATUS_FAILED);
+    const code = failed[0]?.failureCode;
+    if (code && failed.length === all.filter((b) => b.attempt > 0).length && failed.every((b) => b.failureCode === code)) {
+      const grpc = engineStatus[code];
+      if (grpc !== undefined) return new ServiceError(grpc, `every branch failed at the engine: ${failed[0]!.reason}`);
+    }
     return null; // branches ran but none answered: a valid result with an empty answer and the reasons per branch
   }
 
@@ -426,8 +440,17 @@ export class QueryRun {
     m.queryBranchesPruned.observe(c.branchesPruned);
     m.generatedTokens.inc(c.generatedTokens);
     m.wastedTokens.inc(c.wastedTokens);
+    m.cachedPromptTokens.inc(c.cachedPromptTokens);
   }
 }
+
+/** Engine failure codes the workers report, as gRPC statuses. */
+const engineStatus: Record<string, status> = {
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: status.UNAVAILABLE,
+};
 
 /** The branch's confidence statistics as a controller event field, when the worker sent any. */
 function confidenceOf(b: BranchState): { confidence?: BranchConfidence } {

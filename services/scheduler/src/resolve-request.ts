@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { AnswerFormat, ExecutionMode, type SolveRequest } from "@ttc/proto";
 import { answerFormatLabel, type AnswerFormatLabel } from "@ttc/common";
-import { createPolicy, PolicyConfigError, verifierNames, type ExecutionMode as ModeName, type Policy, type QueryLimits } from "@ttc/policy";
+import { createPolicy, engineVerifierNames, PolicyConfigError, verifierNames, type ExecutionMode as ModeName, type Policy, type QueryLimits } from "@ttc/policy";
 import type { SchedulerConfig } from "./config.js";
 import { invalidArgument } from "./errors.js";
 
@@ -23,7 +23,7 @@ export interface ResolvedQuery {
  * Validates a SolveRequest against the configured limits and fills in defaults.
  * Throws INVALID_ARGUMENT naming the first bad field and what would be accepted.
  */
-export function resolveRequest(req: SolveRequest, config: Pick<SchedulerConfig, "defaults" | "limits">): ResolvedQuery {
+export function resolveRequest(req: SolveRequest, config: Pick<SchedulerConfig, "defaults" | "limits"> & Partial<Pick<SchedulerConfig, "verifierMode">>): ResolvedQuery {
   const { defaults, limits } = config;
   const prompt = req.prompt ?? "";
   if (prompt.trim() === "") throw invalidArgument("prompt", "must not be empty");
@@ -59,6 +59,9 @@ export function resolveRequest(req: SolveRequest, config: Pick<SchedulerConfig, 
   const verifier = req.verifier || defaults.verifier;
   if (!(verifierNames as readonly string[]).includes(verifier)) {
     throw invalidArgument("verifier", `unknown verifier "${verifier}"; known: ${verifierNames.join(", ")}`);
+  }
+  if (config.verifierMode === "inline" && (engineVerifierNames as readonly string[]).includes(verifier)) {
+    throw invalidArgument("verifier", `"${verifier}" is served only by the verifier service, and this scheduler verifies inline (TTC_VERIFIER_MODE=inline)`);
   }
 
   let answerFormat: AnswerFormatLabel;

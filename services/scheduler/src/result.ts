@@ -12,6 +12,8 @@ export interface ResultInput {
   stopReason: StopReason;
   stopDetail: string;
   verifierCalls: number;
+  /** Verifier calls that failed (the trace left unscored), and the first failure's error. */
+  verifierFailures?: { count: number; firstError: string };
   timing: Timing;
 }
 
@@ -27,6 +29,7 @@ export function buildResult(input: ResultInput): SolveResult {
   let generated = 0;
   let wasted = 0;
   let prompt = 0;
+  let cached = 0;
   let engine = 0;
   let pruned = 0;
   for (const b of branches) {
@@ -35,6 +38,7 @@ export function buildResult(input: ResultInput): SolveResult {
     engine += b.engineSeconds + b.lostEngineSeconds;
     if (b.attempt > 0) {
       prompt += b.promptTokens;
+      cached += b.cachedPromptTokens;
     }
     if (b.status === BranchStatus.BRANCH_STATUS_PRUNED) pruned++;
   }
@@ -53,6 +57,7 @@ export function buildResult(input: ResultInput): SolveResult {
       // Launched = published to the work queue; a branch cancelled while still queued costs nothing.
       branchesLaunched: branches.length,
       branchesPruned: pruned,
+      cachedPromptTokens: cached,
     },
     timing: input.timing,
     stopReason: input.stopReason,
@@ -62,6 +67,16 @@ export function buildResult(input: ResultInput): SolveResult {
     seed: query.seed,
     verifier: query.verifier,
     mode: modeEnum[query.limits.mode ?? "waves"],
+    ...verifierHealth(input),
+  };
+}
+
+/** Whether verifier calls failed: the query still answers, votes then count those branches unscored. */
+function verifierHealth({ verifierFailures: f, verifierCalls, query }: ResultInput): { verifierDegraded: boolean; verifierNote: string } {
+  if (!f || f.count === 0) return { verifierDegraded: false, verifierNote: "" };
+  return {
+    verifierDegraded: true,
+    verifierNote: `${f.count} of ${verifierCalls} calls to verifier ${query.verifier} failed; those traces are unscored (counted unweighted); first error: ${f.firstError}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { NatsConnection } from "@nats-io/nats-core";
+import { errors, type NatsConnection } from "@nats-io/nats-core";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
 import { verifyInput, type WireNames } from "@ttc/common";
 import { createVerifier } from "@ttc/policy";
@@ -21,10 +21,22 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, timeoutMs: 
         const reply = await nc.request(names.verifySubject(call.verifier), VerifyRequest.encode(call).finish(), { timeout: timeoutMs });
         return VerifyResponse.decode(reply.data);
       } catch (err) {
-        return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: err instanceof Error ? err.message : String(err) };
+        return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: requestFailure(call.verifier, err, timeoutMs) };
       }
     },
   };
+}
+
+/** Why a verify request got no answer, in words the result's verifier_note can carry. */
+function requestFailure(verifier: string, err: unknown, timeoutMs: number): string {
+  const chain = [err, err instanceof Error ? err.cause : undefined];
+  // By class, and by name in case another copy of nats-core made the error.
+  const is = (cls: new (...args: never[]) => Error, name: string) => chain.some((e) => e instanceof cls || (e instanceof Error && e.name === name));
+  if (is(errors.NoRespondersError, "NoResponders")) {
+    return `no verifier service serves "${verifier}" (none is running, or it serves no "${verifier}": an engine verifier needs its engine configured on the verifier service)`;
+  }
+  if (is(errors.TimeoutError, "TimeoutError")) return `verifier "${verifier}" did not answer within ${timeoutMs} ms`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Scores traces in this process with the same pure verifier code the service runs. */
@@ -32,8 +44,14 @@ export function inlineVerifier(): VerifierClient {
   return {
     supportsPartial: (verifier) => createVerifier(verifier).partial,
     async verify(call) {
-      const out = createVerifier(call.verifier).verify(verifyInput(call));
-      return { ...out, error: "" };
+      try {
+        const out = createVerifier(call.verifier).verify(verifyInput(call));
+        return { ...out, error: "" };
+      } catch (err) {
+        // e.g. an engine verifier (prm, judge), which only the verifier service can run: the trace
+        // is left unscored and the result says the verifier was degraded, with this message.
+        return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: err instanceof Error ? err.message : String(err) };
+      }
     },
   };
 }

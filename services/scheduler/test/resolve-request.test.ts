@@ -80,7 +80,7 @@ describe("resolveRequest validation", () => {
   });
 
   it("rejects an unknown verifier, listing the known ones", () => {
-    expect(rejection({ verifier: "z3" }).message).toBe('verifier: unknown verifier "z3"; known: none, arith, rule, recorded, confidence');
+    expect(rejection({ verifier: "z3" }).message).toBe('verifier: unknown verifier "z3"; known: none, arith, rule, recorded, confidence, prm, judge');
   });
 
   it("rejects an unknown answer format enum value", () => {

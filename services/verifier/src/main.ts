@@ -1,20 +1,28 @@
 #!/usr/bin/env node
 /** Verifier process entry point: scores traces for schedulers over NATS until SIGTERM/SIGINT. */
-import { z } from "zod";
-import { commonEnv, ConfigError, connectNats, createLogger, intVar, parseConfig, startMetricsServer, wireNames } from "@ttc/common";
+import { ConfigError, connectNats, createLogger, startMetricsServer, wireNames } from "@ttc/common";
+import { createEngineVerifiers, loadVerifierConfig } from "./config.js";
 import { createVerifierMetrics, VerifierService } from "./verifier-service.js";
 
-const verifierEnv = z.object({ ...commonEnv, TTC_METRICS_PORT: intVar(9103, 0, 65535) });
-
 async function main(): Promise<void> {
-  const config = parseConfig(verifierEnv, process.env);
+  const config = loadVerifierConfig(process.env);
   const log = createLogger("verifier", config.TTC_LOG_LEVEL);
   const metrics = createVerifierMetrics();
+  const engines = createEngineVerifiers(config);
   const nc = await connectNats(config.TTC_NATS_URL, "ttc-verifier");
-  const service = new VerifierService(nc, wireNames(config.TTC_NAMESPACE), metrics, log);
+  const service = new VerifierService(nc, wireNames(config.TTC_NAMESPACE), metrics, log, { engines });
   await service.start();
   const metricsServer = await startMetricsServer(metrics.registry, { host: config.TTC_METRICS_HOST, port: config.TTC_METRICS_PORT });
-  log.info({ metricsUrl: metricsServer.url, nats: config.TTC_NATS_URL }, "verifier ready");
+  log.info(
+    {
+      metricsUrl: metricsServer.url,
+      nats: config.TTC_NATS_URL,
+      verifiers: service.served,
+      ...(config.TTC_PRM_URL ? { prm: { url: config.TTC_PRM_URL, model: config.TTC_PRM_MODEL, aggregation: config.TTC_PRM_AGGREGATION } } : {}),
+      ...(config.TTC_JUDGE_URL ? { judge: { url: config.TTC_JUDGE_URL, model: config.TTC_JUDGE_MODEL } } : {}),
+    },
+    "verifier ready",
+  );
   const shutdown = async () => {
     await service.stop();
     await nc.drain();

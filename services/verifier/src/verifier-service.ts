@@ -2,7 +2,8 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { Counter, Histogram, Registry } from "prom-client";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
 import { metricNames, tryDecode, verifyInput, type Logger, type WireNames } from "@ttc/common";
-import { createVerifier, verifierNames, type TraceVerifier } from "@ttc/policy";
+import { createVerifier, engineVerifierNames, verifierNames, type TraceVerifier } from "@ttc/policy";
+import { EngineError, type AsyncTraceVerifier } from "./async-verifier.js";
 
 const names = metricNames.verifier;
 
@@ -20,50 +21,80 @@ export function createVerifierMetrics() {
     }),
     duration: new Histogram({
       name: names.duration,
-      help: "Seconds spent scoring one trace.",
+      help: "Seconds spent scoring one trace (engine verifiers: including the batch window and the engine call).",
       labelNames: ["verifier"] as const,
-      buckets: [0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      buckets: [0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
       registers,
     }),
-    malformedMessages: new Counter({ name: names.malformedMessages, help: "Verify requests that failed to decode and were dropped.", registers }),
+    malformedMessages: new Counter({ name: names.malformedMessages, help: "Verify requests that failed to decode (answered with an error).", registers }),
   };
 }
 
 export type VerifierMetrics = ReturnType<typeof createVerifierMetrics>;
 
+/** Options of {@link VerifierService}. */
+export interface VerifierServiceOptions {
+  /** Engine-backed verifiers to serve besides the pure ones (prm, judge, configured by main). */
+  engines?: AsyncTraceVerifier[];
+}
+
+const engineOnly: readonly string[] = engineVerifierNames;
+
 /**
  * Answers verify requests for every verifier kind this process has, in a queue group so replicas
- * share the load and each request is scored once.
+ * share the load and each request is scored once. The pure verifiers are always served; an engine
+ * verifier (prm, judge) only when it was given, so a scheduler asking for an unconfigured one gets
+ * "no responders" at once instead of a wrong score.
+ *
+ * Requests are handled concurrently: an engine call in flight never holds up the next request, and
+ * nothing a verifier does (throwing, rejecting, a malformed request) escapes the handler: every
+ * request is counted and answered, with `error` set when the trace could not be scored.
  */
 export class VerifierService {
-  private readonly verifiers = new Map<string, TraceVerifier>();
+  private readonly verifiers = new Map<string, TraceVerifier | AsyncTraceVerifier>();
   private readonly subs: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly wire: WireNames,
     private readonly metrics: VerifierMetrics,
     private readonly log: Logger,
+    private readonly options: VerifierServiceOptions = {},
   ) {
-    for (const name of verifierNames) this.verifiers.set(name, createVerifier(name));
+    for (const name of verifierNames) if (!engineOnly.includes(name)) this.verifiers.set(name, createVerifier(name));
+    for (const engine of options.engines ?? []) this.verifiers.set(engine.name, engine);
+  }
+
+  /** The verifier names this process answers for. */
+  get served(): string[] {
+    return [...this.verifiers.keys()];
   }
 
   async start(): Promise<void> {
     for (const name of this.verifiers.keys()) {
       this.subs.push(
         this.nc.subscribe(this.wire.verifySubject(name), { queue: this.wire.verifierQueue, callback: (err, msg) => {
-          if (!err) this.handle(name, msg);
+          if (!err) this.track(this.handle(name, msg));
         } }),
       );
     }
     await this.nc.flush();
   }
 
+  /** Stops taking requests, finishes (and answers) those in flight, then closes the engines. */
   async stop(): Promise<void> {
     for (const sub of this.subs) await sub.drain();
+    await Promise.allSettled([...this.inFlight]);
+    for (const engine of this.options.engines ?? []) engine.close?.();
   }
 
-  private handle(name: string, msg: Msg): void {
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((err: unknown) => this.log.error({ err: String(err) }, "verify handler failed")).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private async handle(name: string, msg: Msg): Promise<void> {
     const request = tryDecode(VerifyRequest, msg.data);
     if (!request) {
       this.metrics.malformedMessages.inc();
@@ -73,19 +104,25 @@ export class VerifierService {
     const verifier = this.verifiers.get(name)!;
     const end = this.metrics.duration.startTimer({ verifier: name });
     try {
-      const out = verifier.verify(verifyInput(request));
+      const out = await verifier.verify(verifyInput(request));
       this.metrics.requests.inc({ verifier: name, outcome: out.reject ? "rejected" : "ok" });
       this.reply(msg, { ...out, error: "" });
     } catch (err) {
       this.metrics.requests.inc({ verifier: name, outcome: "error" });
-      this.log.warn({ verifier: name, err: String(err) }, "verifier failed");
-      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: `verifier ${name} failed: ${String(err)}` });
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.warn({ verifier: name, queryId: request.queryId, branch: request.branchIndex, err: message }, "verifier failed");
+      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: err instanceof EngineError ? message : `verifier ${name} failed: ${message}` });
     } finally {
       end();
     }
   }
 
   private reply(msg: Msg, response: VerifyResponse): void {
-    if (msg.reply) msg.respond(VerifyResponse.encode(response).finish());
+    if (!msg.reply) return;
+    try {
+      msg.respond(VerifyResponse.encode(response).finish());
+    } catch (err) {
+      this.log.warn({ err: String(err) }, "could not send a verify reply");
+    }
   }
 }

@@ -2,6 +2,7 @@ import { ChunkKind, type BranchTask, type TraceChunk } from "@ttc/proto";
 import { answerFormatLabel } from "@ttc/common";
 import { ConfidenceTracker } from "@ttc/policy";
 import type { Backend } from "./backend.js";
+import { engineErrorCode } from "./backends/openai/errors.js";
 
 /** How a branch run ended, for the caller to ack the task and record metrics. */
 export type BranchOutcome =
@@ -41,6 +42,7 @@ export class BranchRun {
   private tokens = 0;
   private seq = 0;
   private promptTokens = 0;
+  private cachedPromptTokens = 0;
 
   constructor(private readonly options: BranchRunOptions) {}
 
@@ -108,6 +110,7 @@ export class BranchRun {
         }
         if (event.type === "prompt") {
           this.promptTokens = event.promptTokens;
+          this.cachedPromptTokens = event.cachedPromptTokens ?? this.cachedPromptTokens;
           continue;
         }
         if (event.type === "recorded") {
@@ -115,7 +118,8 @@ export class BranchRun {
           continue;
         }
         if (event.type === "end") {
-          flush(ChunkKind.CHUNK_KIND_FINISHED, { finishReason: event.finishReason, promptTokens: event.promptTokens });
+          this.cachedPromptTokens = event.cachedPromptTokens ?? this.cachedPromptTokens;
+          flush(ChunkKind.CHUNK_KIND_FINISHED, { finishReason: event.finishReason, promptTokens: event.promptTokens || this.promptTokens });
           return { kind: "finished", tokens: this.tokens };
         }
         this.tokens += event.tokens;
@@ -137,7 +141,7 @@ export class BranchRun {
     } catch (err) {
       if (!this.stopRequest) {
         const error = err instanceof Error ? err.message : String(err);
-        flush(ChunkKind.CHUNK_KIND_FAILED, { finishReason: error });
+        flush(ChunkKind.CHUNK_KIND_FAILED, { finishReason: error, failureCode: engineErrorCode(err) ?? "" });
         return { kind: "failed", tokens: this.tokens, error };
       }
     }
@@ -166,6 +170,8 @@ export class BranchRun {
       text: "",
       tokens: this.tokens,
       promptTokens: this.promptTokens,
+      cachedPromptTokens: this.cachedPromptTokens,
+      failureCode: "",
       engineSeconds: 0,
       confidence: undefined,
       finishReason: "",

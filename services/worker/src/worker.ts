@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { BranchTask, CancelBranches, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
+import { BranchTask, CancelBranches, ChunkKind, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
 import { ensureTaskQueue, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
 import type { Backend } from "./backend.js";
 import { BranchRun, type BranchOutcome } from "./branch-runner.js";
@@ -134,6 +134,7 @@ export class Worker {
   /** The backend's readiness; a change is logged and heartbeated at once. */
   private backendReady(): boolean {
     const ready = this.backend.ready?.() ?? true;
+    this.metrics.engineReady.set(ready ? 1 : 0);
     if (ready !== this.engineReady) {
       this.engineReady = ready;
       if (ready) this.log.info({ backend: this.backend.name }, "engine ready: pulling tasks again");
@@ -168,7 +169,12 @@ export class Worker {
       attempt: msg.info.deliveryCount,
       workerId: this.options.workerId,
       backend: this.backend,
-      publish: (chunk) => this.nc.publish(task.traceSubject, TraceChunk.encode(chunk).finish()),
+      publish: (chunk) => {
+        if (chunk.kind === ChunkKind.CHUNK_KIND_FINISHED || chunk.kind === ChunkKind.CHUNK_KIND_CANCELLED || chunk.kind === ChunkKind.CHUNK_KIND_FAILED) {
+          this.metrics.cachedPromptTokens.inc(chunk.cachedPromptTokens);
+        }
+        this.nc.publish(task.traceSubject, TraceChunk.encode(chunk).finish());
+      },
       onTokens: (n) => this.metrics.generatedTokens.inc(n),
       confidenceWindow: this.options.confidenceWindow,
     });

@@ -42,7 +42,14 @@ export interface TraceVerifier {
 }
 
 /** Names {@link createVerifier} accepts. */
-export const verifierNames = ["none", "arith", "rule", "recorded", "confidence"] as const;
+export const verifierNames = ["none", "arith", "rule", "recorded", "confidence", "prm", "judge"] as const;
+
+/**
+ * Verifiers that need an engine (a process reward model, an LLM judge). They are served only by the
+ * verifier service, which holds the engine clients; the verifiers {@link createVerifier} returns for
+ * them say whether they judge partial traces but refuse to verify in-process (inline mode).
+ */
+export const engineVerifierNames = ["prm", "judge"] as const;
 
 /** A name from {@link verifierNames}. */
 export type VerifierName = (typeof verifierNames)[number];
@@ -70,12 +77,28 @@ const arithVerifier: TraceVerifier = {
   },
 };
 
+/** Stands for an engine verifier outside the verifier service: it knows `partial` and refuses to verify. */
+function engineOnlyVerifier(name: (typeof engineVerifierNames)[number], partial: boolean): TraceVerifier {
+  return {
+    name,
+    partial,
+    verify() {
+      throw new Error(
+        `verifier "${name}" needs an engine and is served only by the verifier service (TTC_VERIFIER_MODE=remote, with the engine configured on the verifier); it cannot run inline`,
+      );
+    },
+  };
+}
+
 const verifiers: Record<VerifierName, TraceVerifier> = {
   none: noneVerifier,
   arith: arithVerifier,
   rule: createRuleVerifier(),
   recorded: createRecordedVerifier(),
   confidence: createConfidenceVerifier(),
+  // A process reward model scores every step, so partial traces too; a judge only finished ones.
+  prm: engineOnlyVerifier("prm", true),
+  judge: engineOnlyVerifier("judge", false),
 };
 
 /**

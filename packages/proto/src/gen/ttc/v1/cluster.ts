@@ -129,6 +129,13 @@ export interface TraceChunk {
     | undefined;
   /** STARTED only, replay backend: the per-step scores recorded with the trace. */
   recordedStepScores: number[];
+  /** Prompt tokens the engine served from its prefix cache (when it reports them). */
+  cachedPromptTokens: number;
+  /**
+   * FAILED only: how the engine failed, as a gRPC code name ("INVALID_ARGUMENT", "FAILED_PRECONDITION",
+   * "RESOURCE_EXHAUSTED", "UNAVAILABLE"); empty when unknown.
+   */
+  failureCode: string;
 }
 
 /** Stops branches of a query. Sent on core NATS to every worker. */
@@ -496,6 +503,8 @@ function createBaseTraceChunk(): TraceChunk {
     synthetic: false,
     recordedScore: undefined,
     recordedStepScores: [],
+    cachedPromptTokens: 0,
+    failureCode: "",
   };
 }
 
@@ -555,6 +564,12 @@ export const TraceChunk: MessageFns<TraceChunk> = {
         writer.double(v);
       }
       writer.join();
+    }
+    if (message.cachedPromptTokens !== 0) {
+      writer.uint32(144).uint32(message.cachedPromptTokens);
+    }
+    if (message.failureCode !== "") {
+      writer.uint32(154).string(message.failureCode);
     }
     return writer;
   },
@@ -718,6 +733,22 @@ export const TraceChunk: MessageFns<TraceChunk> = {
 
             break;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.cachedPromptTokens = reader.uint32();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.failureCode = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -789,6 +820,16 @@ export const TraceChunk: MessageFns<TraceChunk> = {
         : globalThis.Array.isArray(object?.recorded_step_scores)
         ? object.recorded_step_scores.map((e: any) => globalThis.Number(e))
         : [],
+      cachedPromptTokens: isSet(object.cachedPromptTokens)
+        ? globalThis.Number(object.cachedPromptTokens)
+        : isSet(object.cached_prompt_tokens)
+        ? globalThis.Number(object.cached_prompt_tokens)
+        : 0,
+      failureCode: isSet(object.failureCode)
+        ? globalThis.String(object.failureCode)
+        : isSet(object.failure_code)
+        ? globalThis.String(object.failure_code)
+        : "",
     };
   },
 
@@ -845,6 +886,12 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     if (message.recordedStepScores?.length) {
       obj.recordedStepScores = message.recordedStepScores.map((e) => floatToJson(e));
     }
+    if (message.cachedPromptTokens !== 0) {
+      obj.cachedPromptTokens = Math.round(message.cachedPromptTokens);
+    }
+    if (message.failureCode !== "") {
+      obj.failureCode = message.failureCode;
+    }
     return obj;
   },
 
@@ -872,6 +919,8 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     message.synthetic = object.synthetic ?? false;
     message.recordedScore = object.recordedScore ?? undefined;
     message.recordedStepScores = object.recordedStepScores?.map((e) => e) || [];
+    message.cachedPromptTokens = object.cachedPromptTokens ?? 0;
+    message.failureCode = object.failureCode ?? "";
     return message;
   },
 };

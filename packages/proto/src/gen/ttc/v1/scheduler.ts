@@ -238,7 +238,7 @@ export interface SolveRequest {
   policy:
     | PolicySpec
     | undefined;
-  /** Verifier that scores traces: "none" or "arith". Empty means the scheduler default. */
+  /** Verifier that scores traces: none, arith, rule, recorded, confidence, prm, judge. Empty means the scheduler default. */
   verifier: string;
   /** How answers are read and compared. */
   answerFormat: AnswerFormat;
@@ -285,6 +285,8 @@ export interface Compute {
   engineSeconds: number;
   branchesLaunched: number;
   branchesPruned: number;
+  /** Prompt tokens the engines served from their prefix caches. */
+  cachedPromptTokens: number;
 }
 
 /** Times in seconds from the moment the scheduler accepted the query. */
@@ -322,6 +324,13 @@ export interface SolveResult {
   seed: number;
   verifier: string;
   mode: ExecutionMode;
+  /**
+   * True when some verifier calls failed (verifier unreachable, engine down or timing out): the
+   * query still answered, with those traces unscored (weighted votes count them with weight 1).
+   */
+  verifierDegraded: boolean;
+  /** Why the verifier was degraded: how many calls failed and the first error; empty when not degraded. */
+  verifierNote: string;
 }
 
 export interface BranchStarted {
@@ -1154,6 +1163,7 @@ function createBaseCompute(): Compute {
     engineSeconds: 0,
     branchesLaunched: 0,
     branchesPruned: 0,
+    cachedPromptTokens: 0,
   };
 }
 
@@ -1179,6 +1189,9 @@ export const Compute: MessageFns<Compute> = {
     }
     if (message.branchesPruned !== 0) {
       writer.uint32(56).uint32(message.branchesPruned);
+    }
+    if (message.cachedPromptTokens !== 0) {
+      writer.uint32(64).uint64(message.cachedPromptTokens);
     }
     return writer;
   },
@@ -1252,6 +1265,14 @@ export const Compute: MessageFns<Compute> = {
             message.branchesPruned = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.cachedPromptTokens = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1301,6 +1322,11 @@ export const Compute: MessageFns<Compute> = {
         : isSet(object.branches_pruned)
         ? globalThis.Number(object.branches_pruned)
         : 0,
+      cachedPromptTokens: isSet(object.cachedPromptTokens)
+        ? globalThis.Number(object.cachedPromptTokens)
+        : isSet(object.cached_prompt_tokens)
+        ? globalThis.Number(object.cached_prompt_tokens)
+        : 0,
     };
   },
 
@@ -1327,6 +1353,9 @@ export const Compute: MessageFns<Compute> = {
     if (message.branchesPruned !== 0) {
       obj.branchesPruned = Math.round(message.branchesPruned);
     }
+    if (message.cachedPromptTokens !== 0) {
+      obj.cachedPromptTokens = Math.round(message.cachedPromptTokens);
+    }
     return obj;
   },
 
@@ -1342,6 +1371,7 @@ export const Compute: MessageFns<Compute> = {
     message.engineSeconds = object.engineSeconds ?? 0;
     message.branchesLaunched = object.branchesLaunched ?? 0;
     message.branchesPruned = object.branchesPruned ?? 0;
+    message.cachedPromptTokens = object.cachedPromptTokens ?? 0;
     return message;
   },
 };
@@ -1495,6 +1525,8 @@ function createBaseSolveResult(): SolveResult {
     seed: 0,
     verifier: "",
     mode: 0,
+    verifierDegraded: false,
+    verifierNote: "",
   };
 }
 
@@ -1541,6 +1573,12 @@ export const SolveResult: MessageFns<SolveResult> = {
     }
     if (message.mode !== 0) {
       writer.uint32(112).int32(message.mode);
+    }
+    if (message.verifierDegraded !== false) {
+      writer.uint32(120).bool(message.verifierDegraded);
+    }
+    if (message.verifierNote !== "") {
+      writer.uint32(130).string(message.verifierNote);
     }
     return writer;
   },
@@ -1670,6 +1708,22 @@ export const SolveResult: MessageFns<SolveResult> = {
             message.mode = reader.int32() as any;
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.verifierDegraded = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.verifierNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1716,6 +1770,16 @@ export const SolveResult: MessageFns<SolveResult> = {
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
       verifier: isSet(object.verifier) ? globalThis.String(object.verifier) : "",
       mode: isSet(object.mode) ? executionModeFromJSON(object.mode) : 0,
+      verifierDegraded: isSet(object.verifierDegraded)
+        ? globalThis.Boolean(object.verifierDegraded)
+        : isSet(object.verifier_degraded)
+        ? globalThis.Boolean(object.verifier_degraded)
+        : false,
+      verifierNote: isSet(object.verifierNote)
+        ? globalThis.String(object.verifierNote)
+        : isSet(object.verifier_note)
+        ? globalThis.String(object.verifier_note)
+        : "",
     };
   },
 
@@ -1763,6 +1827,12 @@ export const SolveResult: MessageFns<SolveResult> = {
     if (message.mode !== 0) {
       obj.mode = executionModeToJSON(message.mode);
     }
+    if (message.verifierDegraded !== false) {
+      obj.verifierDegraded = message.verifierDegraded;
+    }
+    if (message.verifierNote !== "") {
+      obj.verifierNote = message.verifierNote;
+    }
     return obj;
   },
 
@@ -1791,6 +1861,8 @@ export const SolveResult: MessageFns<SolveResult> = {
     message.seed = object.seed ?? 0;
     message.verifier = object.verifier ?? "";
     message.mode = object.mode ?? 0;
+    message.verifierDegraded = object.verifierDegraded ?? false;
+    message.verifierNote = object.verifierNote ?? "";
     return message;
   },
 };

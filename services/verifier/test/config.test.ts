@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "@ttc/common";
+import { createEngineVerifiers, loadVerifierConfig } from "../src/config.js";
+import { JudgeVerifier } from "../src/engines/judge.js";
+import { PrmVerifier } from "../src/engines/prm.js";
+
+describe("verifier settings", () => {
+  it("serves no engine verifier by default, with documented defaults", () => {
+    const c = loadVerifierConfig({});
+    expect(c).toMatchObject({
+      TTC_PRM_MODEL: "Qwen/Qwen2.5-Math-PRM-7B",
+      TTC_PRM_AGGREGATION: "min",
+      TTC_PRM_TIMEOUT_MS: 1500,
+      TTC_PRM_BATCH_WINDOW_MS: 5,
+      TTC_PRM_MAX_BATCH: 16,
+      TTC_JUDGE_TIMEOUT_MS: 20000,
+      TTC_JUDGE_MAX_TOKENS: 1024,
+      TTC_JUDGE_REJECT_INCORRECT: false,
+    });
+    expect(c.TTC_PRM_URL).toBeUndefined();
+    expect(createEngineVerifiers(c)).toEqual([]);
+    // An empty variable is the same as an unset one.
+    expect(createEngineVerifiers(loadVerifierConfig({ TTC_PRM_URL: "", TTC_JUDGE_URL: "" }))).toEqual([]);
+  });
+
+  it("configures prm and judge from their URLs", () => {
+    const engines = createEngineVerifiers(
+      loadVerifierConfig({
+        TTC_PRM_URL: "http://127.0.0.1:8001",
+        TTC_PRM_AGGREGATION: "product",
+        TTC_JUDGE_URL: "https://judge.example/v1",
+        TTC_JUDGE_MODEL: "judge-model",
+        TTC_JUDGE_API_KEY: "sk-x",
+        TTC_JUDGE_REJECT_INCORRECT: "true",
+      }),
+    );
+    expect(engines.map((e) => [e.name, e.partial])).toEqual([
+      ["prm", true],
+      ["judge", false],
+    ]);
+    expect(engines[0]).toBeInstanceOf(PrmVerifier);
+    expect(engines[1]).toBeInstanceOf(JudgeVerifier);
+  });
+
+  it("names every bad setting at once", () => {
+    let error: unknown;
+    try {
+      loadVerifierConfig({
+        TTC_PRM_URL: "127.0.0.1:8001",
+        TTC_PRM_AGGREGATION: "median",
+        TTC_PRM_MAX_BATCH: "0",
+        TTC_JUDGE_URL: "http://127.0.0.1:8000",
+        TTC_JUDGE_REJECT_INCORRECT: "maybe",
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    expect(problems).toMatch(/TTC_PRM_URL: must be an http:\/\/ or https:\/\/ URL/);
+    expect(problems).toMatch(/TTC_PRM_AGGREGATION: /);
+    expect(problems).toMatch(/TTC_PRM_MAX_BATCH: /);
+    expect(problems).toMatch(/TTC_JUDGE_REJECT_INCORRECT: must be true or false/);
+    // Cross-field checks run once the fields themselves are valid.
+    expect(() => loadVerifierConfig({ TTC_JUDGE_URL: "http://127.0.0.1:8000" })).toThrow(/TTC_JUDGE_MODEL: required when TTC_JUDGE_URL is set/);
+  });
+});
