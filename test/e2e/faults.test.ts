@@ -13,14 +13,14 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, tim
   }
 }
 
-/** Slow decoding (150 tokens/s, ~200 tokens a branch) so there is time to break things mid-branch. */
+/** Slow decoding (150 tokens/s, every branch exactly 200 tokens) so there is time to break things mid-branch. */
 describe("faults", () => {
   let c: TestCluster;
   beforeAll(async () => {
     c = await startTestCluster({
       workers: 3,
       capacity: 1,
-      env: { TTC_SIM_TOKENS_PER_SECOND: "150", TTC_SIM_MEAN_TOKENS: "200", TTC_ACK_WAIT_SECONDS: "1", TTC_CANCEL_SETTLE_MS: "1000" },
+      env: { TTC_SIM_TOKENS_PER_SECOND: "150", TTC_SIM_MEAN_TOKENS: "200", TTC_SIM_LENGTH_SIGMA: "0", TTC_ACK_WAIT_SECONDS: "1", TTC_CANCEL_SETTLE_MS: "1000" },
     });
   });
   afterAll(async () => c?.stop());

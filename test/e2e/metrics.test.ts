@@ -46,16 +46,21 @@ describe("metrics agree with results", () => {
 
   it("Prometheus scrapes the same numbers", async () => {
     const expected = total((r) => r.compute!.generatedTokens);
-    const end = Date.now() + 20_000;
-    let seen: number | undefined;
-    while (Date.now() < end) {
-      seen = await prom.value("sum(ttc_scheduler_query_generated_tokens_sum)");
-      if (seen === expected) break;
+    const targets = c.cluster.services.length;
+    const read = async () => ({
+      schedulerTokens: await prom.value("sum(ttc_scheduler_query_generated_tokens_sum)"),
+      workerTokens: await prom.value("sum(ttc_worker_generated_tokens_total)"),
+      answered: await prom.value('sum(ttc_scheduler_queries_total{outcome="answered"})'),
+      up: await prom.value("count(up == 1)"),
+    });
+    const want = { schedulerTokens: expected, workerTokens: expected, answered: 3, up: targets };
+    // Scrapes happen every second, target by target: wait until every series has caught up.
+    const end = Date.now() + 30_000;
+    let seen = await read();
+    while (JSON.stringify(seen) !== JSON.stringify(want) && Date.now() < end) {
       await new Promise((r) => setTimeout(r, 250));
+      seen = await read();
     }
-    expect(seen).toBe(expected);
-    expect(await prom.value("sum(ttc_worker_generated_tokens_total)")).toBe(expected);
-    expect(await prom.value('sum(ttc_scheduler_queries_total{outcome="answered"})')).toBe(3);
-    expect(await prom.value("count(up == 1)")).toBe(c.cluster.services.length);
+    expect(seen).toEqual(want);
   });
 });

@@ -89,3 +89,22 @@ describe("a query end to end", () => {
     expect(m.get("ttc_scheduler_queries_in_flight")).toBe(0);
   });
 });
+
+describe("sibling placement", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 2, capacity: 4, env: { TTC_SIM_TOKENS_PER_SECOND: "2000", TTC_GANG_SIZE: "4" } });
+  });
+  afterAll(async () => c?.stop());
+
+  it("places gangs of siblings on one worker and records the gang size", async () => {
+    const r = await solve(c.client, request({ maxBranches: 8, parallelism: 8, policy: { name: "majority", params: {} }, verifier: "none", prompt: "gang up" }));
+    expect(r.gangSize).toBe(4);
+    expect(r.branches).toHaveLength(8);
+    for (const gang of [[0, 1, 2, 3], [4, 5, 6, 7]]) {
+      const workers = new Set(gang.map((i) => r.branches[i]!.workerId));
+      expect(workers.size).toBe(1);
+    }
+    expect(r.answer).not.toBe("");
+  });
+});

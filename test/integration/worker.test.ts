@@ -65,6 +65,8 @@ describe("worker over NATS", () => {
       traceSubject: subject,
       chunkTokens: 16,
       querySeed: seq,
+      gangBranchIndexes: [],
+      gangSeeds: [],
       ...over,
     };
     await jetstream(nc).publish(names.taskSubject, BranchTask.encode(task).finish());
@@ -149,6 +151,37 @@ describe("worker over NATS", () => {
     expect(m.get('ttc_worker_malformed_messages_total{kind="cancel"}')).toBe(1);
     expect(w.child.exitCode).toBeNull();
     w.child.kill("SIGTERM");
+  });
+
+  it("runs a gang of sibling branches side by side, each streamed and prunable on its own", async () => {
+    // Tasks left queued by earlier tests would take the slots the gang needs: start from an empty queue.
+    await (await jetstreamManager(nc)).streams.purge(names.taskStream);
+    // Every branch exactly 600 tokens at 300 tokens/s: two seconds each, so all three overlap.
+    const w = await startWorker("gang-worker", { TTC_WORKER_CAPACITY: "4", TTC_SIM_MEAN_TOKENS: "600", TTC_SIM_LENGTH_SIGMA: "0", TTC_SIM_TOKENS_PER_SECOND: "300" });
+    try {
+    const t = await dispatch({ branchIndex: 0, gangBranchIndexes: [0, 1, 2], gangSeeds: [11, 12, 13] });
+    // All three start before any finishes: one task, three concurrent streams.
+    await until(() => (new Set(t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS).map((c) => c.branchIndex)).size === 3 ? true : undefined));
+    expect(t.chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED)).toBe(false);
+    nc.publish(names.cancelSubject(t.queryId), CancelBranches.encode({ queryId: t.queryId, branchIndexes: [1], reason: "pruned sibling", prune: true }).finish());
+    const finals = await until(() => {
+      const ends = t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED || c.kind === ChunkKind.CHUNK_KIND_CANCELLED);
+      return ends.length === 3 ? ends : undefined;
+    }, 20_000);
+    const byBranch = new Map(finals.map((c) => [c.branchIndex, c]));
+    expect(byBranch.get(1)!.kind).toBe(ChunkKind.CHUNK_KIND_CANCELLED);
+    expect(byBranch.get(0)!.kind).toBe(ChunkKind.CHUNK_KIND_FINISHED);
+    expect(byBranch.get(2)!.kind).toBe(ChunkKind.CHUNK_KIND_FINISHED);
+    // Each sibling used its own seed: different traces.
+    const text = (b: number) => t.chunks.filter((c) => c.branchIndex === b).map((c) => c.text).join("");
+    expect(text(0)).not.toBe(text(2));
+    // The gang's one message was acknowledged once every sibling ended.
+    const jsm = await jetstreamManager(nc);
+    await until(async () => ((await jsm.consumers.info(names.taskStream, names.taskConsumer)).num_ack_pending === 0 ? true : undefined));
+    } finally {
+      w.child.kill("SIGTERM");
+      await new Promise<void>((r) => (w.child.exitCode !== null ? r() : w.child.once("exit", () => r())));
+    }
   });
 
   it("on SIGTERM hands unfinished tasks back to the queue for another worker", async () => {

@@ -27,6 +27,11 @@ const schedulerEnv = z.object({
   TTC_MAX_DEADLINE_MS: intVar(3_600_000, 100, 86_400_000),
   /** Queries run at once; more get RESOURCE_EXHAUSTED. */
   TTC_MAX_CONCURRENT_QUERIES: intVar(256, 1, 100_000),
+  /**
+   * Sibling branches placed on one worker together (a gang) so an engine with prefix caching prefills
+   * the prompt once; 1 spreads every branch on its own for the most parallel decode.
+   */
+  TTC_GANG_SIZE: intVar(1, 1, 256),
   /** Workers send progress at least every this many tokens. */
   TTC_CHUNK_TOKENS: intVar(32, 1, 100_000),
   /** After stopping branches, how long to wait for their final token counts before answering. */
@@ -90,6 +95,7 @@ export function loadSchedulerConfig(env: Record<string, string | undefined>) {
       maxConcurrentQueries: raw.TTC_MAX_CONCURRENT_QUERIES,
     },
     chunkTokens: raw.TTC_CHUNK_TOKENS,
+    gangSize: raw.TTC_GANG_SIZE,
     cancelSettleMs: raw.TTC_CANCEL_SETTLE_MS,
     verifierMode: raw.TTC_VERIFIER_MODE,
     verifierTimeoutMs: raw.TTC_VERIFIER_TIMEOUT_MS,

@@ -38,6 +38,8 @@ export interface QueryRunDeps {
   metrics: SchedulerMetrics;
   log: Logger;
   chunkTokens: number;
+  /** Sibling branches per task (1 = spread). */
+  gangSize: number;
   cancelSettleMs: number;
   liveWorkers: () => number;
 }
@@ -118,36 +120,43 @@ export class QueryRun {
   }
 
   private async launch(indexes: number[]): Promise<void> {
-    const { js, names, schedulerId, chunkTokens } = this.deps;
+    const { js, names, schedulerId, chunkTokens, gangSize } = this.deps;
     for (const index of indexes) this.branches.set(index, new BranchState(index));
-    for (const index of indexes) {
+    // Siblings launched together go out as gangs of `gangSize`: one task, one worker, shared prefill.
+    for (let i = 0; i < indexes.length; i += gangSize) {
+      const gang = indexes.slice(i, i + gangSize);
+      const first = gang[0]!;
       try {
         const task = BranchTask.encode({
-        queryId: this.queryId,
-        branchIndex: index,
-        prompt: this.query.prompt,
-        systemPrompt: this.query.systemPrompt,
-        model: this.query.model,
-        maxTokens: this.query.maxTokensPerBranch,
-        seed: branchSeed(this.query.seed, index),
-        querySeed: this.query.seed,
-        answerFormat: this.query.answerFormatEnum,
-        deadlineUnixMs: this.deadlineAtMs,
-        traceSubject: names.traceSubject(schedulerId, this.queryId),
-        chunkTokens,
-      }).finish();
-        // msgID makes a retried publish of the same branch a no-op within the stream's duplicate window.
-        await js.publish(names.taskSubject, task, { msgID: `${this.queryId}-${index}` });
+          queryId: this.queryId,
+          branchIndex: first,
+          prompt: this.query.prompt,
+          systemPrompt: this.query.systemPrompt,
+          model: this.query.model,
+          maxTokens: this.query.maxTokensPerBranch,
+          seed: branchSeed(this.query.seed, first),
+          querySeed: this.query.seed,
+          answerFormat: this.query.answerFormatEnum,
+          deadlineUnixMs: this.deadlineAtMs,
+          traceSubject: names.traceSubject(schedulerId, this.queryId),
+          chunkTokens,
+          gangBranchIndexes: gang.length > 1 ? gang : [],
+          gangSeeds: gang.length > 1 ? gang.map((b) => branchSeed(this.query.seed, b)) : [],
+        }).finish();
+        // msgID makes a retried publish of the same task a no-op within the stream's duplicate window.
+        await js.publish(names.taskSubject, task, { msgID: `${this.queryId}-${first}` });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         this.enqueueError = `could not enqueue branch tasks on stream ${names.taskStream}: ${message}`;
-        this.log.warn({ branch: index, err: message }, "enqueue failed");
-        const b = this.branches.get(index)!;
-        if (b.ended) continue;
-        b.status = BranchStatus.BRANCH_STATUS_FAILED;
-        b.reason = this.enqueueError;
-        this.emit({ event: { $case: "branchFailed", value: { index, reason: b.reason, tokens: 0 } } });
-        this.feed({ kind: "failed", branch: index, tokens: 0, reason: b.reason });
+        this.log.warn({ branches: gang, err: message }, "enqueue failed");
+        for (const index of gang) {
+          const b = this.branches.get(index)!;
+          if (b.ended) continue;
+          b.status = BranchStatus.BRANCH_STATUS_FAILED;
+          b.reason = this.enqueueError;
+          this.emit({ event: { $case: "branchFailed", value: { index, reason: b.reason, tokens: 0 } } });
+          this.feed({ kind: "failed", branch: index, tokens: 0, reason: b.reason });
+        }
       }
     }
   }
@@ -384,6 +393,7 @@ export class QueryRun {
       stopDetail: this.stop.detail,
       verifierCalls: this.verifierCalls,
       ...(this.verifierFailures ? { verifierFailures: this.verifierFailures } : {}),
+      gangSize: this.deps.gangSize,
       timing: {
         queuedSeconds: since(this.firstPickupAt),
         firstBranchStartedSeconds: since(this.firstTokensAt),

@@ -14,6 +14,8 @@ export interface ResultInput {
   verifierCalls: number;
   /** Verifier calls that failed (the trace left unscored), and the first failure's error. */
   verifierFailures?: { count: number; firstError: string };
+  /** Sibling branches per task (1 = spread). */
+  gangSize: number;
   timing: Timing;
 }
 
@@ -67,6 +69,7 @@ export function buildResult(input: ResultInput): SolveResult {
     seed: query.seed,
     verifier: query.verifier,
     mode: modeEnum[query.limits.mode ?? "waves"],
+    gangSize: input.gangSize,
     ...verifierHealth(input),
   };
 }

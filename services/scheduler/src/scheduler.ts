@@ -83,6 +83,7 @@ export class Scheduler {
           metrics,
           log: this.deps.log,
           chunkTokens: config.chunkTokens,
+          gangSize: config.gangSize,
           cancelSettleMs: config.cancelSettleMs,
           liveWorkers: () => workers.live().length,
         },

@@ -31,7 +31,23 @@ const workerEnv = z.object({
    * Engine that generates text: `sim` (synthetic), `replay` (recorded traces from TTC_REPLAY_CORPUS) or
    * `openai` (an OpenAI-compatible server at TTC_OPENAI_BASE_URL: vLLM, SGLang, llama.cpp, TGI, Ollama).
    */
-  TTC_WORKER_BACKEND: z.enum(["sim", "replay", "openai"]).default("sim"),
+  TTC_WORKER_BACKEND: z.enum(["sim", "replay", "openai", "llama"]).default("sim"),
+  /** llama backend: the GGUF model file (node-llama-cpp, in process; one sequence per capacity slot). */
+  TTC_LLAMA_MODEL: z.string().optional(),
+  /** llama backend: tokens per sequence, prompt plus generation. */
+  TTC_LLAMA_CONTEXT: intVar(4096, 64, 1_048_576),
+  /** llama backend: CPU threads; 0 = all cores. */
+  TTC_LLAMA_THREADS: intVar(0, 0, 1024),
+  /** llama backend: GPU to use, or false for CPU only. */
+  TTC_LLAMA_GPU: z.enum(["false", "auto", "cuda", "vulkan", "metal"]).default("false"),
+  TTC_LLAMA_TEMPERATURE: numVar(0.7, 0, 2),
+  TTC_LLAMA_TOP_K: intVar(40, 0, 100_000),
+  TTC_LLAMA_TOP_P: numVar(0.95, 0, 1),
+  TTC_LLAMA_MIN_P: numVar(0.05, 0, 1),
+  /** llama backend: top-k logprobs per token for DeepConf confidence; 0 = only the sampled token's. */
+  TTC_LLAMA_TOP_LOGPROBS: intVar(5, 0, 100),
+  /** llama backend: `auto` uses the model's chat template when it has one; `raw` sends the prompt as is. */
+  TTC_LLAMA_TEMPLATE: z.enum(["auto", "raw", "chat"]).default("auto"),
   /** replay backend: a corpus file in the ttc corpus format (JSONL; `ttc corpus import` makes one). */
   TTC_REPLAY_CORPUS: z.string().optional(),
   /** replay backend: emulated decode speed per branch, tokens per second; 0 = as fast as possible. */
@@ -93,6 +109,9 @@ const consistentEnv = workerEnv.superRefine((c, ctx) => {
   if (c.TTC_WORKER_BACKEND === "replay" && !c.TTC_REPLAY_CORPUS) {
     ctx.addIssue({ code: "custom", path: ["TTC_REPLAY_CORPUS"], message: "required with TTC_WORKER_BACKEND=replay: the corpus file to replay" });
   }
+  if (c.TTC_WORKER_BACKEND === "llama" && !c.TTC_LLAMA_MODEL) {
+    ctx.addIssue({ code: "custom", path: ["TTC_LLAMA_MODEL"], message: "required with TTC_WORKER_BACKEND=llama: the path of a GGUF model file" });
+  }
   if (c.TTC_WORKER_BACKEND === "openai" && !c.TTC_OPENAI_BASE_URL) {
     ctx.addIssue({ code: "custom", path: ["TTC_OPENAI_BASE_URL"], message: "required with TTC_WORKER_BACKEND=openai: the server's API root, e.g. http://127.0.0.1:8000/v1" });
   }
@@ -113,6 +132,18 @@ export function loadWorkerConfig(env: Record<string, string | undefined>) {
     queue: { ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS, maxDeliver: raw.TTC_MAX_DELIVER, maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS },
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
     confidenceWindow: raw.TTC_CONFIDENCE_WINDOW,
+    llama: {
+      modelPath: raw.TTC_LLAMA_MODEL ?? "",
+      contextSize: raw.TTC_LLAMA_CONTEXT,
+      ...(raw.TTC_LLAMA_THREADS > 0 ? { threads: raw.TTC_LLAMA_THREADS } : {}),
+      gpu: raw.TTC_LLAMA_GPU === "false" ? (false as const) : raw.TTC_LLAMA_GPU,
+      temperature: raw.TTC_LLAMA_TEMPERATURE,
+      topK: raw.TTC_LLAMA_TOP_K,
+      topP: raw.TTC_LLAMA_TOP_P,
+      minP: raw.TTC_LLAMA_MIN_P,
+      topLogprobs: raw.TTC_LLAMA_TOP_LOGPROBS,
+      template: raw.TTC_LLAMA_TEMPLATE,
+    },
     replay: { corpus: raw.TTC_REPLAY_CORPUS ?? "", tokensPerSecond: raw.TTC_REPLAY_TOKENS_PER_SECOND },
     openai: {
       baseURL: raw.TTC_OPENAI_BASE_URL ?? "",

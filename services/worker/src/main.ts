@@ -6,6 +6,7 @@ import { createWorkerMetrics } from "./metrics.js";
 import { readCorpus } from "@ttc/corpus";
 import type { Backend } from "./backend.js";
 import { OpenAIBackend } from "./backends/openai.js";
+import { LlamaBackend } from "./backends/llama.js";
 import { ReplayBackend } from "./backends/replay.js";
 import { SimBackend } from "./backends/sim.js";
 import { Worker } from "./worker.js";
@@ -18,6 +19,10 @@ async function main(): Promise<void> {
   let backend: Backend;
   if (config.backend === "replay") {
     backend = new ReplayBackend(await readCorpus(config.replay.corpus), { tokensPerSecond: config.replay.tokensPerSecond });
+  } else if (config.backend === "llama") {
+    const llama = new LlamaBackend({ ...config.llama, sequences: config.capacity, log: log.child({ backend: "llama" }) });
+    await llama.start(); // throws with the model file's problem: the worker exits with it
+    backend = llama;
   } else if (config.backend === "openai") {
     const openai = new OpenAIBackend({ ...config.openai, log: log.child({ backend: "openai" }) });
     // The first probe decides readiness (and the model, when TTC_OPENAI_MODEL is unset); a worker whose

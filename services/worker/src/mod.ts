@@ -7,3 +7,5 @@ export * from "./metrics.js";
 export * from "./worker.js";
 export * from "./backends/replay.js";
 export * from "./backends/openai.js";
+export * from "./backends/llama.js";
+export { writeTinyLlama } from "./backends/gguf/tiny-llama.js";

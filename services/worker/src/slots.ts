@@ -19,6 +19,13 @@ export class Slots {
     await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
+  /** Takes a free slot if there is one now, without waiting. */
+  tryAcquire(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+
   release(): void {
     const next = this.waiters.shift();
     if (next) next();

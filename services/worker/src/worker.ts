@@ -29,6 +29,8 @@ export class Worker {
   private readonly cancelled = new CancelRegistry();
   private readonly tasks = new Set<Promise<void>>();
   private stopping = false;
+  /** Set when the drain grace ran out: everything still running is handed back. */
+  private drainExpired = false;
   private cancelSub: Subscription | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pullLoop: Promise<void> | null = null;
@@ -76,6 +78,8 @@ export class Worker {
     ]);
     grace.abort();
     if (!graceful) {
+      // Siblings still waiting for a lane start, see this, and hand back at once.
+      this.drainExpired = true;
       for (const run of this.runs.values()) run.stop({ reason: "worker draining", handBack: true });
       await all;
     }
@@ -158,15 +162,40 @@ export class Worker {
       msg.term("deadline passed");
       return;
     }
-    if (this.cancelled.has(task.queryId, task.branchIndex, now)) {
+    const members = gangMembers(task).filter((t) => !this.cancelled.has(t.queryId, t.branchIndex, now));
+    if (members.length === 0) {
       this.metrics.tasksDropped.inc({ reason: "cancelled" });
       msg.term("cancelled");
       return;
     }
+    // Tell JetStream the task is alive so it is not redelivered while we generate.
+    const keepAlive = setInterval(() => msg.working(), Math.max(100, (this.options.queue.ackWaitSeconds * 1000) / 3));
+    // A gang runs its siblings side by side on the free slots it can take now (never waiting for
+    // more: two gangs each waiting for the other's slots would deadlock), the rest as those end.
+    let extra = 0;
+    while (extra < members.length - 1 && this.slots.tryAcquire()) extra++;
+    const outcomes: BranchOutcome[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < members.length) outcomes.push(await this.runBranch(members[next++]!, msg.info.deliveryCount));
+    };
+    try {
+      await Promise.all(Array.from({ length: extra + 1 }, lane));
+    } finally {
+      clearInterval(keepAlive);
+      for (let i = 0; i < extra; i++) this.slots.release();
+    }
+    if (outcomes.some((o) => o.kind === "handed_back")) msg.nak();
+    else if (outcomes.every((o) => o.kind === "failed")) msg.term(outcomes.map((o) => (o.kind === "failed" ? o.error : "")).join("; ").slice(0, 200));
+    else msg.ack();
+  }
+
+  /** Runs one branch of a task to its end, with its deadline, and records its outcome. */
+  private async runBranch(task: BranchTask, attempt: number): Promise<BranchOutcome> {
     const key = runKey(task.queryId, task.branchIndex);
     const run = new BranchRun({
       task,
-      attempt: msg.info.deliveryCount,
+      attempt,
       workerId: this.options.workerId,
       backend: this.backend,
       publish: (chunk) => {
@@ -180,33 +209,27 @@ export class Worker {
     });
     this.runs.set(key, run);
     this.metrics.activeBranches.set(this.runs.size);
-    // Tell JetStream the task is alive so it is not redelivered while we generate.
-    const keepAlive = setInterval(() => msg.working(), Math.max(100, (this.options.queue.ackWaitSeconds * 1000) / 3));
-    const deadline =
-      task.deadlineUnixMs > 0 ? setTimeout(() => run.stop({ reason: "deadline passed", handBack: false }), task.deadlineUnixMs - now) : null;
+    // A cancel that arrived while this sibling waited for a lane stops it before it starts.
+    if (this.cancelled.has(task.queryId, task.branchIndex, Date.now())) run.stop({ reason: "cancelled", handBack: false });
+    if (this.stopping && this.drainExpired) run.stop({ reason: "worker draining", handBack: true });
+    const msLeft = task.deadlineUnixMs - Date.now();
+    const deadline = task.deadlineUnixMs > 0 ? setTimeout(() => run.stop({ reason: "deadline passed", handBack: false }), Math.max(0, msLeft)) : null;
     let outcome: BranchOutcome;
     try {
       outcome = await run.run();
     } finally {
-      clearInterval(keepAlive);
       if (deadline) clearTimeout(deadline);
       this.runs.delete(key);
       this.metrics.activeBranches.set(this.runs.size);
     }
     this.metrics.branches.inc({ outcome: outcome.kind });
-    if (outcome.kind === "handed_back") {
-      msg.nak();
-    } else if (outcome.kind === "failed") {
-      msg.term(outcome.error.slice(0, 200));
-    } else {
-      msg.ack();
-    }
     if (outcome.kind === "cancelled") {
       this.metrics.cancelsObeyed.inc();
       this.metrics.cancelToStop.observe(outcome.cancelToStopSeconds);
       this.metrics.tokensAfterCancel.observe(outcome.tokensAfterCancel);
     }
     this.log.debug({ queryId: task.queryId, branch: task.branchIndex, outcome }, "branch ended");
+    return outcome;
   }
 
   private onCancel(data: Uint8Array): void {
@@ -238,6 +261,12 @@ export class Worker {
     }).finish();
     this.nc.publish(this.names.heartbeatSubject, hb);
   }
+}
+
+/** The branches a task carries: itself, or each sibling of its gang with its own index and seed. */
+export function gangMembers(task: BranchTask): BranchTask[] {
+  if (task.gangBranchIndexes.length === 0) return [task];
+  return task.gangBranchIndexes.map((branchIndex, i) => ({ ...task, branchIndex, seed: task.gangSeeds[i] ?? task.seed, gangBranchIndexes: [], gangSeeds: [] }));
 }
 
 function runKey(queryId: string, branch: number): string {

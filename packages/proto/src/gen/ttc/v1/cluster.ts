@@ -88,6 +88,13 @@ export interface BranchTask {
   /** The query's seed: the replay backend derives the order of recorded branches from it. */
   querySeed: number;
   /**
+   * A gang: sibling branches of the query placed together, so an engine with prefix caching prefills
+   * the shared prompt once. When set, the task carries these branches (branch_index is the first)
+   * with these seeds, run side by side; each streams and can be pruned on its own.
+   */
+  gangBranchIndexes: number[];
+  gangSeeds: number[];
+  /**
    * Emit a progress chunk at every step boundary, and once this many tokens have accumulated since the
    * last chunk (a backend that delivers larger batches sends them whole).
    */
@@ -203,6 +210,8 @@ function createBaseBranchTask(): BranchTask {
     deadlineUnixMs: 0,
     traceSubject: "",
     querySeed: 0,
+    gangBranchIndexes: [],
+    gangSeeds: [],
     chunkTokens: 0,
   };
 }
@@ -241,6 +250,20 @@ export const BranchTask: MessageFns<BranchTask> = {
     }
     if (message.querySeed !== 0) {
       writer.uint32(96).uint64(message.querySeed);
+    }
+    if (message.gangBranchIndexes.length !== 0) {
+      writer.uint32(106).fork();
+      for (const v of message.gangBranchIndexes) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.gangSeeds.length !== 0) {
+      writer.uint32(114).fork();
+      for (const v of message.gangSeeds) {
+        writer.uint64(v);
+      }
+      writer.join();
     }
     if (message.chunkTokens !== 0) {
       writer.uint32(88).uint32(message.chunkTokens);
@@ -349,6 +372,42 @@ export const BranchTask: MessageFns<BranchTask> = {
             message.querySeed = longToNumber(reader.uint64());
             continue;
           }
+          case 13: {
+            if (tag === 104) {
+              message.gangBranchIndexes.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 106) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.gangBranchIndexes.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 14: {
+            if (tag === 112) {
+              message.gangSeeds.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 114) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.gangSeeds.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
           case 11: {
             if (tag !== 88) {
               break;
@@ -414,6 +473,16 @@ export const BranchTask: MessageFns<BranchTask> = {
         : isSet(object.query_seed)
         ? globalThis.Number(object.query_seed)
         : 0,
+      gangBranchIndexes: globalThis.Array.isArray(object?.gangBranchIndexes)
+        ? object.gangBranchIndexes.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.gang_branch_indexes)
+        ? object.gang_branch_indexes.map((e: any) => globalThis.Number(e))
+        : [],
+      gangSeeds: globalThis.Array.isArray(object?.gangSeeds)
+        ? object.gangSeeds.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.gang_seeds)
+        ? object.gang_seeds.map((e: any) => globalThis.Number(e))
+        : [],
       chunkTokens: isSet(object.chunkTokens)
         ? globalThis.Number(object.chunkTokens)
         : isSet(object.chunk_tokens)
@@ -457,6 +526,12 @@ export const BranchTask: MessageFns<BranchTask> = {
     if (message.querySeed !== 0) {
       obj.querySeed = Math.round(message.querySeed);
     }
+    if (message.gangBranchIndexes?.length) {
+      obj.gangBranchIndexes = message.gangBranchIndexes.map((e) => Math.round(e));
+    }
+    if (message.gangSeeds?.length) {
+      obj.gangSeeds = message.gangSeeds.map((e) => Math.round(e));
+    }
     if (message.chunkTokens !== 0) {
       obj.chunkTokens = Math.round(message.chunkTokens);
     }
@@ -479,6 +554,8 @@ export const BranchTask: MessageFns<BranchTask> = {
     message.deadlineUnixMs = object.deadlineUnixMs ?? 0;
     message.traceSubject = object.traceSubject ?? "";
     message.querySeed = object.querySeed ?? 0;
+    message.gangBranchIndexes = object.gangBranchIndexes?.map((e) => e) || [];
+    message.gangSeeds = object.gangSeeds?.map((e) => e) || [];
     message.chunkTokens = object.chunkTokens ?? 0;
     return message;
   },

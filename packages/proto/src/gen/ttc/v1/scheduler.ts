@@ -324,6 +324,8 @@ export interface SolveResult {
   seed: number;
   verifier: string;
   mode: ExecutionMode;
+  /** Sibling branches placed on one worker together (1 = spread every branch on its own). */
+  gangSize: number;
   /**
    * True when some verifier calls failed (verifier unreachable, engine down or timing out): the
    * query still answered, with those traces unscored (weighted votes count them with weight 1).
@@ -1525,6 +1527,7 @@ function createBaseSolveResult(): SolveResult {
     seed: 0,
     verifier: "",
     mode: 0,
+    gangSize: 0,
     verifierDegraded: false,
     verifierNote: "",
   };
@@ -1573,6 +1576,9 @@ export const SolveResult: MessageFns<SolveResult> = {
     }
     if (message.mode !== 0) {
       writer.uint32(112).int32(message.mode);
+    }
+    if (message.gangSize !== 0) {
+      writer.uint32(136).uint32(message.gangSize);
     }
     if (message.verifierDegraded !== false) {
       writer.uint32(120).bool(message.verifierDegraded);
@@ -1708,6 +1714,14 @@ export const SolveResult: MessageFns<SolveResult> = {
             message.mode = reader.int32() as any;
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.gangSize = reader.uint32();
+            continue;
+          }
           case 15: {
             if (tag !== 120) {
               break;
@@ -1770,6 +1784,11 @@ export const SolveResult: MessageFns<SolveResult> = {
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
       verifier: isSet(object.verifier) ? globalThis.String(object.verifier) : "",
       mode: isSet(object.mode) ? executionModeFromJSON(object.mode) : 0,
+      gangSize: isSet(object.gangSize)
+        ? globalThis.Number(object.gangSize)
+        : isSet(object.gang_size)
+        ? globalThis.Number(object.gang_size)
+        : 0,
       verifierDegraded: isSet(object.verifierDegraded)
         ? globalThis.Boolean(object.verifierDegraded)
         : isSet(object.verifier_degraded)
@@ -1827,6 +1846,9 @@ export const SolveResult: MessageFns<SolveResult> = {
     if (message.mode !== 0) {
       obj.mode = executionModeToJSON(message.mode);
     }
+    if (message.gangSize !== 0) {
+      obj.gangSize = Math.round(message.gangSize);
+    }
     if (message.verifierDegraded !== false) {
       obj.verifierDegraded = message.verifierDegraded;
     }
@@ -1861,6 +1883,7 @@ export const SolveResult: MessageFns<SolveResult> = {
     message.seed = object.seed ?? 0;
     message.verifier = object.verifier ?? "";
     message.mode = object.mode ?? 0;
+    message.gangSize = object.gangSize ?? 0;
     message.verifierDegraded = object.verifierDegraded ?? false;
     message.verifierNote = object.verifierNote ?? "";
     return message;
