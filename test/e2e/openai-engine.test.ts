@@ -94,6 +94,8 @@ describe("workers on an OpenAI-compatible engine", () => {
       expect(g.body?.["stream_options"]).toEqual({ include_usage: true });
     }
     expect(r.compute!.cachedPromptTokens).toBeGreaterThan(0);
+    // Per branch too: the fake engine reports 8 cached prompt tokens on every finished stream.
+    for (const b of r.branches.filter((x) => x.status === BranchStatus.BRANCH_STATUS_FINISHED)) expect(b.cachedPromptTokens).toBe(8);
   });
 
   it("an engine that rejects the request (HTTP 400) gives INVALID_ARGUMENT with the engine's message", async () => {

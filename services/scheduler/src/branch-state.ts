@@ -78,6 +78,7 @@ export class BranchState {
       reason: this.reason,
       workerId: this.workerId,
       attempts: this.attempt,
+      cachedPromptTokens: this.cachedPromptTokens,
     };
   }
 }

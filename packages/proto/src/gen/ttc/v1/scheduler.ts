@@ -273,6 +273,8 @@ export interface BranchSummary {
   workerId: string;
   /** Number of deliveries (more than 1 when a worker died and the task was redelivered). */
   attempts: number;
+  /** Prompt tokens the engine served from its prefix cache for this branch. */
+  cachedPromptTokens: number;
 }
 
 export interface Compute {
@@ -972,7 +974,17 @@ export const Vote: MessageFns<Vote> = {
 };
 
 function createBaseBranchSummary(): BranchSummary {
-  return { index: 0, status: 0, tokens: 0, score: 0, answer: "", reason: "", workerId: "", attempts: 0 };
+  return {
+    index: 0,
+    status: 0,
+    tokens: 0,
+    score: 0,
+    answer: "",
+    reason: "",
+    workerId: "",
+    attempts: 0,
+    cachedPromptTokens: 0,
+  };
 }
 
 export const BranchSummary: MessageFns<BranchSummary> = {
@@ -1000,6 +1012,9 @@ export const BranchSummary: MessageFns<BranchSummary> = {
     }
     if (message.attempts !== 0) {
       writer.uint32(64).uint32(message.attempts);
+    }
+    if (message.cachedPromptTokens !== 0) {
+      writer.uint32(72).uint32(message.cachedPromptTokens);
     }
     return writer;
   },
@@ -1081,6 +1096,14 @@ export const BranchSummary: MessageFns<BranchSummary> = {
             message.attempts = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.cachedPromptTokens = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1107,6 +1130,11 @@ export const BranchSummary: MessageFns<BranchSummary> = {
         ? globalThis.String(object.worker_id)
         : "",
       attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      cachedPromptTokens: isSet(object.cachedPromptTokens)
+        ? globalThis.Number(object.cachedPromptTokens)
+        : isSet(object.cached_prompt_tokens)
+        ? globalThis.Number(object.cached_prompt_tokens)
+        : 0,
     };
   },
 
@@ -1136,6 +1164,9 @@ export const BranchSummary: MessageFns<BranchSummary> = {
     if (message.attempts !== 0) {
       obj.attempts = Math.round(message.attempts);
     }
+    if (message.cachedPromptTokens !== 0) {
+      obj.cachedPromptTokens = Math.round(message.cachedPromptTokens);
+    }
     return obj;
   },
 
@@ -1152,6 +1183,7 @@ export const BranchSummary: MessageFns<BranchSummary> = {
     message.reason = object.reason ?? "";
     message.workerId = object.workerId ?? "";
     message.attempts = object.attempts ?? 0;
+    message.cachedPromptTokens = object.cachedPromptTokens ?? 0;
     return message;
   },
 };
