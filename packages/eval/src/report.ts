@@ -38,32 +38,60 @@ export function formatTable(report: EvalReport): string {
 
 const palette = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
 
-/** One SVG scatter of accuracy against tokens per query, a marker per mode, a colour per policy. */
-function frontierSvg(report: EvalReport, title: string): string {
+/** What the vertical axis shows: accuracy with its interval, or latency p50 with p95 as the bar's top. */
+interface Axis {
+  label: string;
+  value(r: EvalRow): number;
+  low(r: EvalRow): number;
+  high(r: EvalRow): number;
+  format(v: number): string;
+}
+
+const accuracyAxis: Axis = {
+  label: "accuracy (95% CI)",
+  value: (r) => r.accuracy,
+  low: (r) => r.accuracyLow,
+  high: (r) => r.accuracyHigh,
+  format: (v) => v.toFixed(2),
+};
+
+const latencyAxis: Axis = {
+  label: "latency p50 (bar to p95), s",
+  value: (r) => r.latencyP50,
+  low: (r) => r.latencyP50,
+  high: (r) => r.latencyP95,
+  format: (v) => String(Number(v.toPrecision(6))),
+};
+
+/** One SVG scatter of a measure against tokens per query, a marker per mode, a colour per policy. */
+function frontierSvg(report: EvalReport, title: string, axis: Axis = accuracyAxis): string {
   const W = 720;
   const H = 420;
-  const m = { l: 64, r: 220, t: 36, b: 48 };
+  const m = { l: 64, r: 250, t: 36, b: 48 };
   const rows = report.policies;
-  const maxTokens = Math.max(1, ...rows.map((r) => r.tokensPerQuery)) * 1.05;
-  const accs = rows.flatMap((r) => [r.accuracyLow, r.accuracyHigh]);
-  const lo = Math.max(0, Math.floor((Math.min(...accs) - 0.02) * 20) / 20);
-  const hi = Math.min(1, Math.ceil((Math.max(...accs) + 0.02) * 20) / 20);
+  const tokenStep = niceStep(Math.max(1, ...rows.map((r) => r.tokensPerQuery)) / 5);
+  const maxTokens = Math.ceil((Math.max(1, ...rows.map((r) => r.tokensPerQuery)) * 1.02) / tokenStep) * tokenStep;
+  const values = rows.flatMap((r) => [axis.low(r), axis.high(r)]);
+  const accuracy = axis === accuracyAxis;
+  const lo = accuracy ? Math.max(0, Math.floor((Math.min(...values) - 0.02) * 20) / 20) : 0;
+  const yStep = accuracy ? 0 : niceStep(Math.max(1e-9, ...values) / 5);
+  const hi = accuracy ? Math.min(1, Math.ceil((Math.max(...values) + 0.02) * 20) / 20) : Math.ceil((Math.max(1e-9, ...values) * 1.02) / yStep) * yStep;
   const x = (t: number) => m.l + (t / maxTokens) * (W - m.l - m.r);
   const y = (a: number) => H - m.b - ((a - lo) / Math.max(1e-9, hi - lo)) * (H - m.t - m.b);
   const policies = [...new Set(rows.map((r) => r.policy))];
   const colour = (p: string) => palette[policies.indexOf(p) % palette.length]!;
   const marker = (r: EvalRow) => {
     const cx = x(r.tokensPerQuery);
-    const cy = y(r.accuracy);
+    const cy = y(axis.value(r));
     const fill = colour(r.policy);
     const tip = `<title>${esc(r.policy)} × ${r.mode}: accuracy ${r.accuracy.toFixed(3)} [${r.accuracyLow.toFixed(3)}, ${r.accuracyHigh.toFixed(3)}], ${r.tokensPerQuery.toFixed(0)} tokens, p50 ${r.latencyP50.toFixed(2)}s</title>`;
-    const bar = `<line x1="${cx}" x2="${cx}" y1="${y(r.accuracyLow)}" y2="${y(r.accuracyHigh)}" stroke="${fill}" stroke-opacity="0.5"/>`;
+    const bar = `<line x1="${cx}" x2="${cx}" y1="${y(axis.low(r))}" y2="${y(axis.high(r))}" stroke="${fill}" stroke-opacity="0.5"/>`;
     if (r.mode === "sequential") return `${bar}<rect x="${cx - 5}" y="${cy - 5}" width="10" height="10" fill="${fill}">${tip}</rect>`;
     if (r.mode === "waves") return `${bar}<path d="M${cx} ${cy - 6} L${cx + 6} ${cy + 5} L${cx - 6} ${cy + 5} Z" fill="${fill}">${tip}</path>`;
     return `${bar}<circle cx="${cx}" cy="${cy}" r="5.5" fill="${fill}">${tip}</circle>`;
   };
-  const ticksX = Array.from({ length: 6 }, (_, i) => (maxTokens / 5) * i);
-  const ticksY = Array.from({ length: 6 }, (_, i) => lo + ((hi - lo) / 5) * i);
+  const ticksX = Array.from({ length: Math.round(maxTokens / tokenStep) + 1 }, (_, i) => tokenStep * i);
+  const ticksY = accuracy ? Array.from({ length: 6 }, (_, i) => lo + ((hi - lo) / 5) * i) : Array.from({ length: Math.round(hi / yStep) + 1 }, (_, i) => yStep * i);
   const legend = policies
     .map((p, i) => `<g transform="translate(${W - m.r + 16},${m.t + i * 18})"><rect width="10" height="10" fill="${colour(p)}"/><text x="16" y="9" font-size="11">${esc(p)}</text></g>`)
     .join("");
@@ -76,9 +104,9 @@ function frontierSvg(report: EvalReport, title: string): string {
   <line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#333"/>
   <line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#333"/>
   ${ticksX.map((t) => `<text x="${x(t)}" y="${H - m.b + 16}" font-size="10" text-anchor="middle">${Math.round(t)}</text>`).join("")}
-  ${ticksY.map((a) => `<text x="${m.l - 6}" y="${y(a) + 3}" font-size="10" text-anchor="end">${a.toFixed(2)}</text><line x1="${m.l}" x2="${W - m.r}" y1="${y(a)}" y2="${y(a)}" stroke="#eee"/>`).join("")}
+  ${ticksY.map((a) => `<text x="${m.l - 6}" y="${y(a) + 3}" font-size="10" text-anchor="end">${axis.format(a)}</text><line x1="${m.l}" x2="${W - m.r}" y1="${y(a)}" y2="${y(a)}" stroke="#eee"/>`).join("")}
   <text x="${(m.l + W - m.r) / 2}" y="${H - 10}" font-size="12" text-anchor="middle">tokens per query (${esc(report.corpus.tokenCounting)})</text>
-  <text transform="translate(16,${(m.t + H - m.b) / 2}) rotate(-90)" font-size="12" text-anchor="middle">accuracy (95% CI)</text>
+  <text transform="translate(16,${(m.t + H - m.b) / 2}) rotate(-90)" font-size="12" text-anchor="middle">${esc(axis.label)}</text>
   ${rows.map(marker).join("")}
   ${legend}${modes}
 </svg>`;
@@ -98,6 +126,7 @@ export function renderHtml(report: EvalReport, title: string): string {
 </head><body>
 <h1 style="font-size:18px">${esc(title)}</h1>
 ${frontierSvg(report, "accuracy against tokens per query")}
+${frontierSvg(report, "latency against tokens per query", latencyAxis)}
 <pre>${esc(formatTable(report).split("\n").slice(0, 3).join("\n"))}</pre>
 <table><thead><tr><th>policy</th><th>mode</th><th>accuracy</th><th>95% CI</th><th>tokens/query</th><th>saved</th><th>p50 (s)</th><th>p95 (s)</th><th>verifier calls</th></tr></thead>
 <tbody>
@@ -105,6 +134,13 @@ ${rows}
 </tbody></table>
 </body></html>
 `;
+}
+
+/** A round axis step (1, 2 or 5 × 10^k) near `raw`. */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / power;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
 }
 
 function esc(s: string): string {
