@@ -26,7 +26,9 @@ function percentile(sorted: number[], p: number): number {
 
 function solve(client: SchedulerClient, request: SolveRequest, timeoutMs: number): Promise<SolveResult> {
   return new Promise((resolve, reject) =>
-    client.solve(request, { deadline: Date.now() + timeoutMs } as never, (err: ServiceError | null, res?: SolveResult) => (err ? reject(err) : resolve(res!))),
+    client.solve(request, { deadline: Date.now() + timeoutMs } as never, (err: ServiceError | null, res?: SolveResult) =>
+      err ? reject(err) : resolve(res!),
+    ),
   );
 }
 
@@ -40,7 +42,15 @@ const program = new Command("ttc-loadtest")
   .option("--out <file>", "JSON report", "loadtest/reports/last.json")
   .parse();
 
-const o = program.opts<{ addr: string; queries: number; concurrency: number; branches: number; policy: string; timeout: number; out: string }>();
+const o = program.opts<{
+  addr: string;
+  queries: number;
+  concurrency: number;
+  branches: number;
+  policy: string;
+  timeout: number;
+  out: string;
+}>();
 const client = new SchedulerClient(o.addr, credentials.createInsecure());
 const samples: Sample[] = [];
 let next = 0;
@@ -69,7 +79,14 @@ async function caller(): Promise<void> {
         },
         o.timeout * 1000,
       );
-      samples.push({ ok: true, code: "OK", seconds: (performance.now() - t0) / 1000, tokens: r.compute!.generatedTokens, wasted: r.compute!.wastedTokens, branches: r.compute!.branchesLaunched });
+      samples.push({
+        ok: true,
+        code: "OK",
+        seconds: (performance.now() - t0) / 1000,
+        tokens: r.compute!.generatedTokens,
+        wasted: r.compute!.wastedTokens,
+        branches: r.compute!.branchesLaunched,
+      });
     } catch (err) {
       const code = status[(err as ServiceError).code] ?? "UNKNOWN";
       samples.push({ ok: false, code, seconds: (performance.now() - t0) / 1000, tokens: 0, wasted: 0, branches: 0 });

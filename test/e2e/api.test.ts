@@ -44,12 +44,23 @@ describe("the gRPC contract", () => {
     const require = createRequire(import.meta.url);
     const protoFile = join(dirname(require.resolve("@grpc/reflection")), "..", "proto", "grpc", "reflection", "v1", "reflection.proto");
     const pkg = loadPackageDefinition(loadSync(protoFile)) as unknown as {
-      grpc: { reflection: { v1: { ServerReflection: new (addr: string, creds: unknown) => { serverReflectionInfo(): NodeJS.ReadWriteStream & { end(): void }; close(): void } } } };
+      grpc: {
+        reflection: {
+          v1: {
+            ServerReflection: new (
+              addr: string,
+              creds: unknown,
+            ) => { serverReflectionInfo(): NodeJS.ReadWriteStream & { end(): void }; close(): void };
+          };
+        };
+      };
     };
     const client = new pkg.grpc.reflection.v1.ServerReflection(c.cluster.grpcAddress, credentials.createInsecure());
     const names = await new Promise<string[]>((resolve, reject) => {
       const call = client.serverReflectionInfo();
-      call.on("data", (r: { listServicesResponse?: { service: Array<{ name: string }> } }) => resolve(r.listServicesResponse!.service.map((s) => s.name)));
+      call.on("data", (r: { listServicesResponse?: { service: Array<{ name: string }> } }) =>
+        resolve(r.listServicesResponse!.service.map((s) => s.name)),
+      );
       call.on("error", reject);
       call.write({ listServices: "" } as never);
       call.end();

@@ -7,16 +7,24 @@ import { healthStatus, request, solve, startTestCluster, type TestCluster } from
 describe("scheduler drain", () => {
   let c: TestCluster;
   beforeAll(async () => {
-    c = await startTestCluster({ workers: 2, capacity: 2, env: { TTC_SIM_TOKENS_PER_SECOND: "100", TTC_SIM_MEAN_TOKENS: "80", TTC_DRAIN_GRACE_MS: "2500" } });
+    c = await startTestCluster({
+      workers: 2,
+      capacity: 2,
+      env: { TTC_SIM_TOKENS_PER_SECOND: "100", TTC_SIM_MEAN_TOKENS: "80", TTC_DRAIN_GRACE_MS: "2500" },
+    });
   });
   afterAll(async () => c?.stop());
 
   it("stops admitting, answers the in-flight query, and exits cleanly", async () => {
     const scheduler = c.cluster.services.find((s) => s.name === "scheduler")!;
     const events: SolveEvent[] = [];
-    const call = c.client.solveStream(request({ maxBranches: 40, parallelism: 4, policy: { name: "majority", params: {} }, verifier: "none", prompt: "drain me" }), new Metadata(), {
-      deadline: Date.now() + 30_000,
-    });
+    const call = c.client.solveStream(
+      request({ maxBranches: 40, parallelism: 4, policy: { name: "majority", params: {} }, verifier: "none", prompt: "drain me" }),
+      new Metadata(),
+      {
+        deadline: Date.now() + 30_000,
+      },
+    );
     const ended = new Promise<ServiceError | null>((resolve) => {
       call.on("data", (e: SolveEvent) => events.push(e));
       call.on("error", resolve);

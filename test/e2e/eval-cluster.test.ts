@@ -61,7 +61,8 @@ const flat = handRecord(
 );
 /** Three good traces and two with a wrong equation in step 2 (the arith verifier prunes them there). */
 const good = (n: number) => handBranch([`We have 2 + 2 = 4 apples (${n}).`, "Then 3 + 4 = 7 apples in total.", "The answer is 7."]);
-const bad = (n: number) => handBranch([`We have 2 + 2 = 4 apples (${n}).`, "Then 3 + 4 = 8 apples in total.", "Add one more to that.", "The answer is 9."]);
+const bad = (n: number) =>
+  handBranch([`We have 2 + 2 = 4 apples (${n}).`, "Then 3 + 4 = 8 apples in total.", "Add one more to that.", "The answer is 9."]);
 const slip = handRecord("slip", "7", [good(1), bad(1), good(2), bad(2), good(3)]);
 /**
  * Five branches of equal length voting 5, 6, 5, 6, 6 in the replay order of the first repeat (laid out
@@ -72,7 +73,9 @@ const slip = handRecord("slip", "7", [good(1), bad(1), good(2), bad(2), good(3)]
  * The cluster runner now sends the budget the in-process run uses (twice the corpus tokens).
  */
 function lastVoteDecides(index: number): CorpusRecord {
-  const wanted = ["5", "6", "5", "6", "6"].map((a) => handBranch(["Count them carefully.", "Then count them again.", `The answer is ${a}.`]));
+  const wanted = ["5", "6", "5", "6", "6"].map((a) =>
+    handBranch(["Count them carefully.", "Then count them again.", `The answer is ${a}.`]),
+  );
   const order = replayOrder(wanted.length, querySeed(SEED, index, 0));
   const branches = new Array<CorpusBranch>(wanted.length);
   order.forEach((recorded, k) => (branches[recorded] = wanted[k]!));
@@ -97,7 +100,8 @@ describe("ttc eval: in process (virtual time) and --cluster make the same decisi
   const virtual = virtualRunner({ parallelism: PARALLELISM, tokensPerSecond: 50 });
 
   beforeAll(async () => {
-    if (!existsSync(QWEN)) throw new Error(`recorded corpus missing: expected it at ${QWEN} (the shared data folder beside the repository)`);
+    if (!existsSync(QWEN))
+      throw new Error(`recorded corpus missing: expected it at ${QWEN} (the shared data folder beside the repository)`);
     const qwen = runImporter("qwen-math-maj", readFileSync(QWEN, "utf8"), { origin: QWEN });
     const records = [...QWEN_PICK.map((i) => qwen[i]!), flat, slip];
     records.push(lastVoteDecides(records.length));
@@ -124,11 +128,19 @@ describe("ttc eval: in process (virtual time) and --cluster make the same decisi
     for (const w of workers) expect(w.ready["backend"]).toBe("replay");
   });
 
-  async function both(spec: string, mode: ExecutionMode): Promise<Array<{ problem: PreparedProblem; r: number; virtual: QueryOutcome; cluster: QueryOutcome }>> {
+  async function both(
+    spec: string,
+    mode: ExecutionMode,
+  ): Promise<Array<{ problem: PreparedProblem; r: number; virtual: QueryOutcome; cluster: QueryOutcome }>> {
     const s = parsePolicySpec(spec, "none");
     const o = { repeats: REPEATS, seed: SEED };
-    const [v, k] = await Promise.all([runConfiguration(problems, s, mode, o, virtual), runConfiguration(problems, s, mode, o, cluster.run, 4)]);
-    return problems.flatMap((problem, p) => Array.from({ length: REPEATS }, (_, r) => ({ problem, r, virtual: v[p]![r]!, cluster: k[p]![r]! })));
+    const [v, k] = await Promise.all([
+      runConfiguration(problems, s, mode, o, virtual),
+      runConfiguration(problems, s, mode, o, cluster.run, 4),
+    ]);
+    return problems.flatMap((problem, p) =>
+      Array.from({ length: REPEATS }, (_, r) => ({ problem, r, virtual: v[p]![r]!, cluster: k[p]![r]! })),
+    );
   }
 
   for (const spec of ["majority", "adaptive", "esc"]) {
@@ -140,7 +152,8 @@ describe("ttc eval: in process (virtual time) and --cluster make the same decisi
         const where = `${spec} × sequential, ${q.problem.record.id} repeat ${q.r} (query seed ${querySeed(SEED, problems.indexOf(q.problem), q.r)})`;
         const v = q.virtual;
         const k = q.cluster;
-        const diff = (what: string, a: unknown, b: unknown) => mismatches.push(`${where}: ${what} in process ${JSON.stringify(a)}, cluster ${JSON.stringify(b)}`);
+        const diff = (what: string, a: unknown, b: unknown) =>
+          mismatches.push(`${where}: ${what} in process ${JSON.stringify(a)}, cluster ${JSON.stringify(b)}`);
         if (!sameAnswer(q.problem, v.answer, k.answer)) diff("answer", v.answer, k.answer);
         if (v.correct !== k.correct) diff("correct", v.correct, k.correct);
         if (k.correct !== q.problem.isCorrect(k.answer)) diff("cluster correctness", k.correct, q.problem.isCorrect(k.answer));
@@ -169,8 +182,10 @@ describe("ttc eval: in process (virtual time) and --cluster make the same decisi
       if (!sameAnswer(q.problem, v.answer, k.answer)) mismatches.push(`${where}: answer ${v.answer} vs ${k.answer}`);
       if (v.branchesLaunched !== k.branchesLaunched) mismatches.push(`${where}: launched ${v.branchesLaunched} vs ${k.branchesLaunched}`);
       if (v.branchesPruned !== k.branchesPruned) mismatches.push(`${where}: pruned ${v.branchesPruned} vs ${k.branchesPruned}`);
-      if (!(k.tokens >= v.tokens && k.tokens <= total)) mismatches.push(`${where}: cluster tokens ${k.tokens} outside [${v.tokens}, ${total}]`);
-      if (v.branchesPruned === 0 && v.tokens !== k.tokens) mismatches.push(`${where}: tokens ${v.tokens} vs ${k.tokens} with nothing pruned`);
+      if (!(k.tokens >= v.tokens && k.tokens <= total))
+        mismatches.push(`${where}: cluster tokens ${k.tokens} outside [${v.tokens}, ${total}]`);
+      if (v.branchesPruned === 0 && v.tokens !== k.tokens)
+        mismatches.push(`${where}: tokens ${v.tokens} vs ${k.tokens} with nothing pruned`);
     }
     expect(mismatches).toEqual([]);
     const slipRuns = queries.filter((q) => q.problem.record.id === "slip");
@@ -195,7 +210,10 @@ describe("ttc eval: in process (virtual time) and --cluster make the same decisi
         const total = problem.branches.reduce((sum, b) => sum + b.tokens, 0);
         // A valid answer: one some recorded branch gave, judged like the in-process run judges it.
         expect(k.answer, where).not.toBeNull();
-        expect(answers.some((a) => sameAnswer(problem, a, k.answer)), where).toBe(true);
+        expect(
+          answers.some((a) => sameAnswer(problem, a, k.answer)),
+          where,
+        ).toBe(true);
         expect(k.correct, where).toBe(problem.isCorrect(k.answer));
         expect(k.tokens, where).toBeGreaterThan(0);
         expect(k.tokens, where).toBeLessThanOrEqual(total);
@@ -209,7 +227,10 @@ describe("ttc eval: in process (virtual time) and --cluster make the same decisi
           const counts = new Map<string, number>();
           for (const a of answers) counts.set(a, (counts.get(a) ?? 0) + 1);
           const top = Math.max(...counts.values());
-          expect([...counts].some(([a, n]) => n === top && sameAnswer(problem, a, k.answer)), where).toBe(true);
+          expect(
+            [...counts].some(([a, n]) => n === top && sameAnswer(problem, a, k.answer)),
+            where,
+          ).toBe(true);
         }
       });
     });

@@ -20,16 +20,26 @@ describe("faults", () => {
     c = await startTestCluster({
       workers: 3,
       capacity: 1,
-      env: { TTC_SIM_TOKENS_PER_SECOND: "150", TTC_SIM_MEAN_TOKENS: "200", TTC_SIM_LENGTH_SIGMA: "0", TTC_ACK_WAIT_SECONDS: "1", TTC_CANCEL_SETTLE_MS: "1000" },
+      env: {
+        TTC_SIM_TOKENS_PER_SECOND: "150",
+        TTC_SIM_MEAN_TOKENS: "200",
+        TTC_SIM_LENGTH_SIGMA: "0",
+        TTC_ACK_WAIT_SECONDS: "1",
+        TTC_CANCEL_SETTLE_MS: "1000",
+      },
     });
   });
   afterAll(async () => c?.stop());
 
   it("a worker killed mid-branch: the task is redelivered, the query answers, the branch counts once", async () => {
     const events: SolveEvent[] = [];
-    const call = c.client.solveStream(request({ maxBranches: 2, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "kill a worker" }), new Metadata(), {
-      deadline: Date.now() + 30_000,
-    });
+    const call = c.client.solveStream(
+      request({ maxBranches: 2, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "kill a worker" }),
+      new Metadata(),
+      {
+        deadline: Date.now() + 30_000,
+      },
+    );
     const done = new Promise<ServiceError | null>((resolve) => {
       call.on("data", (e: SolveEvent) => events.push(e));
       call.on("error", resolve);
@@ -61,9 +71,16 @@ describe("faults", () => {
   });
 
   it("a caller who cancels the RPC cancels the branches on the workers", async () => {
-    const workerUrls = c.cluster.services.filter((s) => s.name.startsWith("worker") && s.child.exitCode === null && s.child.signalCode === null).map((s) => String(s.ready["metricsUrl"]));
-    const obeyedBefore = (await Promise.all(workerUrls.map(scrape))).reduce((s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0), 0);
-    const call = c.client.solveStream(request({ maxBranches: 4, parallelism: 2, prompt: "cancel me" }), new Metadata(), { deadline: Date.now() + 30_000 });
+    const workerUrls = c.cluster.services
+      .filter((s) => s.name.startsWith("worker") && s.child.exitCode === null && s.child.signalCode === null)
+      .map((s) => String(s.ready["metricsUrl"]));
+    const obeyedBefore = (await Promise.all(workerUrls.map(scrape))).reduce(
+      (s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0),
+      0,
+    );
+    const call = c.client.solveStream(request({ maxBranches: 4, parallelism: 2, prompt: "cancel me" }), new Metadata(), {
+      deadline: Date.now() + 30_000,
+    });
     let started = 0;
     const ended = new Promise<ServiceError | null>((resolve) => {
       call.on("data", (e: SolveEvent) => {
@@ -89,7 +106,11 @@ describe("faults", () => {
   });
 
   it("a deadline returns what the finished branches say", async () => {
-    const r = await solve(c.client, request({ maxBranches: 30, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "short on time" }), 5_000);
+    const r = await solve(
+      c.client,
+      request({ maxBranches: 30, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "short on time" }),
+      5_000,
+    );
     expect(r.stopReason).toBe(StopReason.STOP_REASON_DEADLINE);
     expect(r.answer).not.toBe("");
     expect(r.timing!.totalSeconds).toBeLessThan(5);
@@ -97,7 +118,10 @@ describe("faults", () => {
   });
 
   it("a deadline with nothing answered is DEADLINE_EXCEEDED with a message that says why", async () => {
-    const err = await solve(c.client, request({ maxBranches: 2, prompt: "no time at all" }), 400).catch((e: ServiceError) => e);
+    // No verifier: nothing can end a branch early, and every branch takes 200 tokens / 150 per s = 1.33 s.
+    const err = await solve(c.client, request({ maxBranches: 2, prompt: "no time at all", verifier: "none" }), 400).catch(
+      (e: ServiceError) => e,
+    );
     expect((err as ServiceError).code).toBe(status.DEADLINE_EXCEEDED);
     // The scheduler answers just before the caller's deadline, so the reason is its own, not the client's timeout.
     expect((err as ServiceError).details).toMatch(/deadline passed before any (worker picked up a branch|branch produced an answer)/);
@@ -137,7 +161,10 @@ describe("NATS lost and back", () => {
     await c.nats.restart();
     await until(async () => ((await healthStatus(c.cluster.grpcAddress)) === "SERVING" ? true : undefined), 20_000);
     // The new server has an empty store: the stream was recreated and the worker pulls again.
-    const r = await until(() => solve(c.client, request({ maxBranches: 4, prompt: "after the outage" }), 5_000).catch(() => undefined), 20_000);
+    const r = await until(
+      () => solve(c.client, request({ maxBranches: 4, prompt: "after the outage" }), 5_000).catch(() => undefined),
+      20_000,
+    );
     expect(r.answer).not.toBe("");
   });
 });

@@ -23,7 +23,18 @@ describe("workers on an in-process GGUF model (llama backend)", () => {
   afterAll(async () => c?.stop());
 
   it("runs branches as parallel sequences of one context and bills the engine's tokens", async () => {
-    const r = await solve(c.client, request({ prompt: "Say something.", maxBranches: 3, parallelism: 3, maxTokensPerBranch: 24, verifier: "none", policy: { name: "majority", params: {} } }), 60_000);
+    const r = await solve(
+      c.client,
+      request({
+        prompt: "Say something.",
+        maxBranches: 3,
+        parallelism: 3,
+        maxTokensPerBranch: 24,
+        verifier: "none",
+        policy: { name: "majority", params: {} },
+      }),
+      60_000,
+    );
     expect(r.branches).toHaveLength(3);
     for (const b of r.branches) {
       expect(b.tokens).toBeGreaterThan(0);

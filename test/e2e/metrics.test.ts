@@ -16,7 +16,19 @@ describe("metrics agree with results", () => {
     prom = await startPrometheus(c.cluster.services.map((s) => hostPort(String(s.ready["metricsUrl"]))));
     // Majority with the arith verifier: prunes happen (and are waited for), nothing is cancelled while queued.
     for (const seed of [11, 12, 13]) {
-      results.push(await solve(c.client, request({ seed, maxBranches: 8, parallelism: 4, policy: { name: "majority", params: {} }, verifier: "arith", prompt: `metrics ${seed}` })));
+      results.push(
+        await solve(
+          c.client,
+          request({
+            seed,
+            maxBranches: 8,
+            parallelism: 4,
+            policy: { name: "majority", params: {} },
+            verifier: "arith",
+            prompt: `metrics ${seed}`,
+          }),
+        ),
+      );
     }
   });
   afterAll(async () => {
@@ -40,7 +52,9 @@ describe("metrics agree with results", () => {
   it("the workers generated exactly the tokens the scheduler billed", async () => {
     const workers = c.cluster.services.filter((s) => s.name.startsWith("worker"));
     const scraped = await Promise.all(workers.map((w) => scrape(String(w.ready["metricsUrl"]))));
-    expect(scraped.reduce((s, m) => s + (m.get("ttc_worker_generated_tokens_total") ?? 0), 0)).toBe(total((r) => r.compute!.generatedTokens));
+    expect(scraped.reduce((s, m) => s + (m.get("ttc_worker_generated_tokens_total") ?? 0), 0)).toBe(
+      total((r) => r.compute!.generatedTokens),
+    );
     expect(scraped.reduce((s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0), 0)).toBe(total((r) => r.compute!.branchesPruned));
   });
 

@@ -21,13 +21,33 @@ function completionStream(id: string, tokens: string[], confident: boolean): str
       object: "text_completion",
       created: 1749626640,
       model: "fake-model",
-      choices: [{ index: 0, text: token, logprobs: { text_offset: [offset], token_logprobs: [sampled], tokens: [token], top_logprobs: [top] }, finish_reason: i === tokens.length - 1 ? "stop" : null, stop_reason: null }],
+      choices: [
+        {
+          index: 0,
+          text: token,
+          logprobs: { text_offset: [offset], token_logprobs: [sampled], tokens: [token], top_logprobs: [top] },
+          finish_reason: i === tokens.length - 1 ? "stop" : null,
+          stop_reason: null,
+        },
+      ],
       usage: null,
     };
     offset += token.length;
     events.push(`data: ${JSON.stringify(chunk)}\n\n`);
   });
-  const usage = { id, object: "text_completion", created: 1749626640, model: "fake-model", choices: [], usage: { prompt_tokens: 12, total_tokens: 12 + tokens.length, completion_tokens: tokens.length, prompt_tokens_details: { cached_tokens: 8 } } };
+  const usage = {
+    id,
+    object: "text_completion",
+    created: 1749626640,
+    model: "fake-model",
+    choices: [],
+    usage: {
+      prompt_tokens: 12,
+      total_tokens: 12 + tokens.length,
+      completion_tokens: tokens.length,
+      prompt_tokens_details: { cached_tokens: 8 },
+    },
+  };
   events.push(`data: ${JSON.stringify(usage)}\n\n`, "data: [DONE]\n\n");
   return events;
 }
@@ -69,13 +89,27 @@ describe("workers on an OpenAI-compatible engine", () => {
 
   it("deepconf prunes low-confidence branches and the engine sees their streams closed", async () => {
     // The warm-up does not settle the vote (3 to 1 is below the 0.99 consensus), so later branches run.
-    const warm: FakeReply[] = ["42", "42", "42", "17"].map((a, i) => ({ kind: "stream", events: completionStream(`cmpl-warm${i}`, trace(3, a), true), intervalMs: 2 }));
+    const warm: FakeReply[] = ["42", "42", "42", "17"].map((a, i) => ({
+      kind: "stream",
+      events: completionStream(`cmpl-warm${i}`, trace(3, a), true),
+      intervalMs: 2,
+    }));
     // Later branches are long and slow, so a prune arrives long before they could finish.
-    const doubtful: FakeReply[] = [0, 1, 2, 3].map((i) => ({ kind: "stream", events: completionStream(`cmpl-doubt${i}`, trace(40, "17"), false), intervalMs: 20 }));
+    const doubtful: FakeReply[] = [0, 1, 2, 3].map((i) => ({
+      kind: "stream",
+      events: completionStream(`cmpl-doubt${i}`, trace(40, "17"), false),
+      intervalMs: 20,
+    }));
     engine.enqueue(...warm, ...doubtful);
     const r = await solve(
       c.client,
-      request({ prompt: "What is 6 * 7?", maxBranches: 8, parallelism: 8, verifier: "none", policy: { name: "deepconf", params: { warmup: 4, eta: 90, threshold: 0.99 } } }),
+      request({
+        prompt: "What is 6 * 7?",
+        maxBranches: 8,
+        parallelism: 8,
+        verifier: "none",
+        policy: { name: "deepconf", params: { warmup: 4, eta: 90, threshold: 0.99 } },
+      }),
       30_000,
     );
     expect(r.answer).toBe("42");
@@ -99,9 +133,19 @@ describe("workers on an OpenAI-compatible engine", () => {
   });
 
   it("an engine that rejects the request (HTTP 400) gives INVALID_ARGUMENT with the engine's message", async () => {
-    const body = JSON.stringify({ object: "error", message: "This model's maximum context length is 32 tokens.", type: "BadRequestError", param: null, code: 400 });
+    const body = JSON.stringify({
+      object: "error",
+      message: "This model's maximum context length is 32 tokens.",
+      type: "BadRequestError",
+      param: null,
+      code: 400,
+    });
     engine.enqueue({ kind: "json", status: 400, body }, { kind: "json", status: 400, body });
-    const err = (await solve(c.client, request({ prompt: "too long", maxBranches: 2, parallelism: 2, verifier: "none", policy: { name: "majority", params: {} } }), 20_000).then(
+    const err = (await solve(
+      c.client,
+      request({ prompt: "too long", maxBranches: 2, parallelism: 2, verifier: "none", policy: { name: "majority", params: {} } }),
+      20_000,
+    ).then(
       (r) => {
         throw new Error(`expected INVALID_ARGUMENT, got a result: ${JSON.stringify(r.branches)}`);
       },

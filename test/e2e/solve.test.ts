@@ -52,7 +52,10 @@ describe("a query end to end", () => {
   });
 
   it("majority runs every branch and reports all_branches_done", async () => {
-    const r = await solve(c.client, request({ maxBranches: 6, parallelism: 6, policy: { name: "majority", params: {} }, verifier: "none" }));
+    const r = await solve(
+      c.client,
+      request({ maxBranches: 6, parallelism: 6, policy: { name: "majority", params: {} }, verifier: "none" }),
+    );
     expect(r.stopReason).toBe(StopReason.STOP_REASON_ALL_BRANCHES_DONE);
     expect(r.branches.every((b) => b.status === BranchStatus.BRANCH_STATUS_FINISHED)).toBe(true);
     expect(r.compute!.verifierCalls).toBe(0);
@@ -98,10 +101,16 @@ describe("sibling placement", () => {
   afterAll(async () => c?.stop());
 
   it("places gangs of siblings on one worker and records the gang size", async () => {
-    const r = await solve(c.client, request({ maxBranches: 8, parallelism: 8, policy: { name: "majority", params: {} }, verifier: "none", prompt: "gang up" }));
+    const r = await solve(
+      c.client,
+      request({ maxBranches: 8, parallelism: 8, policy: { name: "majority", params: {} }, verifier: "none", prompt: "gang up" }),
+    );
     expect(r.gangSize).toBe(4);
     expect(r.branches).toHaveLength(8);
-    for (const gang of [[0, 1, 2, 3], [4, 5, 6, 7]]) {
+    for (const gang of [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]) {
       const workers = new Set(gang.map((i) => r.branches[i]!.workerId));
       expect(workers.size).toBe(1);
     }

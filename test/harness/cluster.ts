@@ -20,7 +20,9 @@ export interface TestCluster {
  * A whole ttc cluster for one test file: a real nats-server, and scheduler, workers and verifier as
  * real child processes on free ports, in a namespace of their own.
  */
-export async function startTestCluster(options: { workers?: number; capacity?: number; env?: Record<string, string> } = {}): Promise<TestCluster> {
+export async function startTestCluster(
+  options: { workers?: number; capacity?: number; env?: Record<string, string> } = {},
+): Promise<TestCluster> {
   const nats = await startNats();
   const namespace = `t${randomBytes(4).toString("hex")}`;
   const cluster = await startLocalCluster({
@@ -71,12 +73,18 @@ export function request(over: Partial<SolveRequest> = {}): SolveRequest {
 /** Unary Solve as a promise; rejects with the gRPC ServiceError. */
 export function solve(client: SchedulerClient, req: SolveRequest, timeoutMs = 30_000): Promise<SolveResult> {
   return new Promise((resolve, reject) =>
-    client.solve(req, new Metadata(), { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: SolveResult) => (err ? reject(err) : resolve(res!))),
+    client.solve(req, new Metadata(), { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: SolveResult) =>
+      err ? reject(err) : resolve(res!),
+    ),
   );
 }
 
 /** SolveStream collected: every event, and the error if the stream failed. */
-export function solveStream(client: SchedulerClient, req: SolveRequest, timeoutMs = 30_000): Promise<{ events: SolveEvent[]; error: ServiceError | null }> {
+export function solveStream(
+  client: SchedulerClient,
+  req: SolveRequest,
+  timeoutMs = 30_000,
+): Promise<{ events: SolveEvent[]; error: ServiceError | null }> {
   return new Promise((resolve) => {
     const events: SolveEvent[] = [];
     const call = client.solveStream(req, new Metadata(), { deadline: Date.now() + timeoutMs });
@@ -107,7 +115,9 @@ export async function healthStatus(address: string, service = "ttc.v1.Scheduler"
     close(): void;
   };
   try {
-    return await new Promise<string>((resolve, reject) => client.check({ service }, (err, res) => (err ? reject(err) : resolve(String(res!.status)))));
+    return await new Promise<string>((resolve, reject) =>
+      client.check({ service }, (err, res) => (err ? reject(err) : resolve(String(res!.status)))),
+    );
   } finally {
     client.close();
   }

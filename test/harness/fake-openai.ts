@@ -161,11 +161,20 @@ export class FakeOpenAI {
       resolveClosed();
     });
     if (req.method === "GET" && record.path === "/v1/models") {
-      await this.reply(record, res, { kind: "json", status: this.modelsStatus, body: this.modelsStatus === 200 ? this.modelsBody() : `{"error":{"message":"Loading model","type":"unavailable_error","code":503}}` });
+      await this.reply(record, res, {
+        kind: "json",
+        status: this.modelsStatus,
+        body: this.modelsStatus === 200 ? this.modelsBody() : `{"error":{"message":"Loading model","type":"unavailable_error","code":503}}`,
+      });
       return;
     }
     if (req.method === "POST" && (record.path === "/v1/completions" || record.path === "/v1/chat/completions")) {
-      const reply = this.queue.shift() ?? this.options.fallback ?? { kind: "json", status: 500, body: `{"error":{"message":"fake engine: no reply queued","type":"InternalServerError","code":500}}` };
+      const reply = this.queue.shift() ??
+        this.options.fallback ?? {
+          kind: "json",
+          status: 500,
+          body: `{"error":{"message":"fake engine: no reply queued","type":"InternalServerError","code":500}}`,
+        };
       await this.reply(record, res, reply);
       return;
     }
@@ -173,7 +182,9 @@ export class FakeOpenAI {
   }
 
   private modelsBody(): string {
-    return this.options.models ?? JSON.stringify({ object: "list", data: [{ id: "fake-model", object: "model", created: 0, owned_by: "fake" }] });
+    return (
+      this.options.models ?? JSON.stringify({ object: "list", data: [{ id: "fake-model", object: "model", created: 0, owned_by: "fake" }] })
+    );
   }
 
   private async reply(record: RecordedRequest, res: ServerResponse, reply: FakeReply): Promise<void> {

@@ -27,12 +27,23 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusFixt
   const found = spawnSync("sh", ["-c", "command -v prometheus"], { encoding: "utf8" });
   if (found.status !== 0) throw new Error("prometheus is not installed: apt-get install prometheus (.ci/run does this)");
   const dir = mkdtempSync(join(tmpdir(), "ttc-prom-"));
-  const config = ["global:", "  scrape_interval: 1s", "scrape_configs:", "  - job_name: ttc", "    static_configs:", `      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`].join("\n");
+  const config = [
+    "global:",
+    "  scrape_interval: 1s",
+    "scrape_configs:",
+    "  - job_name: ttc",
+    "    static_configs:",
+    `      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`,
+  ].join("\n");
   writeFileSync(join(dir, "prometheus.yml"), `${config}\n`);
   const port = await freePort();
-  const child = spawn(found.stdout.trim(), [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: "ignore",
-  });
+  const child = spawn(
+    found.stdout.trim(),
+    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+    {
+      stdio: "ignore",
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const end = Date.now() + 30_000;
   for (;;) {

@@ -100,7 +100,10 @@ describe("worker over NATS", () => {
     const { queryId, chunks } = await dispatch();
     await until(() => (chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS).length >= 3 ? true : undefined));
     const tokensWhenCancelled = chunks.at(-1)!.tokens;
-    nc.publish(names.cancelSubject(queryId), CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true }).finish());
+    nc.publish(
+      names.cancelSubject(queryId),
+      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true }).finish(),
+    );
     const final = await until(() => chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_CANCELLED));
     expect(final.finishReason).toBe("test prune");
     // The worker's own count: not one token after the cancel reached it.
@@ -126,9 +129,16 @@ describe("worker over NATS", () => {
     expect(info.num_pending).toBe(3);
     // Freeing a slot lets exactly one more in.
     const running = tasks.find((t) => t.chunks.length > 0)!;
-    nc.publish(names.cancelSubject(running.queryId), CancelBranches.encode({ queryId: running.queryId, branchIndexes: [], reason: "done", prune: false }).finish());
+    nc.publish(
+      names.cancelSubject(running.queryId),
+      CancelBranches.encode({ queryId: running.queryId, branchIndexes: [], reason: "done", prune: false }).finish(),
+    );
     await until(() => (tasks.filter((t) => t.chunks.length > 0).length === 3 ? true : undefined));
-    for (const t of tasks) nc.publish(names.cancelSubject(t.queryId), CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish());
+    for (const t of tasks)
+      nc.publish(
+        names.cancelSubject(t.queryId),
+        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish(),
+      );
     await until(async () => ((await scrape(String(w.ready["metricsUrl"]))).get("ttc_worker_active_branches") === 0 ? true : undefined));
     w.child.kill("SIGTERM");
   });
@@ -157,27 +167,41 @@ describe("worker over NATS", () => {
     // Tasks left queued by earlier tests would take the slots the gang needs: start from an empty queue.
     await (await jetstreamManager(nc)).streams.purge(names.taskStream);
     // Every branch exactly 600 tokens at 300 tokens/s: two seconds each, so all three overlap.
-    const w = await startWorker("gang-worker", { TTC_WORKER_CAPACITY: "4", TTC_SIM_MEAN_TOKENS: "600", TTC_SIM_LENGTH_SIGMA: "0", TTC_SIM_TOKENS_PER_SECOND: "300" });
+    const w = await startWorker("gang-worker", {
+      TTC_WORKER_CAPACITY: "4",
+      TTC_SIM_MEAN_TOKENS: "600",
+      TTC_SIM_LENGTH_SIGMA: "0",
+      TTC_SIM_TOKENS_PER_SECOND: "300",
+    });
     try {
-    const t = await dispatch({ branchIndex: 0, gangBranchIndexes: [0, 1, 2], gangSeeds: [11, 12, 13] });
-    // All three start before any finishes: one task, three concurrent streams.
-    await until(() => (new Set(t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS).map((c) => c.branchIndex)).size === 3 ? true : undefined));
-    expect(t.chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED)).toBe(false);
-    nc.publish(names.cancelSubject(t.queryId), CancelBranches.encode({ queryId: t.queryId, branchIndexes: [1], reason: "pruned sibling", prune: true }).finish());
-    const finals = await until(() => {
-      const ends = t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED || c.kind === ChunkKind.CHUNK_KIND_CANCELLED);
-      return ends.length === 3 ? ends : undefined;
-    }, 20_000);
-    const byBranch = new Map(finals.map((c) => [c.branchIndex, c]));
-    expect(byBranch.get(1)!.kind).toBe(ChunkKind.CHUNK_KIND_CANCELLED);
-    expect(byBranch.get(0)!.kind).toBe(ChunkKind.CHUNK_KIND_FINISHED);
-    expect(byBranch.get(2)!.kind).toBe(ChunkKind.CHUNK_KIND_FINISHED);
-    // Each sibling used its own seed: different traces.
-    const text = (b: number) => t.chunks.filter((c) => c.branchIndex === b).map((c) => c.text).join("");
-    expect(text(0)).not.toBe(text(2));
-    // The gang's one message was acknowledged once every sibling ended.
-    const jsm = await jetstreamManager(nc);
-    await until(async () => ((await jsm.consumers.info(names.taskStream, names.taskConsumer)).num_ack_pending === 0 ? true : undefined));
+      const t = await dispatch({ branchIndex: 0, gangBranchIndexes: [0, 1, 2], gangSeeds: [11, 12, 13] });
+      // All three start before any finishes: one task, three concurrent streams.
+      await until(() =>
+        new Set(t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS).map((c) => c.branchIndex)).size === 3 ? true : undefined,
+      );
+      expect(t.chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED)).toBe(false);
+      nc.publish(
+        names.cancelSubject(t.queryId),
+        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [1], reason: "pruned sibling", prune: true }).finish(),
+      );
+      const finals = await until(() => {
+        const ends = t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED || c.kind === ChunkKind.CHUNK_KIND_CANCELLED);
+        return ends.length === 3 ? ends : undefined;
+      }, 20_000);
+      const byBranch = new Map(finals.map((c) => [c.branchIndex, c]));
+      expect(byBranch.get(1)!.kind).toBe(ChunkKind.CHUNK_KIND_CANCELLED);
+      expect(byBranch.get(0)!.kind).toBe(ChunkKind.CHUNK_KIND_FINISHED);
+      expect(byBranch.get(2)!.kind).toBe(ChunkKind.CHUNK_KIND_FINISHED);
+      // Each sibling used its own seed: different traces.
+      const text = (b: number) =>
+        t.chunks
+          .filter((c) => c.branchIndex === b)
+          .map((c) => c.text)
+          .join("");
+      expect(text(0)).not.toBe(text(2));
+      // The gang's one message was acknowledged once every sibling ended.
+      const jsm = await jetstreamManager(nc);
+      await until(async () => ((await jsm.consumers.info(names.taskStream, names.taskConsumer)).num_ack_pending === 0 ? true : undefined));
     } finally {
       w.child.kill("SIGTERM");
       await new Promise<void>((r) => (w.child.exitCode !== null ? r() : w.child.once("exit", () => r())));
@@ -196,7 +220,14 @@ describe("worker over NATS", () => {
     expect(restarted.attempt).toBeGreaterThanOrEqual(2);
     expect(t.chunks.some((c) => c.workerId === "draining-worker")).toBe(true);
     // Handed back, not finished or cancelled: the first worker sent no final chunk.
-    expect(t.chunks.filter((c) => c.workerId === "draining-worker" && c.kind !== ChunkKind.CHUNK_KIND_PROGRESS && c.kind !== ChunkKind.CHUNK_KIND_STARTED)).toHaveLength(0);
-    nc.publish(names.cancelSubject(t.queryId), CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish());
+    expect(
+      t.chunks.filter(
+        (c) => c.workerId === "draining-worker" && c.kind !== ChunkKind.CHUNK_KIND_PROGRESS && c.kind !== ChunkKind.CHUNK_KIND_STARTED,
+      ),
+    ).toHaveLength(0);
+    nc.publish(
+      names.cancelSubject(t.queryId),
+      CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish(),
+    );
   });
 });

@@ -39,7 +39,9 @@ function progressBar(done: number, total: number, label: string): void {
   if (!process.stderr.isTTY) return;
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r\x1b[2K[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${((done / total) * 100).toFixed(0).padStart(3)}%  ${label}`);
+  process.stderr.write(
+    `\r\x1b[2K[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${((done / total) * 100).toFixed(0).padStart(3)}%  ${label}`,
+  );
   if (done === total) process.stderr.write("\r\x1b[2K");
 }
 
@@ -69,7 +71,9 @@ export function registerEvalCommand(program: Command): void {
         .map((s) => parsePolicySpec(s, o.verifier));
       const engineBound = specs.filter((s) => (engineVerifierNames as readonly string[]).includes(s.verifier));
       if (!o.cluster && engineBound.length > 0) {
-        throw new Error(`${engineBound.map((s) => s.label).join(", ")}: the ${engineBound[0]!.verifier} verifier needs an engine; run with --cluster`);
+        throw new Error(
+          `${engineBound.map((s) => s.label).join(", ")}: the ${engineBound[0]!.verifier} verifier needs an engine; run with --cluster`,
+        );
       }
       const options: EvalOptions = {
         specs,

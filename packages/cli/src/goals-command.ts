@@ -39,9 +39,19 @@ export function registerGoalsCommand(program: Command): void {
         }
         const records = loadCorpus(path, c.from, c.puzzles ? join(o.data, c.puzzles) : undefined);
         process.stderr.write(`${c.name}: ${records.length} problems…\n`);
-        results.push(await checkGoals(c.name, records, { config: o.config, repeats: o.repeats, seed: o.seed, parallelism: o.parallelism, tokensPerSecond: o.tokensPerSecond }));
+        results.push(
+          await checkGoals(c.name, records, {
+            config: o.config,
+            repeats: o.repeats,
+            seed: o.seed,
+            parallelism: o.parallelism,
+            tokensPerSecond: o.tokensPerSecond,
+          }),
+        );
       }
-      console.log(`configuration: ${o.config} in waves of up to ${o.parallelism}; ${o.repeats} replay orders per problem, seed ${o.seed}; ${o.tokensPerSecond} tokens/s emulated\n`);
+      console.log(
+        `configuration: ${o.config} in waves of up to ${o.parallelism}; ${o.repeats} replay orders per problem, seed ${o.seed}; ${o.tokensPerSecond} tokens/s emulated\n`,
+      );
       console.log(formatGoals(results));
       for (const r of results) {
         const b = r.rows.baseline;
@@ -51,6 +61,14 @@ export function registerGoalsCommand(program: Command): void {
             `adaptive×sequential ${r.rows.sequentialAdaptive.tokensPerQuery.toFixed(0)} tok | config×waves acc ${c.accuracy.toFixed(3)}, ${c.tokensPerQuery.toFixed(0)} tok, p50 ${c.latencyP50.toFixed(2)}s, p95 ${c.latencyP95.toFixed(2)}s`,
         );
       }
-      if (o.json) writeFileSync(o.json, `${JSON.stringify(results.map(({ report, ...rest }) => ({ ...rest, policies: report.policies })), null, 2)}\n`);
+      if (o.json)
+        writeFileSync(
+          o.json,
+          `${JSON.stringify(
+            results.map(({ report, ...rest }) => ({ ...rest, policies: report.policies })),
+            null,
+            2,
+          )}\n`,
+        );
     });
 }

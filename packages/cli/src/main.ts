@@ -29,7 +29,10 @@ program
   .option("--branches <n>", "maximum branches (0 = scheduler default)", int)
   .option("--parallelism <n>", "branches in flight at once (wave width)", int)
   .option("--mode <mode>", "execution mode: waves | all-parallel | sequential")
-  .option("--policy <name>", "policy: majority | weighted | best-of-n | adaptive | esc | deepconf | prm-beam | spec-reject | first-verified")
+  .option(
+    "--policy <name>",
+    "policy: majority | weighted | best-of-n | adaptive | esc | deepconf | prm-beam | spec-reject | first-verified",
+  )
   .option("--param <name=value...>", "policy parameter, e.g. threshold=0.9 (repeatable)")
   .option("--verifier <name>", "verifier: none | arith | rule | recorded | confidence")
   .option("--format <fmt>", "answer format: text | number | math | date | choice | game24")

@@ -36,16 +36,30 @@ export class ProgressView {
     if (!e) return;
     switch (e.$case) {
       case "branchStarted":
-        Object.assign(this.line(e.value.index), { state: "running", worker: e.value.workerId, note: e.value.attempt > 1 ? `attempt ${e.value.attempt}` : "" });
+        Object.assign(this.line(e.value.index), {
+          state: "running",
+          worker: e.value.workerId,
+          note: e.value.attempt > 1 ? `attempt ${e.value.attempt}` : "",
+        });
         break;
       case "branchProgress":
         Object.assign(this.line(e.value.index), { tokens: e.value.tokens, score: e.value.score });
         break;
       case "branchPruned":
-        Object.assign(this.line(e.value.index), { state: stateByStatus[e.value.status] ?? "stopped", tokens: e.value.tokens, note: e.value.reason });
+        Object.assign(this.line(e.value.index), {
+          state: stateByStatus[e.value.status] ?? "stopped",
+          tokens: e.value.tokens,
+          note: e.value.reason,
+        });
         break;
       case "branchFinished":
-        Object.assign(this.line(e.value.index), { state: "finished", tokens: e.value.tokens, score: e.value.score, answer: e.value.answer, note: e.value.answer ? "" : "no answer" });
+        Object.assign(this.line(e.value.index), {
+          state: "finished",
+          tokens: e.value.tokens,
+          score: e.value.score,
+          answer: e.value.answer,
+          note: e.value.answer ? "" : "no answer",
+        });
         break;
       case "branchFailed":
         Object.assign(this.line(e.value.index), { state: "failed", tokens: e.value.tokens, note: e.value.reason });
@@ -57,7 +71,14 @@ export class ProgressView {
         break;
       case "result":
         for (const b of e.value.branches) {
-          Object.assign(this.line(b.index), { state: stateByStatus[b.status] ?? "?", tokens: b.tokens, score: b.score, answer: b.answer, note: b.reason, worker: b.workerId });
+          Object.assign(this.line(b.index), {
+            state: stateByStatus[b.status] ?? "?",
+            tokens: b.tokens,
+            score: b.score,
+            answer: b.answer,
+            note: b.reason,
+            worker: b.workerId,
+          });
         }
         break;
     }

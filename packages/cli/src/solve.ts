@@ -1,5 +1,14 @@
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { branchStatusToJSON, ExecutionMode, executionModeToJSON, SchedulerClient, stopReasonToJSON, type SolveEvent, type SolveRequest, type SolveResult } from "@ttc/proto";
+import {
+  branchStatusToJSON,
+  ExecutionMode,
+  executionModeToJSON,
+  SchedulerClient,
+  stopReasonToJSON,
+  type SolveEvent,
+  type SolveRequest,
+  type SolveResult,
+} from "@ttc/proto";
 import { answerFormatFromLabel, answerFormatNames } from "@ttc/common";
 import { ProgressView, summarize } from "./progress-view.js";
 
@@ -123,11 +132,18 @@ export async function runSolve(prompt: string, o: SolveOptions, out: NodeJS.Writ
 function printPlainEvent(event: SolveEvent, out: NodeJS.WriteStream): void {
   const e = event.event;
   if (!e) return;
-  if (e.$case === "branchStarted") out.write(`branch ${e.value.index} started on ${e.value.workerId}${e.value.attempt > 1 ? ` (attempt ${e.value.attempt})` : ""}\n`);
-  else if (e.$case === "branchFinished") out.write(`branch ${e.value.index} finished: ${e.value.answer || "(no answer)"} after ${e.value.tokens} tokens, score ${e.value.score.toFixed(2)}\n`);
+  if (e.$case === "branchStarted")
+    out.write(`branch ${e.value.index} started on ${e.value.workerId}${e.value.attempt > 1 ? ` (attempt ${e.value.attempt})` : ""}\n`);
+  else if (e.$case === "branchFinished")
+    out.write(
+      `branch ${e.value.index} finished: ${e.value.answer || "(no answer)"} after ${e.value.tokens} tokens, score ${e.value.score.toFixed(2)}\n`,
+    );
   else if (e.$case === "branchPruned") out.write(`branch ${e.value.index} stopped after ${e.value.tokens} tokens: ${e.value.reason}\n`);
   else if (e.$case === "branchFailed") out.write(`branch ${e.value.index} failed: ${e.value.reason}\n`);
-  else if (e.$case === "consensus") out.write(`consensus: ${e.value.leader || "-"} P=${e.value.leaderProbability.toFixed(3)} (${e.value.votes.map((v) => `${v.answer}×${v.count}`).join(" ")})\n`);
+  else if (e.$case === "consensus")
+    out.write(
+      `consensus: ${e.value.leader || "-"} P=${e.value.leaderProbability.toFixed(3)} (${e.value.votes.map((v) => `${v.answer}×${v.count}`).join(" ")})\n`,
+    );
 }
 
 /** The result as JSON with every field present (proto3 JSON would drop zeros such as branch index 0). */

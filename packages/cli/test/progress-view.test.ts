@@ -16,9 +16,18 @@ const stream: SolveEvent[] = [
   ev({ $case: "branchFinished", value: { index: 0, answer: "42", score: 0.875, tokens: 301, finishReason: "stop" } }),
   ev({
     $case: "consensus",
-    value: { leader: "42", votes: [{ answer: "42", count: 1, weight: 1 }], leaderProbability: 0.5, branchesFinished: 1, branchesInFlight: 2 },
+    value: {
+      leader: "42",
+      votes: [{ answer: "42", count: 1, weight: 1 }],
+      leaderProbability: 0.5,
+      branchesFinished: 1,
+      branchesInFlight: 2,
+    },
   }),
-  ev({ $case: "branchPruned", value: { index: 1, status: BranchStatus.BRANCH_STATUS_PRUNED, reason: "verifier rejected step 2", tokens: 40 } }),
+  ev({
+    $case: "branchPruned",
+    value: { index: 1, status: BranchStatus.BRANCH_STATUS_PRUNED, reason: "verifier rejected step 2", tokens: 40 },
+  }),
   ev({ $case: "branchFailed", value: { index: 3, reason: "engine crashed", tokens: 0 } }),
 ];
 
@@ -52,7 +61,9 @@ describe("ProgressView", () => {
   it("marks a branch finished without an answer, and a cancel by its status", () => {
     const view = new ProgressView();
     view.apply(ev({ $case: "branchFinished", value: { index: 4, answer: "", score: -1, tokens: 12, finishReason: "length" } }));
-    view.apply(ev({ $case: "branchPruned", value: { index: 5, status: BranchStatus.BRANCH_STATUS_CANCELLED, reason: "query decided", tokens: 7 } }));
+    view.apply(
+      ev({ $case: "branchPruned", value: { index: 5, status: BranchStatus.BRANCH_STATUS_CANCELLED, reason: "query decided", tokens: 7 } }),
+    );
     const [four, five] = view.render();
     expect(four).toMatch(/^# 4 finished\s+12 tok .*\(no answer\)$/);
     expect(five).toMatch(/^# 5 cancelled\s+7 tok .*\(query decided\)$/);
@@ -61,13 +72,45 @@ describe("ProgressView", () => {
   it("takes the final states from the result", () => {
     const view = new ProgressView();
     stream.forEach((e) => view.apply(e));
-    view.apply(ev({ $case: "result", value: result({ branches: [{ index: 2, status: BranchStatus.BRANCH_STATUS_CANCELLED, tokens: 77, score: -1, answer: "", reason: "consensus reached", workerId: "w-b", attempts: 2 }] }) }));
+    view.apply(
+      ev({
+        $case: "result",
+        value: result({
+          branches: [
+            {
+              index: 2,
+              status: BranchStatus.BRANCH_STATUS_CANCELLED,
+              tokens: 77,
+              score: -1,
+              answer: "",
+              reason: "consensus reached",
+              workerId: "w-b",
+              attempts: 2,
+            },
+          ],
+        }),
+      }),
+    );
     expect(view.render()[2]).toBe("# 2 cancelled     77 tok  score   -     (consensus reached)");
   });
 
   it("shows the vote distribution of the latest consensus update", () => {
     const view = new ProgressView();
-    view.apply(ev({ $case: "consensus", value: { leader: "7", votes: [{ answer: "7", count: 3, weight: 3 }, { answer: "8", count: 1, weight: 1 }], leaderProbability: 0.93125, branchesFinished: 4, branchesInFlight: 0 } }));
+    view.apply(
+      ev({
+        $case: "consensus",
+        value: {
+          leader: "7",
+          votes: [
+            { answer: "7", count: 3, weight: 3 },
+            { answer: "8", count: 1, weight: 1 },
+          ],
+          leaderProbability: 0.93125,
+          branchesFinished: 4,
+          branchesInFlight: 0,
+        },
+      }),
+    );
     expect(view.render().at(-1)).toBe("consensus: 7  P(leader is majority)=0.931  votes: 7×3 8×1");
   });
 
@@ -86,14 +129,25 @@ function result(fields: Parameters<typeof SolveResult.fromPartial>[0] = {}): Sol
     queryId: "abc123",
     answer: "42",
     support: 0.75,
-    votes: [{ answer: "42", count: 3, weight: 3 }, { answer: "41", count: 1, weight: 1 }],
+    votes: [
+      { answer: "42", count: 3, weight: 3 },
+      { answer: "41", count: 1, weight: 1 },
+    ],
     stopReason: StopReason.STOP_REASON_CONSENSUS,
     stopDetail: "P(leader is majority) = 0.962 ≥ 0.95 after 4 answers",
     leaderProbability: 0.9621,
     seed: 99,
     verifier: "arith",
     policy: { name: "adaptive", params: { threshold: 0.95 } },
-    compute: { promptTokens: 80, generatedTokens: 1234, wastedTokens: 321, verifierCalls: 9, engineSeconds: 2.5, branchesLaunched: 6, branchesPruned: 1 },
+    compute: {
+      promptTokens: 80,
+      generatedTokens: 1234,
+      wastedTokens: 321,
+      verifierCalls: 9,
+      engineSeconds: 2.5,
+      branchesLaunched: 6,
+      branchesPruned: 1,
+    },
     timing: { queuedSeconds: 0.004, firstBranchStartedSeconds: 0.25, decidedSeconds: 1.5, totalSeconds: 1.625 },
     ...fields,
   });
@@ -113,7 +167,9 @@ describe("summarize", () => {
   });
 
   it("labels every stop reason and says when there is no answer", () => {
-    const lines = summarize(result({ answer: "", votes: [], stopReason: StopReason.STOP_REASON_TOKEN_BUDGET, stopDetail: "budget of 5000 tokens spent" }));
+    const lines = summarize(
+      result({ answer: "", votes: [], stopReason: StopReason.STOP_REASON_TOKEN_BUDGET, stopDetail: "budget of 5000 tokens spent" }),
+    );
     expect(lines[0]).toBe("answer:   (no answer)");
     expect(lines[2]).toBe("votes:    none");
     expect(lines[3]).toBe("stopped:  token_budget: budget of 5000 tokens spent");

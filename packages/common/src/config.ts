@@ -31,7 +31,10 @@ export function numVar(def: number, min: number, max: number) {
 /** Common settings every service reads. */
 export const commonEnv = {
   TTC_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
-  TTC_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]+$/).default("ttc"),
+  TTC_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("ttc"),
   TTC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TTC_METRICS_HOST: z.string().default("127.0.0.1"),
 };

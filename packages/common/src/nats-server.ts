@@ -28,7 +28,9 @@ export function findNatsServer(): string | null {
 export async function startLocalNatsServer(options: { port?: number; host?: string; binary?: string } = {}): Promise<LocalNatsServer> {
   const binary = options.binary ?? findNatsServer();
   if (!binary) {
-    throw new Error("nats-server is not installed: run `npm run setup` (Debian: apt-get install nats-server) or set TTC_NATS_URL to an existing server");
+    throw new Error(
+      "nats-server is not installed: run `npm run setup` (Debian: apt-get install nats-server) or set TTC_NATS_URL to an existing server",
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), "ttc-nats-"));
   const host = options.host ?? "127.0.0.1";

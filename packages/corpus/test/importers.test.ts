@@ -19,7 +19,8 @@ function formatError(fn: () => unknown): CorpusFormatError {
   throw new Error("expected a CorpusFormatError");
 }
 
-const PUZZLES = "Rank,Puzzles,AMT (s),Solved rate,1-sigma Mean (s),1-sigma STD (s)\n1,1 1 4 6,4.4,99.20%,4.67,1.48\n2,4 5 6 10,4.41,99.60%,4.68,1.45\n";
+const PUZZLES =
+  "Rank,Puzzles,AMT (s),Solved rate,1-sigma Mean (s),1-sigma STD (s)\n1,1 1 4 6,4.4,99.20%,4.67,1.48\n2,4 5 6 10,4.41,99.60%,4.68,1.45\n";
 
 describe("runImporter", () => {
   it("knows the four importers and refuses others", () => {
@@ -52,14 +53,24 @@ describe("faithful-cot-date", () => {
 
   it("names the line and field of a missing answer, a malformed gold, a bad line", () => {
     const e = formatError(() =>
-      runImporter("faithful-cot-date", jsonl(line, { ...line, id: 8, answer: undefined }, { ...line, id: 9, answer: "05/01/2021" }, "{oops", { ...line, id: 10, completions: [] }), {
-        origin: "date.jsonl",
-      }),
+      runImporter(
+        "faithful-cot-date",
+        jsonl(line, { ...line, id: 8, answer: undefined }, { ...line, id: 9, answer: "05/01/2021" }, "{oops", {
+          ...line,
+          id: 10,
+          completions: [],
+        }),
+        {
+          origin: "date.jsonl",
+        },
+      ),
     );
     expect(e.issues.map((i) => `${i.line}:${i.field}`)).toEqual(["2:answer", "4:", "5:completions"]);
     expect(e.message).toContain("date.jsonl:2: answer: is required");
     // the gold format is checked once the lines parse
-    const g = formatError(() => runImporter("faithful-cot-date", jsonl(line, { ...line, id: 9, answer: "05/01/2021" }), { origin: "date.jsonl" }));
+    const g = formatError(() =>
+      runImporter("faithful-cot-date", jsonl(line, { ...line, id: 9, answer: "05/01/2021" }), { origin: "date.jsonl" }),
+    );
     expect(g.message).toBe('date.jsonl:2: answer: expected "#### MM/DD/YYYY", got "05/01/2021"');
   });
 
@@ -84,7 +95,15 @@ describe("qwen-math-maj", () => {
 
   it("maps answers, labels and reward-model scores; cl100k counts; meta.level", () => {
     const [r] = runImporter("qwen-math-maj", jsonl(line));
-    expect(r).toMatchObject({ id: "qwen-math-maj/4", problem: line.question, system: line.system, gold: "2", format: "math", tokenCounting: "cl100k_base", meta: { level: "Level 1" } });
+    expect(r).toMatchObject({
+      id: "qwen-math-maj/4",
+      problem: line.question,
+      system: line.system,
+      gold: "2",
+      format: "math",
+      tokenCounting: "cl100k_base",
+      meta: { level: "Level 1" },
+    });
     expect(r?.branches).toEqual([
       { text: line.response[0], tokens: countTokens(line.response[0]!, "cl100k_base"), answer: "2", correct: true, score: 3.5 },
       { text: line.response[1], tokens: countTokens(line.response[1]!, "cl100k_base"), answer: "3", correct: false, score: -1.25 },
@@ -114,7 +133,12 @@ describe("qwen-math-maj", () => {
 
 describe("tot-game24", () => {
   const log = [
-    { idx: 1, ys: ["Steps:\n4 * 5 = 20 (left: 6 10 20)\nAnswer: (4 * 5) + (10 - 6) = 24", "Steps:\nAnswer: None"], infos: [{ r: 1 }, { r: 0 }], usage_so_far: { completion_tokens: 30 } },
+    {
+      idx: 1,
+      ys: ["Steps:\n4 * 5 = 20 (left: 6 10 20)\nAnswer: (4 * 5) + (10 - 6) = 24", "Steps:\nAnswer: None"],
+      infos: [{ r: 1 }, { r: 0 }],
+      usage_so_far: { completion_tokens: 30 },
+    },
   ];
 
   it("needs the puzzles CSV, and says so", () => {
@@ -140,13 +164,19 @@ describe("tot-game24", () => {
     expect(() => runImporter("tot-game24", JSON.stringify([{ ...log[0], idx: 2 }]), { puzzlesCsv: PUZZLES, origin: "g.json" })).toThrow(
       "g.json[0]: idx: puzzle row 2 is not in the puzzles CSV (it has 2 rows)",
     );
-    expect(() => runImporter("tot-game24", JSON.stringify([log[0], { ...log[0], infos: [] }]), { puzzlesCsv: PUZZLES, origin: "g.json" })).toThrow(
-      "g.json[1]: infos: has 0 entries but ys has 2",
+    expect(() =>
+      runImporter("tot-game24", JSON.stringify([log[0], { ...log[0], infos: [] }]), { puzzlesCsv: PUZZLES, origin: "g.json" }),
+    ).toThrow("g.json[1]: infos: has 0 entries but ys has 2");
+    expect(() => runImporter("tot-game24", JSON.stringify(log), { puzzlesCsv: "a,b\n1,2\n", puzzlesOrigin: "p.csv" })).toThrow(
+      /p\.csv:1: expected a header with a "Puzzles" column/,
     );
-    expect(() => runImporter("tot-game24", JSON.stringify(log), { puzzlesCsv: "a,b\n1,2\n", puzzlesOrigin: "p.csv" })).toThrow(/p\.csv:1: expected a header with a "Puzzles" column/);
     expect(() => runImporter("tot-game24", "{", { puzzlesCsv: PUZZLES, origin: "g.json" })).toThrow(/g\.json: not valid JSON/);
-    expect(() => runImporter("tot-game24", "{}", { puzzlesCsv: PUZZLES, origin: "g.json" })).toThrow("g.json: expected a JSON array of log records");
-    expect(() => runImporter("tot-game24", JSON.stringify([{ idx: 1, infos: [] }]), { puzzlesCsv: PUZZLES, origin: "g.json" })).toThrow("g.json[0]: ys: is required");
+    expect(() => runImporter("tot-game24", "{}", { puzzlesCsv: PUZZLES, origin: "g.json" })).toThrow(
+      "g.json: expected a JSON array of log records",
+    );
+    expect(() => runImporter("tot-game24", JSON.stringify([{ idx: 1, infos: [] }]), { puzzlesCsv: PUZZLES, origin: "g.json" })).toThrow(
+      "g.json[0]: ys: is required",
+    );
   });
 });
 
@@ -162,7 +192,14 @@ describe("tot-game24-values", () => {
     steps: [
       { step: 0, x: "4 5 6 10", ys: [""], new_ys: [a, "4 + 5 = 9 (left: 6 9 10)\n"], values: [3, 0.003], select_new_ys: [a] },
       { step: 1, x: "4 5 6 10", ys: [a], new_ys: [ab, ac, ab], values: [60, 2.001, 0], select_new_ys: [ab, ac] },
-      { step: 2, x: "4 5 6 10", ys: [ab, ac], new_ys: [abAnswer, acEmpty, acWrong, abAnswer], values: [60, 0.003, 0, 0], select_new_ys: [abAnswer, acEmpty] },
+      {
+        step: 2,
+        x: "4 5 6 10",
+        ys: [ab, ac],
+        new_ys: [abAnswer, acEmpty, acWrong, abAnswer],
+        values: [60, 0.003, 0, 0],
+        select_new_ys: [abAnswer, acEmpty],
+      },
     ],
     ys: [abAnswer, acEmpty],
     infos: [{ r: 1 }, { r: 0 }],

@@ -2,15 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, it, expect } from "vitest";
-import {
-  CorpusFormatError,
-  formatCorpus,
-  formatRecord,
-  parseCorpus,
-  readCorpus,
-  validateRecords,
-  writeCorpus,
-} from "../src/schema.js";
+import { CorpusFormatError, formatCorpus, formatRecord, parseCorpus, readCorpus, validateRecords, writeCorpus } from "../src/schema.js";
 import type { CorpusRecord } from "../src/types.js";
 
 function rec(over: Partial<CorpusRecord> = {}): CorpusRecord {
@@ -114,10 +106,30 @@ describe("parseCorpus", () => {
 describe("formatRecord / formatCorpus", () => {
   it("writes one line per record with the fields in the canonical order", () => {
     const r = rec({ meta: { n: 1 }, system: "s" });
-    const shuffled = { branches: r.branches, meta: r.meta, tokenCounting: r.tokenCounting, source: r.source, format: r.format, gold: r.gold, system: r.system, problem: r.problem, id: r.id };
+    const shuffled = {
+      branches: r.branches,
+      meta: r.meta,
+      tokenCounting: r.tokenCounting,
+      source: r.source,
+      format: r.format,
+      gold: r.gold,
+      system: r.system,
+      problem: r.problem,
+      id: r.id,
+    };
     const line = formatRecord(shuffled);
     expect(line).not.toContain("\n");
-    expect(Object.keys(JSON.parse(line))).toEqual(["id", "problem", "system", "gold", "format", "source", "tokenCounting", "meta", "branches"]);
+    expect(Object.keys(JSON.parse(line))).toEqual([
+      "id",
+      "problem",
+      "system",
+      "gold",
+      "format",
+      "source",
+      "tokenCounting",
+      "meta",
+      "branches",
+    ]);
     expect(Object.keys(JSON.parse(line).branches[0])).toEqual(["text", "tokens", "answer", "correct"]);
   });
 

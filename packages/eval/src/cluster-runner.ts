@@ -32,7 +32,9 @@ export function clusterRunner(address: string, o: { parallelism: number; timeout
   const client = new SchedulerClient(address, credentials.createInsecure());
   const solve = (req: SolveRequest) =>
     new Promise<SolveResult>((resolve, reject) =>
-      client.solve(req, new Metadata(), { deadline: Date.now() + o.timeoutMs }, (err: ServiceError | null, res?: SolveResult) => (err ? reject(err) : resolve(res!))),
+      client.solve(req, new Metadata(), { deadline: Date.now() + o.timeoutMs }, (err: ServiceError | null, res?: SolveResult) =>
+        err ? reject(err) : resolve(res!),
+      ),
     );
   const run: QueryRunner = async (problem, spec, mode, seed) => {
     const r = await solve({
@@ -58,7 +60,9 @@ export function clusterRunner(address: string, o: { parallelism: number; timeout
       verifierCalls: r.compute!.verifierCalls,
       branchesLaunched: r.compute!.branchesLaunched,
       branchesPruned: r.compute!.branchesPruned,
-      stopReason: stopReasonToJSON(r.stopReason).replace(/^STOP_REASON_/, "").toLowerCase(),
+      stopReason: stopReasonToJSON(r.stopReason)
+        .replace(/^STOP_REASON_/, "")
+        .toLowerCase(),
       decisions: [],
     };
   };

@@ -132,7 +132,12 @@ function summarise(spec: PolicySpec, mode: ExecutionMode, outcomes: QueryOutcome
  * Evaluates every spec × mode on the corpus with `run` (default: in process, virtual time). The
  * majority × all-parallel baseline is always included.
  */
-export async function evaluate(records: readonly CorpusRecord[], o: EvalOptions, run: QueryRunner = virtualRunner(o), concurrency = 1): Promise<EvalReport> {
+export async function evaluate(
+  records: readonly CorpusRecord[],
+  o: EvalOptions,
+  run: QueryRunner = virtualRunner(o),
+  concurrency = 1,
+): Promise<EvalReport> {
   const problems = records.map(prepareProblem);
   const baselineSpec: PolicySpec = { label: "majority", name: "majority", params: {}, verifier: "none" };
   const configs: Array<[PolicySpec, ExecutionMode]> = [[baselineSpec, "all-parallel"]];
@@ -165,7 +170,13 @@ export async function evaluate(records: readonly CorpusRecord[], o: EvalOptions,
       tokenCounting: first?.tokenCounting ?? "unknown",
       source: first?.source ?? "unknown",
     },
-    settings: { repeats: o.repeats, seed: o.seed, parallelism: o.parallelism, tokensPerSecond: o.tokensPerSecond, runner: o.runner ?? "virtual" },
+    settings: {
+      repeats: o.repeats,
+      seed: o.seed,
+      parallelism: o.parallelism,
+      tokensPerSecond: o.tokensPerSecond,
+      runner: o.runner ?? "virtual",
+    },
     baseline: { policy: "majority", mode: "all-parallel" },
     policies: rows,
   };

@@ -34,7 +34,14 @@ export interface GoalOptions {
 export async function checkGoals(name: string, records: readonly CorpusRecord[], o: GoalOptions): Promise<GoalReport> {
   const config = parsePolicySpec(o.config, "none");
   const adaptive = parsePolicySpec("adaptive", "none");
-  const report = await evaluate(records, { specs: [adaptive, config], modes: ["all-parallel", "sequential", "waves"], repeats: o.repeats, seed: o.seed, parallelism: o.parallelism, tokensPerSecond: o.tokensPerSecond });
+  const report = await evaluate(records, {
+    specs: [adaptive, config],
+    modes: ["all-parallel", "sequential", "waves"],
+    repeats: o.repeats,
+    seed: o.seed,
+    parallelism: o.parallelism,
+    tokensPerSecond: o.tokensPerSecond,
+  });
   const row = (label: string, mode: string) => report.policies.find((r) => r.policy === label && r.mode === mode)!;
   const baseline = report.policies[0]!;
   const sequentialAdaptive = row("adaptive", "sequential");
@@ -72,7 +79,12 @@ export async function checkGoals(name: string, records: readonly CorpusRecord[],
     const saved = 1 - chosen.tokensPerQuery / baseline.tokensPerQuery;
     checks.push(
       { goal: "Game of 24: tokens saved vs all branches", target: "≥ 75.0%", measured: `${(saved * 100).toFixed(1)}%`, met: saved >= 0.75 },
-      { goal: "Game of 24: solve rate of running all branches", target: `= ${solvable.toFixed(3)}`, measured: chosen.accuracy.toFixed(3), met: chosen.accuracy >= solvable - 1e-9 },
+      {
+        goal: "Game of 24: solve rate of running all branches",
+        target: `= ${solvable.toFixed(3)}`,
+        measured: chosen.accuracy.toFixed(3),
+        met: chosen.accuracy >= solvable - 1e-9,
+      },
     );
   }
   return { corpus: name, config: o.config, rows: { baseline, sequentialAdaptive, config: chosen, configAllParallel }, checks, report };
@@ -83,5 +95,7 @@ export function formatGoals(results: readonly GoalReport[]): string {
   const lines = [["corpus", "goal", "target", "measured", "met"]];
   for (const r of results) for (const c of r.checks) lines.push([r.corpus, c.goal, c.target, c.measured, c.met ? "yes" : "NO"]);
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  return lines.map((l, j) => l.map((c, i) => c.padEnd(widths[i]!)).join("  ") + (j === 0 ? `\n${widths.map((w) => "-".repeat(w)).join("  ")}` : "")).join("\n");
+  return lines
+    .map((l, j) => l.map((c, i) => c.padEnd(widths[i]!)).join("  ") + (j === 0 ? `\n${widths.map((w) => "-".repeat(w)).join("  ")}` : ""))
+    .join("\n");
 }

@@ -4,7 +4,15 @@
  * prefix. The simulation then only moves numbers around.
  */
 import { splitSteps, stepTokens, type CorpusRecord } from "@ttc/corpus";
-import { answerKey, answersEquivalent, checkGame24, createVerifier, parseGame24Numbers, type AnswerFormatName, type VerifyOutput } from "@ttc/policy";
+import {
+  answerKey,
+  answersEquivalent,
+  checkGame24,
+  createVerifier,
+  parseGame24Numbers,
+  type AnswerFormatName,
+  type VerifyOutput,
+} from "@ttc/policy";
 
 export interface PreparedBranch {
   /** Index in the record. */

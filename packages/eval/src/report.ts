@@ -8,7 +8,18 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 /** The terminal table: one row per policy × mode. */
 export function formatTable(report: EvalReport): string {
-  const header = ["policy", "mode", "accuracy [95% CI]", "tokens/query", "saved", "latency p50", "p95", "verifier calls", "branches", "pruned"];
+  const header = [
+    "policy",
+    "mode",
+    "accuracy [95% CI]",
+    "tokens/query",
+    "saved",
+    "latency p50",
+    "p95",
+    "verifier calls",
+    "branches",
+    "pruned",
+  ];
   const rows = report.policies.map((r) => [
     r.policy,
     r.mode,
@@ -75,7 +86,9 @@ function frontierSvg(report: EvalReport, title: string, axis: Axis = accuracyAxi
   const accuracy = axis === accuracyAxis;
   const lo = accuracy ? Math.max(0, Math.floor((Math.min(...values) - 0.02) * 20) / 20) : 0;
   const yStep = accuracy ? 0 : niceStep(Math.max(1e-9, ...values) / 5);
-  const hi = accuracy ? Math.min(1, Math.ceil((Math.max(...values) + 0.02) * 20) / 20) : Math.ceil((Math.max(1e-9, ...values) * 1.02) / yStep) * yStep;
+  const hi = accuracy
+    ? Math.min(1, Math.ceil((Math.max(...values) + 0.02) * 20) / 20)
+    : Math.ceil((Math.max(1e-9, ...values) * 1.02) / yStep) * yStep;
   const x = (t: number) => m.l + (t / maxTokens) * (W - m.l - m.r);
   const y = (a: number) => H - m.b - ((a - lo) / Math.max(1e-9, hi - lo)) * (H - m.t - m.b);
   const policies = [...new Set(rows.map((r) => r.policy))];
@@ -87,13 +100,19 @@ function frontierSvg(report: EvalReport, title: string, axis: Axis = accuracyAxi
     const tip = `<title>${esc(r.policy)} × ${r.mode}: accuracy ${r.accuracy.toFixed(3)} [${r.accuracyLow.toFixed(3)}, ${r.accuracyHigh.toFixed(3)}], ${r.tokensPerQuery.toFixed(0)} tokens, p50 ${r.latencyP50.toFixed(2)}s</title>`;
     const bar = `<line x1="${cx}" x2="${cx}" y1="${y(axis.low(r))}" y2="${y(axis.high(r))}" stroke="${fill}" stroke-opacity="0.5"/>`;
     if (r.mode === "sequential") return `${bar}<rect x="${cx - 5}" y="${cy - 5}" width="10" height="10" fill="${fill}">${tip}</rect>`;
-    if (r.mode === "waves") return `${bar}<path d="M${cx} ${cy - 6} L${cx + 6} ${cy + 5} L${cx - 6} ${cy + 5} Z" fill="${fill}">${tip}</path>`;
+    if (r.mode === "waves")
+      return `${bar}<path d="M${cx} ${cy - 6} L${cx + 6} ${cy + 5} L${cx - 6} ${cy + 5} Z" fill="${fill}">${tip}</path>`;
     return `${bar}<circle cx="${cx}" cy="${cy}" r="5.5" fill="${fill}">${tip}</circle>`;
   };
   const ticksX = Array.from({ length: Math.round(maxTokens / tokenStep) + 1 }, (_, i) => tokenStep * i);
-  const ticksY = accuracy ? Array.from({ length: 6 }, (_, i) => lo + ((hi - lo) / 5) * i) : Array.from({ length: Math.round(hi / yStep) + 1 }, (_, i) => yStep * i);
+  const ticksY = accuracy
+    ? Array.from({ length: 6 }, (_, i) => lo + ((hi - lo) / 5) * i)
+    : Array.from({ length: Math.round(hi / yStep) + 1 }, (_, i) => yStep * i);
   const legend = policies
-    .map((p, i) => `<g transform="translate(${W - m.r + 16},${m.t + i * 18})"><rect width="10" height="10" fill="${colour(p)}"/><text x="16" y="9" font-size="11">${esc(p)}</text></g>`)
+    .map(
+      (p, i) =>
+        `<g transform="translate(${W - m.r + 16},${m.t + i * 18})"><rect width="10" height="10" fill="${colour(p)}"/><text x="16" y="9" font-size="11">${esc(p)}</text></g>`,
+    )
     .join("");
   const modes = `<g transform="translate(${W - m.r + 16},${m.t + policies.length * 18 + 14})" font-size="11">
     <circle cx="5" cy="5" r="5" fill="#444"/><text x="16" y="9">all-parallel</text>

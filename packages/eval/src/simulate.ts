@@ -173,7 +173,12 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
       if (partial) {
         verifierCalls++;
         const v = problem.verify(o.verifier, r.recorded, stepsDone, false);
-        event = { ...event, score: v.score, stepScores: v.stepScores, ...(v.reject ? { reject: `verifier ${o.verifier}: ${v.reason}` } : {}) };
+        event = {
+          ...event,
+          score: v.score,
+          stepScores: v.stepScores,
+          ...(v.reject ? { reject: `verifier ${o.verifier}: ${v.reason}` } : {}),
+        };
       }
     } else {
       r.alive = false;
@@ -183,7 +188,14 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
         verifierCalls++;
         const v = problem.verify(o.verifier, r.recorded, branch.steps.length, true);
         event = v.reject
-          ? { kind: "progress", branch: a.branch, tokens: branch.tokens, score: v.score, stepScores: v.stepScores, reject: `verifier ${o.verifier}: ${v.reason}` }
+          ? {
+              kind: "progress",
+              branch: a.branch,
+              tokens: branch.tokens,
+              score: v.score,
+              stepScores: v.stepScores,
+              reject: `verifier ${o.verifier}: ${v.reason}`,
+            }
           : { ...event, score: v.score, verified: v.verified };
       }
     }

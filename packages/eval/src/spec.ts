@@ -21,9 +21,13 @@ export function parsePolicySpec(text: string, defaultVerifier: string): PolicySp
   const name = colon >= 0 ? body.slice(0, colon) : body;
   const params: Record<string, number> = {};
   if (colon >= 0) {
-    for (const pair of body.slice(colon + 1).split(",").filter(Boolean)) {
+    for (const pair of body
+      .slice(colon + 1)
+      .split(",")
+      .filter(Boolean)) {
       const [k, v, extra] = pair.split("=");
-      if (!k || v === undefined || extra !== undefined || v.trim() === "" || !Number.isFinite(Number(v))) throw new Error(`policy spec "${text}": expected name=number, got "${pair}"`);
+      if (!k || v === undefined || extra !== undefined || v.trim() === "" || !Number.isFinite(Number(v)))
+        throw new Error(`policy spec "${text}": expected name=number, got "${pair}"`);
       params[k] = Number(v);
     }
   }

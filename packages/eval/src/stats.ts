@@ -18,7 +18,10 @@ export function mean(values: readonly number[]): number {
  * Percentile bootstrap interval of the mean, resampling problems (not repeats, which are not
  * independent draws of the population). Seeded, so a report is reproducible.
  */
-export function bootstrapInterval(perProblem: readonly number[], options: { resamples?: number; level?: number; seed?: number } = {}): [number, number] {
+export function bootstrapInterval(
+  perProblem: readonly number[],
+  options: { resamples?: number; level?: number; seed?: number } = {},
+): [number, number] {
   const n = perProblem.length;
   if (n === 0) return [0, 0];
   const resamples = options.resamples ?? 2000;

@@ -7,7 +7,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runImporter, type CorpusBranch, type CorpusRecord } from "@ttc/corpus";
-import { evaluate, querySeed, runConfiguration, virtualRunner, type EvalOptions, type EvalReport, type QueryRunner } from "../src/evaluate.js";
+import {
+  evaluate,
+  querySeed,
+  runConfiguration,
+  virtualRunner,
+  type EvalOptions,
+  type EvalReport,
+  type QueryRunner,
+} from "../src/evaluate.js";
 import { prepareProblem } from "../src/prepare.js";
 import { formatTable, renderHtml } from "../src/report.js";
 import { parseModes, parsePolicySpec } from "../src/spec.js";
@@ -17,7 +25,8 @@ const QWEN = fileURLToPath(new URL("../../../../shared/data/qwen25-math-cot-maj8
 let qwenRecords: CorpusRecord[] | null = null;
 function qwen(): CorpusRecord[] {
   if (!qwenRecords) {
-    if (!existsSync(QWEN)) throw new Error(`recorded corpus missing: expected it at ${QWEN} (the shared data folder beside the repository)`);
+    if (!existsSync(QWEN))
+      throw new Error(`recorded corpus missing: expected it at ${QWEN} (the shared data folder beside the repository)`);
     qwenRecords = runImporter("qwen-math-maj", readFileSync(QWEN, "utf8"), { origin: QWEN });
   }
   return qwenRecords;
@@ -120,8 +129,25 @@ describe("evaluate()", () => {
   });
 
   it("accuracy and its interval on hand-built problems: all right, all wrong, half", async () => {
-    const right = [record("r1", "7", [["7", 2], ["7", 3], ["9", 1]]), record("r2", "4", [["4", 1], ["4", 1], ["4", 2]])];
-    const wrong = [record("w1", "5", [["7", 2], ["7", 3], ["9", 1]])];
+    const right = [
+      record("r1", "7", [
+        ["7", 2],
+        ["7", 3],
+        ["9", 1],
+      ]),
+      record("r2", "4", [
+        ["4", 1],
+        ["4", 1],
+        ["4", 2],
+      ]),
+    ];
+    const wrong = [
+      record("w1", "5", [
+        ["7", 2],
+        ["7", 3],
+        ["9", 1],
+      ]),
+    ];
     const o = options({ specs: [parsePolicySpec("majority", "none")], modes: ["all-parallel"], repeats: 3 });
     const allRight = (await evaluate(right, o)).policies[0]!;
     expect([allRight.accuracy, allRight.accuracyLow, allRight.accuracyHigh]).toEqual([1, 1, 1]);
@@ -139,7 +165,15 @@ describe("evaluate()", () => {
   });
 
   it("a majority spec with a verifier is a row of its own, not the baseline", async () => {
-    const rep = await evaluate([record("v", "7", [["7", 2], ["9", 1]])], options({ specs: [parsePolicySpec("majority@arith", "none")], modes: ["all-parallel"] }));
+    const rep = await evaluate(
+      [
+        record("v", "7", [
+          ["7", 2],
+          ["9", 1],
+        ]),
+      ],
+      options({ specs: [parsePolicySpec("majority@arith", "none")], modes: ["all-parallel"] }),
+    );
     expect(rep.policies.map((r) => [r.policy, r.verifier, r.mode])).toEqual([
       ["majority", "none", "all-parallel"],
       ["majority@arith", "arith", "all-parallel"],
@@ -189,17 +223,26 @@ describe("policy specs", () => {
       params: { threshold: 0.9 },
       verifier: "rule",
     });
-    expect(parsePolicySpec("esc:window=3", "arith")).toEqual({ label: "esc:window=3", name: "esc", params: { window: 3 }, verifier: "arith" });
+    expect(parsePolicySpec("esc:window=3", "arith")).toEqual({
+      label: "esc:window=3",
+      name: "esc",
+      params: { window: 3 },
+      verifier: "arith",
+    });
     expect(parsePolicySpec("majority", "none")).toEqual({ label: "majority", name: "majority", params: {}, verifier: "none" });
     expect(parsePolicySpec("adaptive:threshold=0.9,stopOnVerified=1@rule", "none").params).toEqual({ threshold: 0.9, stopOnVerified: 1 });
   });
 
   it("rejects bad specs with a message naming the bad part", () => {
-    expect(() => parsePolicySpec("adaptive:threshold", "none")).toThrow(/policy spec "adaptive:threshold": expected name=number, got "threshold"/);
+    expect(() => parsePolicySpec("adaptive:threshold", "none")).toThrow(
+      /policy spec "adaptive:threshold": expected name=number, got "threshold"/,
+    );
     expect(() => parsePolicySpec("adaptive:threshold=high", "none")).toThrow(/expected name=number, got "threshold=high"/);
     expect(() => parsePolicySpec("adaptive:=0.9", "none")).toThrow(/expected name=number, got "=0.9"/);
     expect(() => parsePolicySpec("nosuch", "none")).toThrow(/unknown policy "nosuch"; known policies: majority, .*adaptive/);
-    expect(() => parsePolicySpec("adaptive:window=3", "none")).toThrow(/unknown parameter "window" for policy "adaptive"; accepted: threshold/);
+    expect(() => parsePolicySpec("adaptive:window=3", "none")).toThrow(
+      /unknown parameter "window" for policy "adaptive"; accepted: threshold/,
+    );
     expect(() => parsePolicySpec("majority:k=1", "none")).toThrow(/it takes no parameters/);
     expect(() => parsePolicySpec("adaptive:threshold=2", "none")).toThrow(/threshold/);
     expect(() => parsePolicySpec("esc:window=0", "none")).toThrow(/window/);
@@ -221,7 +264,10 @@ describe("report rendering", () => {
   it("formatTable has a line per row with its policy, mode and figures", async () => {
     report = await evaluate(
       qwen().slice(0, 6),
-      options({ specs: ["majority", "adaptive:threshold=0.9", "esc:window=3", "majority@arith"].map((s) => parsePolicySpec(s, "none")), repeats: 1 }),
+      options({
+        specs: ["majority", "adaptive:threshold=0.9", "esc:window=3", "majority@arith"].map((s) => parsePolicySpec(s, "none")),
+        repeats: 1,
+      }),
     );
     expect(report.policies).toHaveLength(1 + 2 + 3 + 3 + 3);
     const table = formatTable(report);

@@ -51,7 +51,12 @@ function arrange(wanted: CorpusBranch[], seed: number): CorpusBranch[] {
   return out;
 }
 
-function simulate(problem: PreparedProblem, spec: string, mode: ExecutionMode, o: { seed: number; speed?: number; parallelism?: number; maxBranches?: number }): QueryOutcome {
+function simulate(
+  problem: PreparedProblem,
+  spec: string,
+  mode: ExecutionMode,
+  o: { seed: number; speed?: number; parallelism?: number; maxBranches?: number },
+): QueryOutcome {
   const s = parsePolicySpec(spec, "none");
   return simulateQuery(problem, {
     policy: instantiate(s),
@@ -64,7 +69,8 @@ function simulate(problem: PreparedProblem, spec: string, mode: ExecutionMode, o
   });
 }
 
-const launches = (ds: Decision[]): number[][] => ds.filter((d): d is Extract<Decision, { kind: "launch" }> => d.kind === "launch").map((d) => d.branches);
+const launches = (ds: Decision[]): number[][] =>
+  ds.filter((d): d is Extract<Decision, { kind: "launch" }> => d.kind === "launch").map((d) => d.branches);
 
 // ---------------------------------------------------------------------------------------------
 // The real Qwen2.5-Math corpus
@@ -73,7 +79,8 @@ const QWEN = fileURLToPath(new URL("../../../../shared/data/qwen25-math-cot-maj8
 let qwenProblems: PreparedProblem[] | null = null;
 function qwen(): PreparedProblem[] {
   if (!qwenProblems) {
-    if (!existsSync(QWEN)) throw new Error(`recorded corpus missing: expected it at ${QWEN} (the shared data folder beside the repository)`);
+    if (!existsSync(QWEN))
+      throw new Error(`recorded corpus missing: expected it at ${QWEN} (the shared data folder beside the repository)`);
     qwenProblems = runImporter("qwen-math-maj", readFileSync(QWEN, "utf8"), { origin: QWEN }).map(prepareProblem);
   }
   return qwenProblems;
@@ -96,7 +103,12 @@ describe("hand-built records", () => {
 
 describe("determinism and replay order", () => {
   const answers = ["1", "2", "3", "4", "5", "6", "7", "8"];
-  const problem = prepareProblem(record("perm", answers.map((a, i) => branch(a, i + 1))));
+  const problem = prepareProblem(
+    record(
+      "perm",
+      answers.map((a, i) => branch(a, i + 1)),
+    ),
+  );
 
   it("the same seed gives the identical outcome, decisions included", () => {
     for (const [spec, mode] of [
@@ -115,7 +127,9 @@ describe("determinism and replay order", () => {
     // And on real traces, where ties and equal arrival times happen.
     for (const p of qwen().slice(0, 8)) {
       const seed = querySeed(5, 0, 0);
-      expect(simulate(p, "adaptive", "waves", { seed, parallelism: 3 })).toEqual(simulate(p, "adaptive", "waves", { seed, parallelism: 3 }));
+      expect(simulate(p, "adaptive", "waves", { seed, parallelism: 3 })).toEqual(
+        simulate(p, "adaptive", "waves", { seed, parallelism: 3 }),
+      );
     }
   });
 
@@ -142,7 +156,16 @@ describe("determinism and replay order", () => {
 
   it("different seeds change the outcome of a split vote", () => {
     // Four 7s and four 9s: under adaptive × sequential which answer wins depends on the order.
-    const split = prepareProblem(record("split", [...Array(4).fill(0).map(() => branch("7", 2)), ...Array(4).fill(0).map(() => branch("9", 2))]));
+    const split = prepareProblem(
+      record("split", [
+        ...Array(4)
+          .fill(0)
+          .map(() => branch("7", 2)),
+        ...Array(4)
+          .fill(0)
+          .map(() => branch("9", 2)),
+      ]),
+    );
     const seen = new Set<string | null>();
     for (let seed = 1; seed <= 30; seed++) seen.add(simulate(split, "adaptive:threshold=0.8", "sequential", { seed }).answer);
     expect(seen).toEqual(new Set(["7", "9"]));
@@ -206,7 +229,14 @@ describe("token accounting", () => {
 
   it("the in-flight charge follows the elapsed time at any speed", () => {
     const seed = 4;
-    const wanted = [branch("7", 1), branch("7", 1), branch("7", 1), branch("7", 2), branch("9", 9), fromSteps([step("The answer is 9.", 25)])];
+    const wanted = [
+      branch("7", 1),
+      branch("7", 1),
+      branch("7", 1),
+      branch("7", 2),
+      branch("9", 9),
+      fromSteps([step("The answer is 9.", 25)]),
+    ];
     const p = prepareProblem(record("speeds", arrange(wanted, seed)));
     for (const speed of [1, 3, 7, 10.5, 333]) {
       const o = simulate(p, "adaptive", "all-parallel", { seed, speed });
@@ -279,7 +309,8 @@ describe("verifier pruning", () => {
     step("Add 1 more to that."),
     step("The answer is 9."),
   ]);
-  const good = (filler: string) => fromSteps([step("We have 2 + 2 = 4 apples here."), step(`Then 3 + 4 = 7 ${filler}.`), step("The answer is 7.")]);
+  const good = (filler: string) =>
+    fromSteps([step("We have 2 + 2 = 4 apples here."), step(`Then 3 + 4 = 7 ${filler}.`), step("The answer is 7.")]);
 
   it("arith rejects a wrong equation in step 2: the branch is pruned there, charged only its first two steps", () => {
     const p = prepareProblem(record("arith", [bad, good("apples"), good("in all")]));

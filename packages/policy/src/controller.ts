@@ -95,7 +95,16 @@ export function createQueryController(policy: Policy, limits: QueryLimits): Quer
     const launch: number[] = [];
     while (inFlight() < target && branches.length < maxBranches) {
       const index = branches.length;
-      branches.push({ index, state: "queued", tokens: 0, stepScores: [], score: undefined, confidence: undefined, answer: undefined, verified: false });
+      branches.push({
+        index,
+        state: "queued",
+        tokens: 0,
+        stepScores: [],
+        score: undefined,
+        confidence: undefined,
+        answer: undefined,
+        verified: false,
+      });
       launch.push(index);
     }
     return launch.length > 0 ? [{ kind: "launch", branches: launch }] : [];

@@ -20,9 +20,7 @@ const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
  * beyond 2^53 lose digits.
  */
 function normaliseNumber(answer: string): string | null {
-  const bare = answer
-    .replace(/^([+-]?)\s*(?:\\?\$|€|£)\s*/, "$1")
-    .replace(/\s*\\?%$/, "");
+  const bare = answer.replace(/^([+-]?)\s*(?:\\?\$|€|£)\s*/, "$1").replace(/\s*\\?%$/, "");
   const plain = THOUSANDS.test(bare) ? bare.replaceAll(",", "") : bare;
   if (!NUMBER.test(plain)) return null;
   const value = Number(plain);
@@ -62,7 +60,7 @@ function normaliseChoice(answer: string): string | null {
 /** Trimmed, lower-cased, whitespace collapsed, without surrounding quotes or trailing punctuation. */
 function normaliseText(answer: string): string | null {
   let text = answer.toLowerCase().replace(/\s+/g, " ").trim();
-  for (let previous = ""; previous !== text; ) {
+  for (let previous = ""; previous !== text;) {
     previous = text;
     text = text
       .replace(/^["'“‘`*_]+|["'”’`*_]+$/g, "")
@@ -87,7 +85,10 @@ function stripDecoration(raw: string): string {
   let current = raw;
   do {
     previous = current;
-    current = current.trim().replace(/\.$/, "").replace(/^\$+|\$+$/g, "");
+    current = current
+      .trim()
+      .replace(/\.$/, "")
+      .replace(/^\$+|\$+$/g, "");
   } while (current !== previous);
   return current;
 }

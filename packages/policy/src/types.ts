@@ -7,13 +7,7 @@
 export type AnswerFormatName = "text" | "number" | "math" | "date" | "choice" | "game24";
 
 /** Why a query stopped (mirrors the proto `StopReason`). */
-export type StopReasonName =
-  | "consensus"
-  | "all_branches_done"
-  | "token_budget"
-  | "deadline"
-  | "cancelled"
-  | "draining";
+export type StopReasonName = "consensus" | "all_branches_done" | "token_budget" | "deadline" | "cancelled" | "draining";
 
 /** One answer and the branches that voted for it. */
 export interface VoteCount {
@@ -136,7 +130,15 @@ export type QueryEvent =
       reject?: string;
     }
   /** The branch ended on its own. `verified` when an exact checker accepted its answer. */
-  | { kind: "finished"; branch: number; answer: string | null; tokens: number; score?: number; verified?: boolean; confidence?: BranchConfidence }
+  | {
+      kind: "finished";
+      branch: number;
+      answer: string | null;
+      tokens: number;
+      score?: number;
+      verified?: boolean;
+      confidence?: BranchConfidence;
+    }
   /** The branch failed for good (no further redelivery). */
   | { kind: "failed"; branch: number; tokens: number; reason: string }
   /** The query must end now for an outside reason. */

@@ -100,9 +100,7 @@ export class VoteTally {
       return Number.isNaN(d) ? 0 : d;
     };
     // Array.prototype.sort is stable, so entries still equal stay in insertion order.
-    return [...this.#groups]
-      .sort((x, y) => y.weight - x.weight || y.count - x.count || shorter(x, y))
-      .map((v) => ({ ...v }));
+    return [...this.#groups].sort((x, y) => y.weight - x.weight || y.count - x.count || shorter(x, y)).map((v) => ({ ...v }));
   }
 
   /** The leader, its share of the answered weight, and the Beta posterior that it is the majority. */

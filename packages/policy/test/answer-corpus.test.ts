@@ -53,9 +53,7 @@ interface Game24Row {
 
 describe("qwen25-math-cot-maj8 (48 MATH problems x 8 Qwen2.5-Math chains of thought)", () => {
   const rows = jsonl<QwenRow>("qwen25-math-cot-maj8.jsonl");
-  const responses = rows.flatMap((row) =>
-    row.response.map((response, i) => ({ row, response, pred: row.pred[i]!, score: row.score[i]! })),
-  );
+  const responses = rows.flatMap((row) => row.response.map((response, i) => ({ row, response, pred: row.pred[i]!, score: row.score[i]! })));
 
   it("reads every response's answer as equivalent to the source's own extraction (pred)", () => {
     const disagreements: string[] = [];
@@ -84,7 +82,10 @@ describe("qwen25-math-cot-maj8 (48 MATH problems x 8 Qwen2.5-Math chains of thou
     // match to a response's "10000"; here they are equal.
     const agreement = rate(responses.length - disagreements.length, responses.length);
     expect(agreement, disagreements.join("\n")).toBeGreaterThanOrEqual(0.99);
-    expect(disagreements.every((d) => d.startsWith("#72:")), disagreements.join("\n")).toBe(true);
+    expect(
+      disagreements.every((d) => d.startsWith("#72:")),
+      disagreements.join("\n"),
+    ).toBe(true);
   });
 
   it("majority vote over all 8 branches with equivalence grouping is as accurate as the README says (0.908)", () => {

@@ -62,7 +62,9 @@ describe("checkGame24", () => {
 
 describe("parseGame24Numbers", () => {
   it("reads an Input: line or a prompt of four numbers", () => {
-    expect(parseGame24Numbers("Use numbers and basic arithmetic operations (+ - * /) to obtain 24.\nInput: 4 5 6 10\nAnswer:")).toEqual(PUZZLE);
+    expect(parseGame24Numbers("Use numbers and basic arithmetic operations (+ - * /) to obtain 24.\nInput: 4 5 6 10\nAnswer:")).toEqual(
+      PUZZLE,
+    );
     expect(parseGame24Numbers("4 5 6 10")).toEqual(PUZZLE);
     expect(parseGame24Numbers(" 1, 1, 4, 6 ")).toEqual([1, 1, 4, 6]);
     expect(parseGame24Numbers("input: 2 5 8 11")).toEqual([2, 5, 8, 11]);

@@ -65,7 +65,8 @@ describe("extractAnswer", () => {
 
   it("reads the date of a real date trace, zero-padding M/D/YYYY", () => {
     // faithful-cot-date-n40: completions end "So the answer is MM/DD/YYYY.", some unpadded.
-    const trace = "\nQ1. What is the date today?\nFinal Answer: What is the date today in MM/DD/YYYY?\nToday is 6/18/2019. So the answer is 6/18/2019.\n\n";
+    const trace =
+      "\nQ1. What is the date today?\nFinal Answer: What is the date today in MM/DD/YYYY?\nToday is 6/18/2019. So the answer is 6/18/2019.\n\n";
     expect(answerKey(trace, "date")).toBe("06/18/2019");
     expect(extractAnswer("So the answer is 05/01/2021 (May 1st).", "date")).toBe("05/01/2021");
     // A date off the calendar is no answer: the corpus has "So the answer is 02/29/2015."

@@ -34,7 +34,11 @@ describe("regularizedIncompleteBeta", () => {
   });
 
   it("satisfies the symmetry I_x(a,b) = 1 - I_{1-x}(b,a)", () => {
-    for (const [x, a, b] of [[0.3, 0.7, 4.2], [0.8, 15.5, 2.25], [0.5, 40, 41]] as const) {
+    for (const [x, a, b] of [
+      [0.3, 0.7, 4.2],
+      [0.8, 15.5, 2.25],
+      [0.5, 40, 41],
+    ] as const) {
       expect(regularizedIncompleteBeta(x, a, b)).toBeCloseTo(1 - regularizedIncompleteBeta(1 - x, b, a), 12);
     }
   });

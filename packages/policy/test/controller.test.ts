@@ -123,7 +123,11 @@ describe("createQueryController", () => {
     c.start();
     expect(c.on({ kind: "progress", branch: 0, tokens: 5, reject: "bad step" })).toEqual([
       { kind: "prune", branch: 0, reason: "bad step" },
-      { kind: "finish", reason: "all_branches_done", detail: "the only branch ended; no answers yet (stopping at P(leader is majority) ≥ 0.95)" },
+      {
+        kind: "finish",
+        reason: "all_branches_done",
+        detail: "the only branch ended; no answers yet (stopping at P(leader is majority) ≥ 0.95)",
+      },
     ]);
   });
 
@@ -253,8 +257,20 @@ describe("createQueryController", () => {
 });
 
 /** A policy whose demand and prunes the test scripts, recording what the controller showed it. */
-function scripted(opts: { demand?: (context: PolicyContext) => number; review?: (changed: BranchView, context: PolicyContext) => Prune[]; settleAfter?: number } = {}) {
-  const votes: Array<{ branch: number; answer: string | null; score: number | undefined; state: string | undefined; verified: boolean | undefined }> = [];
+function scripted(
+  opts: {
+    demand?: (context: PolicyContext) => number;
+    review?: (changed: BranchView, context: PolicyContext) => Prune[];
+    settleAfter?: number;
+  } = {},
+) {
+  const votes: Array<{
+    branch: number;
+    answer: string | null;
+    score: number | undefined;
+    state: string | undefined;
+    verified: boolean | undefined;
+  }> = [];
   const demands: Array<{ launched: number; inFlight: number; ended: number; maxBranches: number; states: string[] }> = [];
   const reviews: Array<{ changed: number; state: string }> = [];
   const empty: Consensus = { leader: null, votes: [], support: 0, leaderProbability: 0 };
@@ -265,12 +281,21 @@ function scripted(opts: { demand?: (context: PolicyContext) => number; review?: 
       votes.push({ branch, answer, score, state: view?.state, verified: view?.verified });
     },
     consensus: () => empty,
-    settled: ({ finished, maxBranches }) => ({ settled: finished >= (opts.settleAfter ?? maxBranches), detail: `${finished} of ${maxBranches}` }),
+    settled: ({ finished, maxBranches }) => ({
+      settled: finished >= (opts.settleAfter ?? maxBranches),
+      detail: `${finished} of ${maxBranches}`,
+    }),
   };
   const withDemand = opts.demand;
   if (withDemand) {
     policy.demand = (context) => {
-      demands.push({ launched: context.launched, inFlight: context.inFlight, ended: context.ended, maxBranches: context.maxBranches, states: context.branches.map((b) => b.state) });
+      demands.push({
+        launched: context.launched,
+        inFlight: context.inFlight,
+        ended: context.ended,
+        maxBranches: context.maxBranches,
+        states: context.branches.map((b) => b.state),
+      });
       return withDemand(context);
     };
   }
@@ -284,7 +309,13 @@ function scripted(opts: { demand?: (context: PolicyContext) => number; review?: 
   return { policy, votes, demands, reviews };
 }
 
-const fin = (branch: number, answer: string | null, tokens = 1, extra: Record<string, unknown> = {}) => ({ kind: "finished" as const, branch, answer, tokens, ...extra });
+const fin = (branch: number, answer: string | null, tokens = 1, extra: Record<string, unknown> = {}) => ({
+  kind: "finished" as const,
+  branch,
+  answer,
+  tokens,
+  ...extra,
+});
 const finishDecision = (reason: string, detail: string): Decision => ({ kind: "finish", reason, detail }) as Decision;
 
 describe("execution modes", () => {
@@ -324,7 +355,10 @@ describe("execution modes", () => {
     expect(c.on(fin(0, "a"))).toEqual([launch(1)]);
     // A failed or rejected branch is replaced by the next one too.
     expect(c.on({ kind: "failed", branch: 1, tokens: 1, reason: "crash" })).toEqual([launch(2)]);
-    expect(c.on({ kind: "progress", branch: 2, tokens: 3, reject: "wrong step" })).toEqual([{ kind: "prune", branch: 2, reason: "wrong step" }, launch(3)]);
+    expect(c.on({ kind: "progress", branch: 2, tokens: 3, reject: "wrong step" })).toEqual([
+      { kind: "prune", branch: 2, reason: "wrong step" },
+      launch(3),
+    ]);
     expect(c.on(fin(3, "a"))).toEqual([finishDecision("all_branches_done", "all 4 branches finished; majority answer has 2 of 2 votes")]);
     expect(c.launched).toBe(4);
   });
@@ -384,7 +418,10 @@ describe("execution modes", () => {
   });
 
   it("waves treat a NaN demand as the full width instead of stalling", () => {
-    const c = createQueryController(scripted({ demand: () => Number.NaN }).policy, limits({ mode: "waves", maxBranches: 5, parallelism: 3 }));
+    const c = createQueryController(
+      scripted({ demand: () => Number.NaN }).policy,
+      limits({ mode: "waves", maxBranches: 5, parallelism: 3 }),
+    );
     expect(c.start()).toEqual([launch(0, 1, 2)]);
     expect(c.on(fin(0, "a"))).toEqual([launch(3)]);
   });
@@ -419,7 +456,16 @@ describe("execution modes", () => {
   });
 
   it("applies the policy's review prunes to live branches only, then refills", () => {
-    const s = scripted({ review: (changed) => (changed.index === 0 && changed.state === "running" ? [{ branch: 1, reason: "weak" }, { branch: 2, reason: "already done" }, { branch: 9, reason: "unknown" }] : []) });
+    const s = scripted({
+      review: (changed) =>
+        changed.index === 0 && changed.state === "running"
+          ? [
+              { branch: 1, reason: "weak" },
+              { branch: 2, reason: "already done" },
+              { branch: 9, reason: "unknown" },
+            ]
+          : [],
+    });
     const c = createQueryController(s.policy, limits({ mode: "waves", maxBranches: 5, parallelism: 3 }));
     c.start();
     expect(c.on(fin(2, "a"))).toEqual([launch(3)]);
@@ -458,7 +504,9 @@ describe("execution modes", () => {
       it("finishes on the token budget overrun by progress", () => {
         const c = make(100);
         expect(c.on({ kind: "progress", branch: 0, tokens: 60 })).toEqual([]);
-        expect(c.on({ kind: "progress", branch: 0, tokens: 101 })).toEqual([finishDecision("token_budget", "token budget of 100 reached (101 generated)")]);
+        expect(c.on({ kind: "progress", branch: 0, tokens: 101 })).toEqual([
+          finishDecision("token_budget", "token budget of 100 reached (101 generated)"),
+        ]);
         expect(c.done).toBe(true);
         expect(c.on(fin(0, "a", 101))).toEqual([]);
       });
@@ -481,11 +529,17 @@ describe("execution modes", () => {
 
       it("finishes on the token budget reached by a rejected branch, without a prune", () => {
         const c = make(50);
-        expect(c.on({ kind: "progress", branch: 0, tokens: 55, reject: "bad" })).toEqual([finishDecision("token_budget", "token budget of 50 reached (55 generated)")]);
+        expect(c.on({ kind: "progress", branch: 0, tokens: 55, reject: "bad" })).toEqual([
+          finishDecision("token_budget", "token budget of 50 reached (55 generated)"),
+        ]);
       });
 
       it("finishes on every interrupt with its reason and detail, and ignores what follows", () => {
-        const details = { deadline: "the query deadline passed", cancelled: "the caller cancelled the query", draining: "the scheduler is draining" } as const;
+        const details = {
+          deadline: "the query deadline passed",
+          cancelled: "the caller cancelled the query",
+          draining: "the scheduler is draining",
+        } as const;
         for (const reason of ["deadline", "cancelled", "draining"] as const) {
           const c = make(1_000);
           c.on(fin(0, "a", 5));

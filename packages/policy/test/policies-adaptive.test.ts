@@ -14,7 +14,17 @@ const launch = (...branches: number[]): Decision => ({ kind: "launch", branches 
 const finish = (reason: string, detail: string): Decision => ({ kind: "finish", reason, detail }) as Decision;
 
 function view(index: number, over: Partial<BranchView> = {}): BranchView {
-  return { index, state: "finished", tokens: 10, stepScores: [], score: undefined, confidence: undefined, answer: undefined, verified: false, ...over };
+  return {
+    index,
+    state: "finished",
+    tokens: 10,
+    stepScores: [],
+    score: undefined,
+    confidence: undefined,
+    answer: undefined,
+    verified: false,
+    ...over,
+  };
 }
 
 /** A context with `ended` branches ended and `inFlight` running, out of `maxBranches`. */
@@ -56,9 +66,15 @@ describe("adaptive, Beta criterion", () => {
   it("stops after 4 unanimous answers at 0.95 but not after 3", () => {
     const policy = createAdaptivePolicy();
     voteAll(policy, ["5", "5", "5"]);
-    expect(policy.settled({ finished: 3, maxBranches: 40 })).toEqual({ settled: false, detail: "P(leader is majority) = 0.938 < 0.95 after 3 answers" });
+    expect(policy.settled({ finished: 3, maxBranches: 40 })).toEqual({
+      settled: false,
+      detail: "P(leader is majority) = 0.938 < 0.95 after 3 answers",
+    });
     policy.vote(3, "5", undefined, view(3));
-    expect(policy.settled({ finished: 4, maxBranches: 40 })).toEqual({ settled: true, detail: "P(leader is majority) = 0.969 ≥ 0.95 after 4 answers" });
+    expect(policy.settled({ finished: 4, maxBranches: 40 })).toEqual({
+      settled: true,
+      detail: "P(leader is majority) = 0.969 ≥ 0.95 after 4 answers",
+    });
     expect(policy.consensus().leaderProbability).toBeCloseTo(0.96875, 12);
   });
 
@@ -66,13 +82,24 @@ describe("adaptive, Beta criterion", () => {
     // 6–1–1: the Beta criterion ignores the third answer (6 vs 1 gives 0.965).
     const policy = createAdaptivePolicy();
     voteAll(policy, ["a", "a", "b", "a", "a", "c", "a", "a"]);
-    expect(policy.settled({ finished: 8, maxBranches: 40 })).toEqual({ settled: true, detail: "P(leader is majority) = 0.965 ≥ 0.95 after 8 answers" });
+    expect(policy.settled({ finished: 8, maxBranches: 40 })).toEqual({
+      settled: true,
+      detail: "P(leader is majority) = 0.965 ≥ 0.95 after 8 answers",
+    });
   });
 });
 
 describe("adaptive, Dirichlet criterion", () => {
   it("agrees with an independent computation of P(leader has the largest share)", () => {
-    for (const counts of [[6, 1, 1], [7, 1, 1], [4, 2, 1], [2, 1, 1], [3, 2, 2], [5, 1], [8, 2, 1]]) {
+    for (const counts of [
+      [6, 1, 1],
+      [7, 1, 1],
+      [4, 2, 1],
+      [2, 1, 1],
+      [3, 2, 2],
+      [5, 1],
+      [8, 2, 1],
+    ]) {
       const estimate = probabilityLeaderIsLargest(counts);
       expect(Math.abs(estimate - dirichletReference(counts)), String(counts)).toBeLessThan(0.012);
       // Deterministic: the same counts give the same probability.
@@ -85,11 +112,20 @@ describe("adaptive, Dirichlet criterion", () => {
   });
 
   it("with two answers is exactly the Beta criterion", () => {
-    for (const [a, b] of [[5, 1], [12, 5], [28, 17], [3, 3]] as const) expect(probabilityLeaderIsLargest([a, b])).toBe(probabilityLeaderIsMajority(a, b));
+    for (const [a, b] of [
+      [5, 1],
+      [12, 5],
+      [28, 17],
+      [3, 3],
+    ] as const)
+      expect(probabilityLeaderIsLargest([a, b])).toBe(probabilityLeaderIsMajority(a, b));
     // 12 against 5 is 0.95187: both criteria stop there (a Monte Carlo estimate of 0.9485 would not).
     const policy = createAdaptivePolicy({ dirichlet: 1 });
     voteAll(policy, [...Array<string>(12).fill("a"), ...Array<string>(5).fill("b")]);
-    expect(policy.settled({ finished: 17, maxBranches: 40 })).toEqual({ settled: true, detail: "P(leader is majority) = 0.952 ≥ 0.95 after 17 answers (Dirichlet)" });
+    expect(policy.settled({ finished: 17, maxBranches: 40 })).toEqual({
+      settled: true,
+      detail: "P(leader is majority) = 0.952 ≥ 0.95 after 17 answers (Dirichlet)",
+    });
   });
 
   it("on a 3-way split does not stop where Beta would (6–1–1), and stops at 7–1–1", () => {
@@ -107,10 +143,17 @@ describe("adaptive, Dirichlet criterion", () => {
   });
 
   it("through the controller in sequential mode, runs until 7–1–1", () => {
-    const c = createQueryController(createAdaptivePolicy({ dirichlet: 1 }), { mode: "sequential", maxBranches: 40, parallelism: 1, tokenBudget: 1e9 });
+    const c = createQueryController(createAdaptivePolicy({ dirichlet: 1 }), {
+      mode: "sequential",
+      maxBranches: 40,
+      parallelism: 1,
+      tokenBudget: 1e9,
+    });
     expect(c.start()).toEqual([launch(0)]);
     const answers = ["a", "b", "c", "a", "a", "a", "a", "a"];
-    answers.forEach((answer, branch) => expect(c.on({ kind: "finished", branch, answer, tokens: 1 }), String(branch)).toEqual([launch(branch + 1)]));
+    answers.forEach((answer, branch) =>
+      expect(c.on({ kind: "finished", branch, answer, tokens: 1 }), String(branch)).toEqual([launch(branch + 1)]),
+    );
     const last = c.on({ kind: "finished", branch: 8, answer: "a", tokens: 1 });
     expect(last).toHaveLength(1);
     expect(last[0]).toMatchObject({ kind: "finish", reason: "consensus" });
@@ -120,9 +163,15 @@ describe("adaptive, Dirichlet criterion", () => {
   it("stops on 4 unanimous answers like Beta (one answer is the Beta case)", () => {
     const policy = createAdaptivePolicy({ dirichlet: 1 });
     voteAll(policy, ["5", "5", "5"]);
-    expect(policy.settled({ finished: 3, maxBranches: 40 })).toEqual({ settled: false, detail: "P(leader is majority) = 0.938 < 0.95 after 3 answers (Dirichlet)" });
+    expect(policy.settled({ finished: 3, maxBranches: 40 })).toEqual({
+      settled: false,
+      detail: "P(leader is majority) = 0.938 < 0.95 after 3 answers (Dirichlet)",
+    });
     policy.vote(3, "5", undefined, view(3));
-    expect(policy.settled({ finished: 4, maxBranches: 40 })).toEqual({ settled: true, detail: "P(leader is majority) = 0.969 ≥ 0.95 after 4 answers (Dirichlet)" });
+    expect(policy.settled({ finished: 4, maxBranches: 40 })).toEqual({
+      settled: true,
+      detail: "P(leader is majority) = 0.969 ≥ 0.95 after 4 answers (Dirichlet)",
+    });
   });
 });
 
@@ -178,7 +227,9 @@ describe("adaptive demand", () => {
     expect(c.on({ kind: "finished", branch: 0, answer: "a", tokens: 1 })).toEqual([launch(2)]);
     expect(c.on({ kind: "finished", branch: 1, answer: "a", tokens: 1 })).toEqual([launch(3)]);
     expect(c.on({ kind: "finished", branch: 2, answer: "a", tokens: 1 })).toEqual([]);
-    expect(c.on({ kind: "finished", branch: 3, answer: "a", tokens: 1 })).toEqual([finish("consensus", "P(leader is majority) = 0.969 ≥ 0.95 after 4 answers")]);
+    expect(c.on({ kind: "finished", branch: 3, answer: "a", tokens: 1 })).toEqual([
+      finish("consensus", "P(leader is majority) = 0.969 ≥ 0.95 after 4 answers"),
+    ]);
   });
 });
 
@@ -204,17 +255,27 @@ describe("adaptive stopOnVerified", () => {
   });
 
   it("through the controller stops the query at the verified finish", () => {
-    const c = createQueryController(createAdaptivePolicy({ stopOnVerified: 1 }), { mode: "all-parallel", maxBranches: 8, parallelism: 8, tokenBudget: 1e9 });
+    const c = createQueryController(createAdaptivePolicy({ stopOnVerified: 1 }), {
+      mode: "all-parallel",
+      maxBranches: 8,
+      parallelism: 8,
+      tokenBudget: 1e9,
+    });
     c.start();
     expect(c.on({ kind: "finished", branch: 2, answer: "x", tokens: 1 })).toEqual([]);
-    expect(c.on({ kind: "finished", branch: 5, answer: "24", tokens: 1, verified: true })).toEqual([finish("consensus", 'an exact checker verified "24"')]);
+    expect(c.on({ kind: "finished", branch: 5, answer: "24", tokens: 1, verified: true })).toEqual([
+      finish("consensus", 'an exact checker verified "24"'),
+    ]);
     expect(c.consensus().leader).toBe("24");
   });
 
   it("is off by default, and ignores a verified flag without an answer", () => {
     const off = createAdaptivePolicy();
     off.vote(0, "b", undefined, view(0, { verified: true }));
-    expect(off.settled({ finished: 1, maxBranches: 40 })).toEqual({ settled: false, detail: "P(leader is majority) = 0.750 < 0.95 after 1 answer" });
+    expect(off.settled({ finished: 1, maxBranches: 40 })).toEqual({
+      settled: false,
+      detail: "P(leader is majority) = 0.750 < 0.95 after 1 answer",
+    });
     const on = createAdaptivePolicy({ stopOnVerified: 1 });
     on.vote(0, null, undefined, view(0, { verified: true }));
     expect(on.settled({ finished: 1, maxBranches: 40 }).settled).toBe(false);

@@ -25,7 +25,17 @@ const fin = (branch: number, answer: string | null, extra: { score?: number; ver
 
 /** A finished branch as the controller shows it to a policy. */
 function view(index: number, over: Partial<BranchView> = {}): BranchView {
-  return { index, state: "finished", tokens: 10, stepScores: [], score: undefined, confidence: undefined, answer: undefined, verified: false, ...over };
+  return {
+    index,
+    state: "finished",
+    tokens: 10,
+    stepScores: [],
+    score: undefined,
+    confidence: undefined,
+    answer: undefined,
+    verified: false,
+    ...over,
+  };
 }
 
 /** Runs `events` after start() in all-parallel mode and returns every decision list in order. */
@@ -39,9 +49,19 @@ function run(policy: Policy, maxBranches: number, events: QueryEvent[], mode: Ex
 describe("majority", () => {
   for (const mode of executionModes) {
     it(`never stops early, even when unanimous (${mode})`, () => {
-      const { c, out } = run(createMajorityPolicy(), 5, [0, 1, 2, 3, 4].map((b) => fin(b, "same")), mode);
+      const { c, out } = run(
+        createMajorityPolicy(),
+        5,
+        [0, 1, 2, 3, 4].map((b) => fin(b, "same")),
+        mode,
+      );
       // Only the last answer finishes the query, with all_branches_done.
-      expect(out.slice(1, 5).flat().filter((d) => d.kind === "finish")).toEqual([]);
+      expect(
+        out
+          .slice(1, 5)
+          .flat()
+          .filter((d) => d.kind === "finish"),
+      ).toEqual([]);
       expect(out[5]).toEqual([finish("all_branches_done", "all 5 branches finished; majority answer has 5 of 5 votes")]);
       expect(c.launched).toBe(5);
     });
@@ -70,8 +90,19 @@ describe("majority", () => {
 
 describe("weighted", () => {
   it("picks the score-weighted leader over the count leader", () => {
-    const { c, out } = run(createWeightedPolicy(), 4, [fin(0, "a", { score: 0.9 }), fin(1, "b", { score: 0.3 }), fin(2, "b", { score: 0.3 }), fin(3, "b", { score: 0.2 })]);
-    expect(out).toEqual([[launch(0, 1, 2, 3)], [], [], [], [finish("all_branches_done", "leader holds 52.9% of the score-weighted votes of 4 answers")]]);
+    const { c, out } = run(createWeightedPolicy(), 4, [
+      fin(0, "a", { score: 0.9 }),
+      fin(1, "b", { score: 0.3 }),
+      fin(2, "b", { score: 0.3 }),
+      fin(3, "b", { score: 0.2 }),
+    ]);
+    expect(out).toEqual([
+      [launch(0, 1, 2, 3)],
+      [],
+      [],
+      [],
+      [finish("all_branches_done", "leader holds 52.9% of the score-weighted votes of 4 answers")],
+    ]);
     const consensus = c.consensus();
     expect(consensus.leader).toBe("a");
     expect(consensus.votes).toEqual([
@@ -85,9 +116,15 @@ describe("weighted", () => {
     const policy = createWeightedPolicy();
     policy.vote(0, "a", 1);
     policy.vote(1, "a", 1);
-    expect(policy.settled({ finished: 2, maxBranches: 3 })).toEqual({ settled: false, detail: "weighted vote waits for every branch (2 of 3 ended)" });
+    expect(policy.settled({ finished: 2, maxBranches: 3 })).toEqual({
+      settled: false,
+      detail: "weighted vote waits for every branch (2 of 3 ended)",
+    });
     policy.vote(2, null);
-    expect(policy.settled({ finished: 3, maxBranches: 3 })).toEqual({ settled: true, detail: "leader holds 100.0% of the score-weighted votes of 2 answers" });
+    expect(policy.settled({ finished: 3, maxBranches: 3 })).toEqual({
+      settled: true,
+      detail: "leader holds 100.0% of the score-weighted votes of 2 answers",
+    });
   });
 
   it("weighs an unscored branch by unscoredWeight and a negative score as 0", () => {
@@ -115,7 +152,12 @@ describe("weighted", () => {
 
 describe("best-of-n", () => {
   it("answers the highest-scored finished branch, not the majority", () => {
-    const { c, out } = run(createBestOfNPolicy(), 4, [fin(0, "a", { score: 0.5 }), fin(1, "b", { score: 0.9 }), fin(2, "a", { score: 0.6 }), fin(3, "a", { score: 0.7 })]);
+    const { c, out } = run(createBestOfNPolicy(), 4, [
+      fin(0, "a", { score: 0.5 }),
+      fin(1, "b", { score: 0.9 }),
+      fin(2, "a", { score: 0.6 }),
+      fin(3, "a", { score: 0.7 }),
+    ]);
     expect(out).toEqual([[launch(0, 1, 2, 3)], [], [], [], [finish("all_branches_done", "best verifier score 0.900 among 4 branches")]]);
     expect(c.consensus()).toEqual({
       leader: "b",
@@ -137,8 +179,14 @@ describe("best-of-n", () => {
     policy.vote(2, "b", 0.4);
     policy.vote(3, "c", 0.4);
     expect(policy.consensus().leader).toBe("b");
-    expect(policy.settled({ finished: 4, maxBranches: 5 })).toEqual({ settled: false, detail: "best-of-n waits for every branch (4 of 5 ended)" });
-    expect(policy.settled({ finished: 5, maxBranches: 5 })).toEqual({ settled: true, detail: "best verifier score 0.400 among 5 branches" });
+    expect(policy.settled({ finished: 4, maxBranches: 5 })).toEqual({
+      settled: false,
+      detail: "best-of-n waits for every branch (4 of 5 ended)",
+    });
+    expect(policy.settled({ finished: 5, maxBranches: 5 })).toEqual({
+      settled: true,
+      detail: "best verifier score 0.400 among 5 branches",
+    });
   });
 
   it("keeps the tally's posterior when the best answer also leads the count", () => {
@@ -168,7 +216,12 @@ describe("best-of-n", () => {
 
 describe("first-verified", () => {
   it("stops at the first verified finish, answering it even against the majority", () => {
-    const { c, out } = run(createFirstVerifiedPolicy(), 6, [fin(0, "a"), fin(1, "a", { verified: false }), fin(2, "b", { verified: true }), fin(3, "c", { verified: true })]);
+    const { c, out } = run(createFirstVerifiedPolicy(), 6, [
+      fin(0, "a"),
+      fin(1, "a", { verified: false }),
+      fin(2, "b", { verified: true }),
+      fin(3, "c", { verified: true }),
+    ]);
     expect(out).toEqual([[launch(0, 1, 2, 3, 4, 5)], [], [], [finish("consensus", "branch 2 was verified exactly")], []]);
     expect(c.consensus()).toEqual({
       leader: "b",
@@ -189,7 +242,12 @@ describe("first-verified", () => {
 
   it("returns the majority at the end when nothing is verified", () => {
     const { c, out } = run(createFirstVerifiedPolicy(), 3, [fin(0, "a"), fin(1, "b"), fin(2, "b")], "waves");
-    expect(out).toEqual([[launch(0, 1)], [launch(2)], [], [finish("all_branches_done", "no branch was verified among 3; majority of the answers")]]);
+    expect(out).toEqual([
+      [launch(0, 1)],
+      [launch(2)],
+      [],
+      [finish("all_branches_done", "no branch was verified among 3; majority of the answers")],
+    ]);
     expect(c.consensus().leader).toBe("b");
   });
 

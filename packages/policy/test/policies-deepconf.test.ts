@@ -12,7 +12,12 @@ import type { BranchConfidence, BranchView, Decision, ExecutionMode, QueryEvent 
 const launch = (...branches: number[]): Decision => ({ kind: "launch", branches });
 const finish = (reason: string, detail: string): Decision => ({ kind: "finish", reason, detail }) as Decision;
 const prune = (branch: number, reason: string): Decision => ({ kind: "prune", branch, reason });
-const conf = (lowest: number): BranchConfidence => ({ tokens: 100, meanLogprob: -0.2, lowestGroupConfidence: lowest, tailGroupConfidence: lowest + 1 });
+const conf = (lowest: number): BranchConfidence => ({
+  tokens: 100,
+  meanLogprob: -0.2,
+  lowestGroupConfidence: lowest,
+  tailGroupConfidence: lowest + 1,
+});
 const fin = (branch: number, answer: string | null, lowest?: number): QueryEvent => ({
   kind: "finished",
   branch,
@@ -20,11 +25,27 @@ const fin = (branch: number, answer: string | null, lowest?: number): QueryEvent
   tokens: 100,
   ...(lowest !== undefined ? { confidence: conf(lowest) } : {}),
 });
-const progress = (branch: number, lowest?: number): QueryEvent => ({ kind: "progress", branch, tokens: 50, ...(lowest !== undefined ? { confidence: conf(lowest) } : {}) });
-const belowBar = (branch: number, c: string, bar: string) => prune(branch, `lowest group confidence ${c} fell below the warm-up bar ${bar}`);
+const progress = (branch: number, lowest?: number): QueryEvent => ({
+  kind: "progress",
+  branch,
+  tokens: 50,
+  ...(lowest !== undefined ? { confidence: conf(lowest) } : {}),
+});
+const belowBar = (branch: number, c: string, bar: string) =>
+  prune(branch, `lowest group confidence ${c} fell below the warm-up bar ${bar}`);
 
 function view(index: number, lowest: number | undefined, over: Partial<BranchView> = {}): BranchView {
-  return { index, state: "finished", tokens: 100, stepScores: [], score: undefined, confidence: lowest === undefined ? undefined : conf(lowest), answer: undefined, verified: false, ...over };
+  return {
+    index,
+    state: "finished",
+    tokens: 100,
+    stepScores: [],
+    score: undefined,
+    confidence: lowest === undefined ? undefined : conf(lowest),
+    answer: undefined,
+    verified: false,
+    ...over,
+  };
 }
 
 function controller(mode: ExecutionMode, maxBranches: number, parallelism: number, params: Record<string, number>) {
@@ -78,9 +99,21 @@ describe("deepconf", () => {
 
   it("sets the bar at the (100 - eta) percentile: eta 10 keeps only the most confident", () => {
     const policy = createDeepConfPolicy({ warmup: 4, eta: 10 });
-    for (const [b, a, x] of [[0, "a", 10], [1, "b", 12], [2, "a", 14], [3, "b", 16]] as const) policy.vote(b, a, undefined, view(b, x));
+    for (const [b, a, x] of [
+      [0, "a", 10],
+      [1, "b", 12],
+      [2, "a", 14],
+      [3, "b", 16],
+    ] as const)
+      policy.vote(b, a, undefined, view(b, x));
     const running = (index: number, lowest: number) => view(index, lowest, { state: "running" });
-    const ctx = (...branches: BranchView[]) => ({ branches, maxBranches: 8, launched: branches.length, inFlight: 2, ended: branches.length - 2 });
+    const ctx = (...branches: BranchView[]) => ({
+      branches,
+      maxBranches: 8,
+      launched: branches.length,
+      inFlight: 2,
+      ended: branches.length - 2,
+    });
     const warmViews = [0, 1, 2, 3].map((b) => view(b, 10 + 2 * b));
     // The 90th percentile of 10, 12, 14, 16 is 15.4.
     expect(policy.review!(running(4, 15.3), ctx(...warmViews, running(4, 15.3), running(5, 15.5)))).toEqual([

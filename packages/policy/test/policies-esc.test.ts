@@ -17,9 +17,16 @@ function controller(mode: ExecutionMode, maxBranches: number, parallelism: numbe
 }
 
 function context(launched: number, inFlight: number, maxBranches = 20): PolicyContext {
-  const branches = [...Array<BranchView>(launched)].map(
-    (_, i): BranchView => ({ index: i, state: i < launched - inFlight ? "finished" : "running", tokens: 0, stepScores: [], score: undefined, confidence: undefined, answer: undefined, verified: false }),
-  );
+  const branches = [...Array<BranchView>(launched)].map((_, i): BranchView => ({
+    index: i,
+    state: i < launched - inFlight ? "finished" : "running",
+    tokens: 0,
+    stepScores: [],
+    score: undefined,
+    confidence: undefined,
+    answer: undefined,
+    verified: false,
+  }));
   return { branches, maxBranches, launched, inFlight, ended: launched - inFlight };
 }
 
@@ -35,7 +42,14 @@ describe("esc", () => {
     const c = controller("all-parallel", 9, 9);
     expect(c.start()).toEqual([launch(0, 1, 2, 3, 4, 5, 6, 7, 8)]);
     // Window 1 (branches 0–2) splits; window 2 (3–5) agrees.
-    for (const [b, a] of [[0, "a"], [1, "a"], [2, "b"], [3, "c"], [4, "c"]] as const) expect(c.on(fin(b, a)), String(b)).toEqual([]);
+    for (const [b, a] of [
+      [0, "a"],
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+      [4, "c"],
+    ] as const)
+      expect(c.on(fin(b, a)), String(b)).toEqual([]);
     expect(c.on(fin(5, "c"))).toEqual([finish("consensus", 'window 2 (3 branches) agreed on "c"')]);
     expect(c.consensus().leader).toBe("c");
   });
@@ -86,7 +100,15 @@ describe("esc", () => {
     const answers = ["a", "b", "a", "b", "a", "a", "a"];
     expect(c.start()).toEqual([launch(0, 1, 2)]);
     const out = answers.map((answer, branch) => c.on(fin(branch, answer)));
-    expect(out).toEqual([[], [], [launch(3, 4, 5)], [], [], [launch(6)], [finish("all_branches_done", "no window of 3 agreed; majority over all 7 branches")]]);
+    expect(out).toEqual([
+      [],
+      [],
+      [launch(3, 4, 5)],
+      [],
+      [],
+      [launch(6)],
+      [finish("all_branches_done", "no window of 3 agreed; majority over all 7 branches")],
+    ]);
     expect(c.consensus().leader).toBe("a");
     expect(c.consensus().votes).toEqual([
       { answer: "a", count: 5, weight: 5 },

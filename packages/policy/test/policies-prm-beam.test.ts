@@ -10,7 +10,11 @@ import type { Decision, ExecutionMode, QueryEvent } from "../src/types.js";
 
 const launch = (...branches: number[]): Decision => ({ kind: "launch", branches });
 const finish = (reason: string, detail: string): Decision => ({ kind: "finish", reason, detail }) as Decision;
-const prune = (branch: number, step: number, score: string, beam: number): Decision => ({ kind: "prune", branch, reason: `step ${step} score ${score} is outside the top ${beam}` });
+const prune = (branch: number, step: number, score: string, beam: number): Decision => ({
+  kind: "prune",
+  branch,
+  reason: `step ${step} score ${score} is outside the top ${beam}`,
+});
 const steps = (branch: number, stepScores: number[], extra: Partial<Extract<QueryEvent, { kind: "progress" }>> = {}): QueryEvent => ({
   kind: "progress",
   branch,
@@ -19,7 +23,13 @@ const steps = (branch: number, stepScores: number[], extra: Partial<Extract<Quer
   score: stepScores.at(-1)!,
   ...extra,
 });
-const fin = (branch: number, answer: string | null, score?: number): QueryEvent => ({ kind: "finished", branch, answer, tokens: 100, ...(score !== undefined ? { score } : {}) });
+const fin = (branch: number, answer: string | null, score?: number): QueryEvent => ({
+  kind: "finished",
+  branch,
+  answer,
+  tokens: 100,
+  ...(score !== undefined ? { score } : {}),
+});
 
 function controller(mode: ExecutionMode, maxBranches: number, parallelism: number, beam: number) {
   return createQueryController(createPrmBeamPolicy({ beam }), { mode, maxBranches, parallelism, tokenBudget: 1e9 });

@@ -16,9 +16,20 @@ const reject = (branch: number, checkpoint: number, score: string, percent = 50,
   reason: `checkpoint ${checkpoint} (${checkpoint * every} tokens): partial score ${score} in the lowest ${percent}%`,
 });
 const at = (branch: number, tokens: number, score: number): QueryEvent => ({ kind: "progress", branch, tokens, score });
-const fin = (branch: number, answer: string | null, score: number): QueryEvent => ({ kind: "finished", branch, answer, tokens: 300, score });
+const fin = (branch: number, answer: string | null, score: number): QueryEvent => ({
+  kind: "finished",
+  branch,
+  answer,
+  tokens: 300,
+  score,
+});
 
-function controller(mode: ExecutionMode, maxBranches: number, parallelism: number, params: Record<string, number> = { checkpointTokens: 100, rejectionRate: 0.5 }) {
+function controller(
+  mode: ExecutionMode,
+  maxBranches: number,
+  parallelism: number,
+  params: Record<string, number> = { checkpointTokens: 100, rejectionRate: 0.5 },
+) {
   return createQueryController(createSpecRejectPolicy(params), { mode, maxBranches, parallelism, tokenBudget: 1e9 });
 }
 

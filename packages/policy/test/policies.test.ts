@@ -121,7 +121,17 @@ describe("adaptive policy", () => {
 
 describe("policy registry", () => {
   it("lists the policies and defaults to adaptive", () => {
-    expect(policyNames).toEqual(["majority", "weighted", "best-of-n", "adaptive", "esc", "deepconf", "prm-beam", "spec-reject", "first-verified"]);
+    expect(policyNames).toEqual([
+      "majority",
+      "weighted",
+      "best-of-n",
+      "adaptive",
+      "esc",
+      "deepconf",
+      "prm-beam",
+      "spec-reject",
+      "first-verified",
+    ]);
     for (const name of policyNames) expect(isPolicyName(name), name).toBe(true);
     expect(defaultPolicyName).toBe("adaptive");
     expect(isPolicyName("majority")).toBe(true);
@@ -150,7 +160,9 @@ describe("policy registry", () => {
       expect(error).toBeInstanceOf(PolicyConfigError);
       expect(error).toBeInstanceOf(Error);
       expect((error as PolicyConfigError).field).toBe("policy.name");
-      expect((error as PolicyConfigError).message).toBe(`unknown policy "${name}"; known policies: majority, weighted, best-of-n, adaptive, esc, deepconf, prm-beam, spec-reject, first-verified`);
+      expect((error as PolicyConfigError).message).toBe(
+        `unknown policy "${name}"; known policies: majority, weighted, best-of-n, adaptive, esc, deepconf, prm-beam, spec-reject, first-verified`,
+      );
     }
   });
 

@@ -112,7 +112,7 @@ describe("ConfidenceTracker", () => {
 
   it("matches the batch functions at every length of a long stream (O(1) updates, resynced)", () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const tracker = new ConfidenceTracker({ groupSize: 64, tailSize: 100 });
     const seen: number[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -140,8 +140,18 @@ describe("confidence verifier", () => {
   it("maps the lowest group confidence monotonically to 0..1 and never rejects", () => {
     expect(verifier).toMatchObject({ name: "confidence", partial: true });
     const at = (lowest: number, final = false) =>
-      verifier.verify({ trace: "...", final, confidence: { tokens: 100, meanLogprob: -0.2, lowestGroupConfidence: lowest, tailGroupConfidence: 12 } });
-    expect(at(10)).toEqual({ score: 0.5, stepScores: [], reject: false, reason: "lowest group confidence 10.000 over 100 tokens", verified: false });
+      verifier.verify({
+        trace: "...",
+        final,
+        confidence: { tokens: 100, meanLogprob: -0.2, lowestGroupConfidence: lowest, tailGroupConfidence: 12 },
+      });
+    expect(at(10)).toEqual({
+      score: 0.5,
+      stepScores: [],
+      reject: false,
+      reason: "lowest group confidence 10.000 over 100 tokens",
+      verified: false,
+    });
     expect(at(30).score).toBe(0.75);
     expect(at(0).score).toBe(0);
     expect(at(0, true).reject).toBe(false);
@@ -154,13 +164,22 @@ describe("confidence verifier", () => {
 
   it("can score the tail instead, with its own half-score point", () => {
     const tail = createConfidenceVerifier({ statistic: "tail", halfScoreAt: 4 });
-    expect(tail.verify({ trace: "", final: true, confidence: { tokens: 5, meanLogprob: 0, lowestGroupConfidence: 1, tailGroupConfidence: 12 } }).score).toBe(0.75);
+    expect(
+      tail.verify({ trace: "", final: true, confidence: { tokens: 5, meanLogprob: 0, lowestGroupConfidence: 1, tailGroupConfidence: 12 } })
+        .score,
+    ).toBe(0.75);
     expect(() => createConfidenceVerifier({ halfScoreAt: 0 })).toThrow(RangeError);
   });
 
   it("scores 1 when no confidence is reported", () => {
     expect(verifier.verify({ trace: "x", final: false })).toMatchObject({ score: 1, reject: false, reason: "no confidence reported" });
-    expect(verifier.verify({ trace: "x", final: false, confidence: { tokens: 0, meanLogprob: 0, lowestGroupConfidence: 0, tailGroupConfidence: 0 } }).score).toBe(1);
+    expect(
+      verifier.verify({
+        trace: "x",
+        final: false,
+        confidence: { tokens: 0, meanLogprob: 0, lowestGroupConfidence: 0, tailGroupConfidence: 0 },
+      }).score,
+    ).toBe(1);
   });
 
   it("scores what the tracker reports", () => {

@@ -11,7 +11,8 @@ const rats = (...xs: number[]) => xs.map((x) => integer(x));
 describe("readGame24Numbers", () => {
   it("reads the last Input line with four integers", () => {
     expect(readGame24Numbers("Input: 4 5 6 10")).toEqual([4, 5, 6, 10]);
-    const fewShot = "Use numbers and basic arithmetic operations (+ - * /) to obtain 24.\nInput: 4 4 6 8\nSteps:\n...\nInput: 1 1 4 6\nSteps:";
+    const fewShot =
+      "Use numbers and basic arithmetic operations (+ - * /) to obtain 24.\nInput: 4 4 6 8\nSteps:\n...\nInput: 1 1 4 6\nSteps:";
     expect(readGame24Numbers(fewShot)).toEqual([1, 1, 4, 6]);
     expect(readGame24Numbers("input:  13, 12, 1, 1 ")).toEqual([13, 12, 1, 1]);
   });
@@ -25,7 +26,10 @@ describe("readGame24Numbers", () => {
 
 describe("checkGame24Answer", () => {
   it("accepts an expression that uses each number once and equals 24 exactly", () => {
-    expect(checkGame24Answer("(10 - 4) * 5 - 6", [4, 5, 6, 10])).toEqual({ ok: true, reason: "(10 - 4) * 5 - 6 = 24 uses 4 5 6 10 exactly" });
+    expect(checkGame24Answer("(10 - 4) * 5 - 6", [4, 5, 6, 10])).toEqual({
+      ok: true,
+      reason: "(10 - 4) * 5 - 6 = 24 uses 4 5 6 10 exactly",
+    });
     expect(checkGame24Answer("(10 - 4) * 5 - 6 = 24", [10, 6, 5, 4]).ok).toBe(true);
     // Needs fractions on the way: 8 / (1/3). `8/3` without spaces is a division here.
     expect(checkGame24Answer("8 / (3 - 8/3)", [3, 3, 8, 8]).ok).toBe(true);
@@ -35,7 +39,9 @@ describe("checkGame24Answer", () => {
   it("says what is wrong otherwise", () => {
     expect(checkGame24Answer("(10 - 6) * (4 + 5)", [4, 5, 6, 10]).reason).toBe('"(10 - 6) * (4 + 5)" equals 36, not 24');
     expect(checkGame24Answer("(6 - 4) * 5", [4, 5, 6, 10]).reason).toBe('"(6 - 4) * 5" leaves 10 of 4 5 6 10 unused');
-    expect(checkGame24Answer("4 * 6 * (5 - 5)", [4, 5, 6, 10]).reason).toBe('"4 * 6 * (5 - 5)" 5 is not one of 4 5 6 10 (or is used too often)');
+    expect(checkGame24Answer("4 * 6 * (5 - 5)", [4, 5, 6, 10]).reason).toBe(
+      '"4 * 6 * (5 - 5)" 5 is not one of 4 5 6 10 (or is used too often)',
+    );
     expect(checkGame24Answer("None", [4, 5, 6, 10]).reason).toBe('cannot read "None" as an arithmetic expression');
     expect(checkGame24Answer("10 / (6 - 6) + 4 * 5", [4, 6, 6, 10]).reason).toBe('"10 / (6 - 6) + 4 * 5" divides by zero');
     // Only the given numbers: a decimal is not one of them.
@@ -116,7 +122,9 @@ describe("checkGame24Steps", () => {
       expect(checkGame24Steps(`10 / 6 = ${shown} (left: 1 ${shown} 9)\n`, [1, 6, 9, 10]).firstError, shown).toMatch(/is wrong/);
     }
     // 10/3 ≈ 3.333: 3.4 is neither rounded nor truncated.
-    expect(checkGame24Steps("10 / 3 = 3.4 (left: 3.4 4 4)\n", [3, 4, 4, 10]).firstError).toMatch(/10 \/ 3 = 3.4 is wrong \(10 \/ 3 = 10\/3\)/);
+    expect(checkGame24Steps("10 / 3 = 3.4 (left: 3.4 4 4)\n", [3, 4, 4, 10]).firstError).toMatch(
+      /10 \/ 3 = 3.4 is wrong \(10 \/ 3 = 10\/3\)/,
+    );
     // The exact value carries on: 112 / (14/3) = 24, whatever the rounding shown.
     const carried = "14 / 3 = 4.66667 (left: 4.66667 8 14)\n8 * 14 = 112 (left: 4.66667 112)\n112 / 4.66667 = 24 (left: 24)\n";
     expect(checkGame24Steps(carried, [3, 8, 14, 14]).stepScores).toEqual([1, 1, 1]);
@@ -176,11 +184,21 @@ describe("rule verifier on Game of 24", () => {
 
   it("rejects a wrong or missing final answer", () => {
     const wrong = rule.verify({ trace: "Steps:\n10 - 4 = 6 (left: 5 6 6)\nAnswer: (10 - 4) * (6 - 5) = 24", final: true, prompt });
-    expect(wrong).toEqual({ score: 0, stepScores: [1], reject: true, reason: 'answer "(10 - 4) * (6 - 5)" equals 6, not 24', verified: false });
+    expect(wrong).toEqual({
+      score: 0,
+      stepScores: [1],
+      reject: true,
+      reason: 'answer "(10 - 4) * (6 - 5)" equals 6, not 24',
+      verified: false,
+    });
     expect(rule.verify({ trace: "Steps:\n10 - 4 = 6 (left: 5 6 6)\nAnswer: (10 - 4) * 5 = 24", final: true, prompt }).reason).toBe(
       'answer "(10 - 4) * 5" leaves 6 of 4 5 6 10 unused',
     );
-    expect(rule.verify({ trace: "Steps:\nThere is no solution.", final: true, prompt })).toMatchObject({ score: 0, reject: true, reason: "no Answer: line" });
+    expect(rule.verify({ trace: "Steps:\nThere is no solution.", final: true, prompt })).toMatchObject({
+      score: 0,
+      reject: true,
+      reason: "no Answer: line",
+    });
   });
 
   it("scores partial traces by their steps and rejects at the first impossible one", () => {
@@ -221,7 +239,8 @@ interface Record24 {
 
 function dataFile(name: string): string {
   const path = fileURLToPath(new URL(`../../../../shared/data/${name}`, import.meta.url));
-  if (!existsSync(path)) throw new Error(`missing ${path}: these tests read the recorded Game-of-24 traces in place (see /work/shared/data/README.md)`);
+  if (!existsSync(path))
+    throw new Error(`missing ${path}: these tests read the recorded Game-of-24 traces in place (see /work/shared/data/README.md)`);
   return readFileSync(path, "utf8");
 }
 
@@ -251,7 +270,9 @@ function lineEnds(trace: string): number[] {
 describe("rule on recorded GPT-4 Game-of-24 traces (Tree of Thoughts, 50 puzzles × 100 samples)", () => {
   const { records, prompt } = loadGame24();
   const rule = createVerifier("rule");
-  const samples = records.flatMap((rec) => rec.ys.map((trace, i) => ({ idx: rec.idx, i, trace, correct: rec.infos[i]!.r === 1, prompt: prompt(rec.idx) })));
+  const samples = records.flatMap((rec) =>
+    rec.ys.map((trace, i) => ({ idx: rec.idx, i, trace, correct: rec.infos[i]!.r === 1, prompt: prompt(rec.idx) })),
+  );
 
   /** The correct traces whose own steps are wrong (see the test below); found by this verifier, checked by hand. */
   const muddled = new Map([
@@ -343,7 +364,9 @@ describe("rule on recorded GPT-4 Game-of-24 traces (Tree of Thoughts, 50 puzzles
   it("agrees with its own verdict when fed the traces again (memo safety)", () => {
     const rerun = createRuleVerifier();
     for (const s of samples.slice(0, 300)) {
-      expect(rerun.verify({ trace: s.trace, final: true, prompt: s.prompt })).toEqual(rule.verify({ trace: s.trace, final: true, prompt: s.prompt }));
+      expect(rerun.verify({ trace: s.trace, final: true, prompt: s.prompt })).toEqual(
+        rule.verify({ trace: s.trace, final: true, prompt: s.prompt }),
+      );
     }
   });
 });

@@ -13,7 +13,10 @@ describe("rule verifier on formats without an exact checker", () => {
       reason: '1 equation right; well-formed number answer "65" (no answer key to check it against)',
       verified: false,
     });
-    expect(rule.verify({ trace: "So the answer is 05/01/2021.", final: true, format: "date" })).toMatchObject({ score: 1, verified: false });
+    expect(rule.verify({ trace: "So the answer is 05/01/2021.", final: true, format: "date" })).toMatchObject({
+      score: 1,
+      verified: false,
+    });
     expect(rule.verify({ trace: "The answer is (B).", final: true, format: "choice" })).toMatchObject({ score: 1, verified: false });
     expect(rule.verify({ trace: "Thus $\\boxed{\\frac{2}{4}}$", final: true, format: "math" }).reason).toMatch(/"1\/2"/);
   });

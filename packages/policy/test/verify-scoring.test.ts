@@ -96,7 +96,10 @@ describe("recorded verifier", () => {
       verified: false,
     });
     expect(recorded.verify({ ...base, trace: "s1\n", final: false })).toMatchObject({ score: 0.9, stepScores: [0.9] });
-    expect(recorded.verify({ ...base, trace: "s1\ns2\ns3 still typi", final: false })).toMatchObject({ score: 0.2, stepScores: [0.9, 0.2] });
+    expect(recorded.verify({ ...base, trace: "s1\ns2\ns3 still typi", final: false })).toMatchObject({
+      score: 0.2,
+      stepScores: [0.9, 0.2],
+    });
     // More lines than recorded steps: all of them, no more.
     expect(recorded.verify({ ...base, trace: "1\n2\n3\n4\n5\n", final: false }).stepScores).toEqual([0.9, 0.2, 0.8]);
   });
@@ -109,7 +112,10 @@ describe("recorded verifier", () => {
   it("rejects when the latest step is below the bar (never by default)", () => {
     const strict = createRecordedVerifier({ rejectBelow: 0.5 });
     expect(strict.verify({ ...base, trace: "s1\n", final: false }).reject).toBe(false);
-    expect(strict.verify({ ...base, trace: "s1\ns2\n", final: false })).toMatchObject({ reject: true, reason: "step 2 scored 0.2, below 0.5" });
+    expect(strict.verify({ ...base, trace: "s1\ns2\n", final: false })).toMatchObject({
+      reject: true,
+      reason: "step 2 scored 0.2, below 0.5",
+    });
     expect(strict.verify({ ...base, trace: "s1\ns2\ns3\n", final: false }).reject).toBe(false);
     expect(recorded.verify({ ...base, trace: "s1\ns2\n", final: false }).reject).toBe(false);
   });
@@ -121,8 +127,14 @@ describe("recorded verifier", () => {
     expect(recorded.verify({ recorded: { score: 3.546875 }, trace: "x", final: true }).score).toBeCloseTo(logistic(3.546875), 15);
     expect(recorded.verify({ recorded: { score: -2.6875 }, trace: "x", final: true }).score).toBeCloseTo(0.0637, 4);
     expect(recorded.verify({ recorded: { score: 0.36328125 }, trace: "x", final: true }).score).toBe(0.36328125); // auto: in 0..1
-    expect(recorded.verify({ recorded: { score: 0.36328125, scale: "logit" }, trace: "x", final: true }).score).toBeCloseTo(logistic(0.36328125), 15);
-    expect(createRecordedVerifier({ scale: "logit" }).verify({ recorded: { score: 0.5 }, trace: "x", final: true }).score).toBeCloseTo(logistic(0.5), 15);
+    expect(recorded.verify({ recorded: { score: 0.36328125, scale: "logit" }, trace: "x", final: true }).score).toBeCloseTo(
+      logistic(0.36328125),
+      15,
+    );
+    expect(createRecordedVerifier({ scale: "logit" }).verify({ recorded: { score: 0.5 }, trace: "x", final: true }).score).toBeCloseTo(
+      logistic(0.5),
+      15,
+    );
     expect(createRecordedVerifier({ scale: "probability" }).verify({ recorded: { score: 3 }, trace: "x", final: true }).score).toBe(1);
     // auto decides once per input: one value outside 0..1 makes every value a logit.
     const mixed: VerifyInput = { recorded: { stepScores: [0.5, 20] }, trace: "a\nb", final: true };
@@ -130,7 +142,13 @@ describe("recorded verifier", () => {
   });
 
   it("scores 1 without recorded scores", () => {
-    expect(recorded.verify({ trace: "x", final: true })).toEqual({ score: 1, stepScores: [], reject: false, reason: "no recorded scores", verified: false });
+    expect(recorded.verify({ trace: "x", final: true })).toEqual({
+      score: 1,
+      stepScores: [],
+      reject: false,
+      reason: "no recorded scores",
+      verified: false,
+    });
     expect(recorded.verify({ recorded: {}, trace: "x", final: false }).reason).toBe("no recorded scores");
   });
 });

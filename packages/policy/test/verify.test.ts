@@ -47,7 +47,12 @@ describe("checkArithmetic", () => {
   });
 
   it("finds nothing in a trace without equations", () => {
-    expect(checkArithmetic("We think about it carefully. The answer is 42.")).toEqual({ steps: 0, wrong: 0, stepScores: [], firstError: null });
+    expect(checkArithmetic("We think about it carefully. The answer is 42.")).toEqual({
+      steps: 0,
+      wrong: 0,
+      stepScores: [],
+      firstError: null,
+    });
   });
 
   it("ignores equations that are not a plain binary a op b = c", () => {
@@ -96,7 +101,10 @@ describe("createVerifier", () => {
       expect(verifier.name).toBe(name);
       expect(verifier.partial).toBe(name !== "none");
       // The old two-field input still works with every verifier.
-      expect(verifier.verify({ trace: "Step 1: 2 + 2 = 4.\nThe answer is 4.", final: true })).toMatchObject({ reject: false, verified: false });
+      expect(verifier.verify({ trace: "Step 1: 2 + 2 = 4.\nThe answer is 4.", final: true })).toMatchObject({
+        reject: false,
+        verified: false,
+      });
     }
   });
 
@@ -105,14 +113,22 @@ describe("createVerifier", () => {
     expect(createVerifier("prm").partial).toBe(true);
     expect(createVerifier("judge").partial).toBe(false);
     for (const name of engineVerifierNames) {
-      expect(() => createVerifier(name).verify({ trace: "2 + 2 = 4", final: true })).toThrow(/served only by the verifier service.*cannot run inline/);
+      expect(() => createVerifier(name).verify({ trace: "2 + 2 = 4", final: true })).toThrow(
+        /served only by the verifier service.*cannot run inline/,
+      );
     }
   });
 
   it("none accepts everything, verifies nothing and cannot judge partial traces", () => {
     const none = createVerifier("none");
     expect(none.partial).toBe(false);
-    expect(none.verify({ trace: "2 + 2 = 5", final: true })).toEqual({ score: 1, stepScores: [], reject: false, reason: "not verified", verified: false });
+    expect(none.verify({ trace: "2 + 2 = 5", final: true })).toEqual({
+      score: 1,
+      stepScores: [],
+      reject: false,
+      reason: "not verified",
+      verified: false,
+    });
   });
 
   it("arith scores the share of right equations and rejects any wrong one", () => {
@@ -126,7 +142,13 @@ describe("createVerifier", () => {
       reason: "3 * 3 = 10 is wrong (3 * 3 = 9)",
       verified: false,
     });
-    expect(arith.verify({ trace: "no maths here", final: true })).toEqual({ score: 1, stepScores: [], reject: false, reason: "no equations to check", verified: false });
+    expect(arith.verify({ trace: "no maths here", final: true })).toEqual({
+      score: 1,
+      stepScores: [],
+      reject: false,
+      reason: "no equations to check",
+      verified: false,
+    });
     expect(arith.verify({ trace: "2 + 2 = 4.", final: true }).reason).toBe("1 equation right");
   });
 

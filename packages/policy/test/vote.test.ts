@@ -114,7 +114,10 @@ describe("VoteTally with an answer format", () => {
 
   it("joins the first equivalent group in first-seen order", () => {
     // "a" ~ "b" and "b" ~ "c" but not "a" ~ "c": "c" joins "b"'s group, the first equivalent one.
-    const near = new Map([["a", "b"], ["b", "c"]]);
+    const near = new Map([
+      ["a", "b"],
+      ["b", "c"],
+    ]);
     const equivalent = (x: string, y: string) => x === y || near.get(x) === y || near.get(y) === x;
     const tally = new VoteTally({ equivalent });
     tally.add(0, "a");

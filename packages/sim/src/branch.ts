@@ -44,9 +44,11 @@ export function planBranch(prompt: string, seed: number, maxTokens: number, opti
   const slipAt = slip ? intBetween(rng, 1, stepCount - 2) : null;
   const steps = planWalk(rng, stepCount, answer, slipAt);
 
-  const all = draftTrace(rng, steps, answer, length, slipAt).map(
-    ({ text, stepEnd, slipped }): SimToken => ({ text, stepEnd, logprob: slipped ? dip(rng) : tokenLogprob(rng, correct) }),
-  );
+  const all = draftTrace(rng, steps, answer, length, slipAt).map(({ text, stepEnd, slipped }): SimToken => ({
+    text,
+    stepEnd,
+    logprob: slipped ? dip(rng) : tokenLogprob(rng, correct),
+  }));
   return {
     tokens: all.slice(0, maxTokens),
     answer: String(answer),

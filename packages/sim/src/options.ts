@@ -38,7 +38,8 @@ export function resolveSimOptions(options: Partial<SimOptions> = {}): SimOptions
   requireRange("pCorrect", resolved.pCorrect, 0, 1);
   requireRange("pSlip", resolved.pSlip, 0, 1);
   requireRange("wrongAnswers", resolved.wrongAnswers, 1, 10_000);
-  if (!Number.isInteger(resolved.wrongAnswers)) throw new RangeError(`sim option wrongAnswers must be an integer, got ${resolved.wrongAnswers}`);
+  if (!Number.isInteger(resolved.wrongAnswers))
+    throw new RangeError(`sim option wrongAnswers must be an integer, got ${resolved.wrongAnswers}`);
   return resolved;
 }
 

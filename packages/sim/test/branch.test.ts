@@ -127,7 +127,8 @@ describe("planBranch", () => {
 
   it("gives wrong branches lower log-probabilities, all in -2..0", () => {
     const branches = seeds.slice(0, 300).map((seed) => planBranch(prompt, seed, unlimited));
-    const logprobs = (correct: boolean): number[] => branches.filter((b) => b.correct === correct).flatMap((b) => b.tokens.map((t) => t.logprob));
+    const logprobs = (correct: boolean): number[] =>
+      branches.filter((b) => b.correct === correct).flatMap((b) => b.tokens.map((t) => t.logprob));
     const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
     const [right, wrong] = [logprobs(true), logprobs(false)];
     expect(Math.max(...right, ...wrong)).toBeLessThanOrEqual(0);

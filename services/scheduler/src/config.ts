@@ -6,7 +6,10 @@ import { policyNames, verifierNames } from "@ttc/policy";
 /** Every scheduler setting, read from the environment once at start-up. */
 const schedulerEnv = z.object({
   ...commonEnv,
-  TTC_SCHEDULER_ID: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  TTC_SCHEDULER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
   TTC_GRPC_HOST: z.string().default("127.0.0.1"),
   TTC_GRPC_PORT: intVar(50051, 0, 65535),
   TTC_METRICS_PORT: intVar(9101, 0, 65535),
@@ -53,11 +56,16 @@ export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
 /** Defaults must be requests the limits accept, or every request that relies on them would be refused. */
 const consistentEnv = schedulerEnv.superRefine((c, ctx) => {
   const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
-  if (c.TTC_DEFAULT_BRANCHES > c.TTC_MAX_BRANCHES) problem("TTC_DEFAULT_BRANCHES", `must not exceed TTC_MAX_BRANCHES (${c.TTC_MAX_BRANCHES})`);
-  if (c.TTC_DEFAULT_MAX_TOKENS > c.TTC_MAX_TOKENS_PER_BRANCH) problem("TTC_DEFAULT_MAX_TOKENS", `must not exceed TTC_MAX_TOKENS_PER_BRANCH (${c.TTC_MAX_TOKENS_PER_BRANCH})`);
-  if (c.TTC_DEFAULT_DEADLINE_MS > c.TTC_MAX_DEADLINE_MS) problem("TTC_DEFAULT_DEADLINE_MS", `must not exceed TTC_MAX_DEADLINE_MS (${c.TTC_MAX_DEADLINE_MS})`);
-  if (!(policyNames as readonly string[]).includes(c.TTC_DEFAULT_POLICY)) problem("TTC_DEFAULT_POLICY", `unknown policy; known: ${policyNames.join(", ")}`);
-  if (!(verifierNames as readonly string[]).includes(c.TTC_DEFAULT_VERIFIER)) problem("TTC_DEFAULT_VERIFIER", `unknown verifier; known: ${verifierNames.join(", ")}`);
+  if (c.TTC_DEFAULT_BRANCHES > c.TTC_MAX_BRANCHES)
+    problem("TTC_DEFAULT_BRANCHES", `must not exceed TTC_MAX_BRANCHES (${c.TTC_MAX_BRANCHES})`);
+  if (c.TTC_DEFAULT_MAX_TOKENS > c.TTC_MAX_TOKENS_PER_BRANCH)
+    problem("TTC_DEFAULT_MAX_TOKENS", `must not exceed TTC_MAX_TOKENS_PER_BRANCH (${c.TTC_MAX_TOKENS_PER_BRANCH})`);
+  if (c.TTC_DEFAULT_DEADLINE_MS > c.TTC_MAX_DEADLINE_MS)
+    problem("TTC_DEFAULT_DEADLINE_MS", `must not exceed TTC_MAX_DEADLINE_MS (${c.TTC_MAX_DEADLINE_MS})`);
+  if (!(policyNames as readonly string[]).includes(c.TTC_DEFAULT_POLICY))
+    problem("TTC_DEFAULT_POLICY", `unknown policy; known: ${policyNames.join(", ")}`);
+  if (!(verifierNames as readonly string[]).includes(c.TTC_DEFAULT_VERIFIER))
+    problem("TTC_DEFAULT_VERIFIER", `unknown verifier; known: ${verifierNames.join(", ")}`);
 });
 
 export function loadSchedulerConfig(env: Record<string, string | undefined>) {

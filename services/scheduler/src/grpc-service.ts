@@ -20,12 +20,14 @@ export function schedulerService(scheduler: Scheduler, log: Logger): SchedulerSe
     solve(call: ServerUnaryCall<SolveRequest, SolveResult>, callback: sendUnaryData<SolveResult>) {
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
-      scheduler.solve(call.request, deadlineOf(call), abort.signal, () => {}).then(
-        (result) => callback(null, result),
-        (err: ServiceError) => {
-          if (!abort.signal.aborted) callback(grpcError(err));
-        },
-      );
+      scheduler
+        .solve(call.request, deadlineOf(call), abort.signal, () => {})
+        .then(
+          (result) => callback(null, result),
+          (err: ServiceError) => {
+            if (!abort.signal.aborted) callback(grpcError(err));
+          },
+        );
     },
     solveStream(call: ServerWritableStream<SolveRequest, SolveEvent>) {
       const abort = new AbortController();

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
       (err: unknown) => log.error({ err: String(err) }, "could not recreate the task queue after reconnecting"),
     );
   });
-  const metricsServer = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort, ready: () => serving });
+  const metricsServer = await startMetricsServer(metrics.registry, {
+    host: config.metricsHost,
+    port: config.metricsPort,
+    ready: () => serving,
+  });
   log.info({ grpc: `${config.grpcHost}:${grpc.port}`, metricsUrl: metricsServer.url, nats: config.natsUrl }, "scheduler ready");
 
   let shuttingDown = false;

@@ -2,15 +2,7 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import {
-  BranchStatus,
-  BranchTask,
-  CancelBranches,
-  ChunkKind,
-  TraceChunk,
-  type SolveEvent,
-  type SolveResult,
-} from "@ttc/proto";
+import { BranchStatus, BranchTask, CancelBranches, ChunkKind, TraceChunk, type SolveEvent, type SolveResult } from "@ttc/proto";
 import { stopReasonFromName, tryDecode, type Logger, type WireNames } from "@ttc/common";
 import {
   AnswerGroups,
@@ -175,7 +167,8 @@ export class QueryRun {
         this.publishCancel([b.index], "branch already ended", true);
         return;
       }
-      if (b.attempt > 0) this.log.info({ branch: b.index, attempt: chunk.attempt, lostTokens: b.tokens }, "branch redelivered to another worker");
+      if (b.attempt > 0)
+        this.log.info({ branch: b.index, attempt: chunk.attempt, lostTokens: b.tokens }, "branch redelivered to another worker");
       b.supersede(chunk.attempt);
     }
     if (chunk.seq <= b.lastSeq) return; // duplicate
@@ -218,7 +211,9 @@ export class QueryRun {
         b.status = BranchStatus.BRANCH_STATUS_FAILED;
         b.failureCode = chunk.failureCode;
         b.reason =
-          chunk.kind === ChunkKind.CHUNK_KIND_FAILED ? `worker ${chunk.workerId} failed: ${chunk.finishReason}` : `worker ${chunk.workerId} stopped it: ${chunk.finishReason}`;
+          chunk.kind === ChunkKind.CHUNK_KIND_FAILED
+            ? `worker ${chunk.workerId} failed: ${chunk.finishReason}`
+            : `worker ${chunk.workerId} stopped it: ${chunk.finishReason}`;
         this.emit({ event: { $case: "branchFailed", value: { index: b.index, reason: b.reason, tokens: b.totalTokens } } });
         this.feed({ kind: "failed", branch: b.index, tokens: b.totalTokens, reason: b.reason });
         return;
@@ -298,7 +293,13 @@ export class QueryRun {
     if (this.query.verifier !== "none" && !this.stop) {
       const response = await this.callVerifier(b, true);
       if (response?.reject && !b.ended && !this.stop) {
-        this.feed({ kind: "progress", branch: b.index, tokens: b.tokens, score: b.score, reject: `verifier ${this.query.verifier}: ${response.reason}` });
+        this.feed({
+          kind: "progress",
+          branch: b.index,
+          tokens: b.tokens,
+          score: b.score,
+          reject: `verifier ${this.query.verifier}: ${response.reason}`,
+        });
         return;
       }
       if (response) score = response.score;
@@ -307,7 +308,9 @@ export class QueryRun {
     b.status = BranchStatus.BRANCH_STATUS_FINISHED;
     b.answer = answer ?? "";
     b.reason = answer === null ? "no answer found in the trace" : finishReason === "length" ? "hit the per-branch token limit" : "";
-    this.emit({ event: { $case: "branchFinished", value: { index: b.index, answer: b.answer, score: b.score, tokens: b.totalTokens, finishReason } } });
+    this.emit({
+      event: { $case: "branchFinished", value: { index: b.index, answer: b.answer, score: b.score, tokens: b.totalTokens, finishReason } },
+    });
     this.feed({
       kind: "finished",
       branch: b.index,
@@ -404,7 +407,13 @@ export class QueryRun {
     const error = this.errorFor(result);
     this.record(result, error);
     this.log.info(
-      { answer: result.answer, stop: this.stop.reason, tokens: result.compute?.generatedTokens, wasted: result.compute?.wastedTokens, seconds: result.timing?.totalSeconds },
+      {
+        answer: result.answer,
+        stop: this.stop.reason,
+        tokens: result.compute?.generatedTokens,
+        wasted: result.compute?.wastedTokens,
+        seconds: result.timing?.totalSeconds,
+      },
       "query answered",
     );
     this.resolveDone(error ?? result);
@@ -426,7 +435,8 @@ export class QueryRun {
           : `deadline passed before any branch produced an answer (${picked} of ${all.length} branches started); allow a longer deadline or fewer tokens per branch`,
       );
     }
-    if (stop.reason === "draining") return new ServiceError(status.UNAVAILABLE, "the scheduler shut down before the query had an answer; retry on another replica");
+    if (stop.reason === "draining")
+      return new ServiceError(status.UNAVAILABLE, "the scheduler shut down before the query had an answer; retry on another replica");
     if (this.enqueueError && picked === 0) return new ServiceError(status.UNAVAILABLE, this.enqueueError);
     // Every branch failed the same way at the engine: the request itself is the problem (a prompt
     // too long, a bad parameter) or the engine is down; say so with the matching code.

@@ -1,7 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { AnswerFormat, ExecutionMode, type SolveRequest } from "@ttc/proto";
 import { answerFormatLabel, type AnswerFormatLabel } from "@ttc/common";
-import { createPolicy, engineVerifierNames, PolicyConfigError, verifierNames, type ExecutionMode as ModeName, type Policy, type QueryLimits } from "@ttc/policy";
+import {
+  createPolicy,
+  engineVerifierNames,
+  PolicyConfigError,
+  verifierNames,
+  type ExecutionMode as ModeName,
+  type Policy,
+  type QueryLimits,
+} from "@ttc/policy";
 import type { SchedulerConfig } from "./config.js";
 import { invalidArgument } from "./errors.js";
 
@@ -23,7 +31,10 @@ export interface ResolvedQuery {
  * Validates a SolveRequest against the configured limits and fills in defaults.
  * Throws INVALID_ARGUMENT naming the first bad field and what would be accepted.
  */
-export function resolveRequest(req: SolveRequest, config: Pick<SchedulerConfig, "defaults" | "limits"> & Partial<Pick<SchedulerConfig, "verifierMode">>): ResolvedQuery {
+export function resolveRequest(
+  req: SolveRequest,
+  config: Pick<SchedulerConfig, "defaults" | "limits"> & Partial<Pick<SchedulerConfig, "verifierMode">>,
+): ResolvedQuery {
   const { defaults, limits } = config;
   const prompt = req.prompt ?? "";
   if (prompt.trim() === "") throw invalidArgument("prompt", "must not be empty");
@@ -61,7 +72,10 @@ export function resolveRequest(req: SolveRequest, config: Pick<SchedulerConfig, 
     throw invalidArgument("verifier", `unknown verifier "${verifier}"; known: ${verifierNames.join(", ")}`);
   }
   if (config.verifierMode === "inline" && (engineVerifierNames as readonly string[]).includes(verifier)) {
-    throw invalidArgument("verifier", `"${verifier}" is served only by the verifier service, and this scheduler verifies inline (TTC_VERIFIER_MODE=inline)`);
+    throw invalidArgument(
+      "verifier",
+      `"${verifier}" is served only by the verifier service, and this scheduler verifies inline (TTC_VERIFIER_MODE=inline)`,
+    );
   }
 
   let answerFormat: AnswerFormatLabel;

@@ -21,7 +21,14 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, timeoutMs: 
         const reply = await nc.request(names.verifySubject(call.verifier), VerifyRequest.encode(call).finish(), { timeout: timeoutMs });
         return VerifyResponse.decode(reply.data);
       } catch (err) {
-        return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: requestFailure(call.verifier, err, timeoutMs) };
+        return {
+          score: -1,
+          stepScores: [],
+          reject: false,
+          reason: "",
+          verified: false,
+          error: requestFailure(call.verifier, err, timeoutMs),
+        };
       }
     },
   };
@@ -31,7 +38,8 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, timeoutMs: 
 function requestFailure(verifier: string, err: unknown, timeoutMs: number): string {
   const chain = [err, err instanceof Error ? err.cause : undefined];
   // By class, and by name in case another copy of nats-core made the error.
-  const is = (cls: new (...args: never[]) => Error, name: string) => chain.some((e) => e instanceof cls || (e instanceof Error && e.name === name));
+  const is = (cls: new (...args: never[]) => Error, name: string) =>
+    chain.some((e) => e instanceof cls || (e instanceof Error && e.name === name));
   if (is(errors.NoRespondersError, "NoResponders")) {
     return `no verifier service serves "${verifier}" (none is running, or it serves no "${verifier}": an engine verifier needs its engine configured on the verifier service)`;
   }
@@ -50,9 +58,15 @@ export function inlineVerifier(): VerifierClient {
       } catch (err) {
         // e.g. an engine verifier (prm, judge), which only the verifier service can run: the trace
         // is left unscored and the result says the verifier was degraded, with this message.
-        return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: err instanceof Error ? err.message : String(err) };
+        return {
+          score: -1,
+          stepScores: [],
+          reject: false,
+          reason: "",
+          verified: false,
+          error: err instanceof Error ? err.message : String(err),
+        };
       }
     },
   };
 }
-

@@ -76,11 +76,15 @@ describe("resolveRequest validation", () => {
       "policy.params.threshold: adaptive threshold must be in (0.5, 1) (stop when P(leader is majority) reaches it), got 2",
     );
     expect(rejection({ policy: { name: "adaptive", params: { threshold: 0.5 } } }).message).toMatch(/^policy\.params\.threshold: /);
-    expect(rejection({ policy: { name: "majority", params: { threshold: 0.9 } } }).message).toMatch(/^policy\.params\.threshold: unknown parameter/);
+    expect(rejection({ policy: { name: "majority", params: { threshold: 0.9 } } }).message).toMatch(
+      /^policy\.params\.threshold: unknown parameter/,
+    );
   });
 
   it("rejects an unknown verifier, listing the known ones", () => {
-    expect(rejection({ verifier: "z3" }).message).toBe('verifier: unknown verifier "z3"; known: none, arith, rule, recorded, confidence, prm, judge');
+    expect(rejection({ verifier: "z3" }).message).toBe(
+      'verifier: unknown verifier "z3"; known: none, arith, rule, recorded, confidence, prm, judge',
+    );
   });
 
   it("rejects an unknown answer format enum value", () => {
@@ -126,7 +130,11 @@ describe("resolveRequest defaults", () => {
     expect(q.verifier).toBe("none");
     expect(q.answerFormat).toBe("number");
     expect(q.answerFormatEnum).toBe(AnswerFormat.ANSWER_FORMAT_NUMBER);
-    expect(resolve({ policy: { name: "adaptive", params: { threshold: 0.8 } } }).policy.params).toEqual({ threshold: 0.8, dirichlet: 0, stopOnVerified: 0 });
+    expect(resolve({ policy: { name: "adaptive", params: { threshold: 0.8 } } }).policy.params).toEqual({
+      threshold: 0.8,
+      dirichlet: 0,
+      stopOnVerified: 0,
+    });
   });
 
   it("picks a random non-zero safe-integer seed when the seed is 0, and keeps a given one", () => {

@@ -39,7 +39,8 @@ export const verifierEnv = z
     TTC_JUDGE_REJECT_INCORRECT: flag,
   })
   .superRefine((c, ctx) => {
-    if (c.TTC_JUDGE_URL && !c.TTC_JUDGE_MODEL) ctx.addIssue({ code: "custom", path: ["TTC_JUDGE_MODEL"], message: "required when TTC_JUDGE_URL is set" });
+    if (c.TTC_JUDGE_URL && !c.TTC_JUDGE_MODEL)
+      ctx.addIssue({ code: "custom", path: ["TTC_JUDGE_MODEL"], message: "required when TTC_JUDGE_URL is set" });
   });
 
 export type VerifierConfig = z.infer<typeof verifierEnv>;

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
       metricsUrl: metricsServer.url,
       nats: config.TTC_NATS_URL,
       verifiers: service.served,
-      ...(config.TTC_PRM_URL ? { prm: { url: config.TTC_PRM_URL, model: config.TTC_PRM_MODEL, aggregation: config.TTC_PRM_AGGREGATION } } : {}),
+      ...(config.TTC_PRM_URL
+        ? { prm: { url: config.TTC_PRM_URL, model: config.TTC_PRM_MODEL, aggregation: config.TTC_PRM_AGGREGATION } }
+        : {}),
       ...(config.TTC_JUDGE_URL ? { judge: { url: config.TTC_JUDGE_URL, model: config.TTC_JUDGE_MODEL } } : {}),
     },
     "verifier ready",

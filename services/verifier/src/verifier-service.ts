@@ -26,7 +26,11 @@ export function createVerifierMetrics() {
       buckets: [0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
       registers,
     }),
-    malformedMessages: new Counter({ name: names.malformedMessages, help: "Verify requests that failed to decode (answered with an error).", registers }),
+    malformedMessages: new Counter({
+      name: names.malformedMessages,
+      help: "Verify requests that failed to decode (answered with an error).",
+      registers,
+    }),
   };
 }
 
@@ -74,9 +78,12 @@ export class VerifierService {
   async start(): Promise<void> {
     for (const name of this.verifiers.keys()) {
       this.subs.push(
-        this.nc.subscribe(this.wire.verifySubject(name), { queue: this.wire.verifierQueue, callback: (err, msg) => {
-          if (!err) this.track(this.handle(name, msg));
-        } }),
+        this.nc.subscribe(this.wire.verifySubject(name), {
+          queue: this.wire.verifierQueue,
+          callback: (err, msg) => {
+            if (!err) this.track(this.handle(name, msg));
+          },
+        }),
       );
     }
     await this.nc.flush();
@@ -90,7 +97,9 @@ export class VerifierService {
   }
 
   private track(work: Promise<void>): void {
-    const tracked = work.catch((err: unknown) => this.log.error({ err: String(err) }, "verify handler failed")).finally(() => this.inFlight.delete(tracked));
+    const tracked = work
+      .catch((err: unknown) => this.log.error({ err: String(err) }, "verify handler failed"))
+      .finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 
@@ -111,7 +120,14 @@ export class VerifierService {
       this.metrics.requests.inc({ verifier: name, outcome: "error" });
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ verifier: name, queryId: request.queryId, branch: request.branchIndex, err: message }, "verifier failed");
-      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: err instanceof EngineError ? message : `verifier ${name} failed: ${message}` });
+      this.reply(msg, {
+        score: -1,
+        stepScores: [],
+        reject: false,
+        reason: "",
+        verified: false,
+        error: err instanceof EngineError ? message : `verifier ${name} failed: ${message}`,
+      });
     } finally {
       end();
     }

@@ -13,7 +13,11 @@ describe("prm in a cluster", () => {
   let c: TestCluster;
   beforeAll(async () => {
     prm = await startFakeServer((req) => poolingAnswer(req, (input) => Array.from({ length: stepTags(input) }, () => [0.2, 0.8])));
-    c = await startTestCluster({ workers: 2, capacity: 4, env: { TTC_SIM_TOKENS_PER_SECOND: "4000", TTC_PRM_URL: prm.url, TTC_PRM_TIMEOUT_MS: "1000" } });
+    c = await startTestCluster({
+      workers: 2,
+      capacity: 4,
+      env: { TTC_SIM_TOKENS_PER_SECOND: "4000", TTC_PRM_URL: prm.url, TTC_PRM_TIMEOUT_MS: "1000" },
+    });
   });
   afterAll(async () => {
     await c?.stop();
@@ -41,7 +45,9 @@ describe("prm in a cluster", () => {
     const r = await solve(c.client, weighted("prm"));
     expect(r.answer).not.toBe("");
     expect(r.verifierDegraded).toBe(true);
-    expect(r.verifierNote).toMatch(/^\d+ of \d+ calls to verifier prm failed; those traces are unscored \(counted unweighted\); first error: prm: POST http:\/\/127\.0\.0\.1:\d+\/pooling failed: ECONNREFUSED/);
+    expect(r.verifierNote).toMatch(
+      /^\d+ of \d+ calls to verifier prm failed; those traces are unscored \(counted unweighted\); first error: prm: POST http:\/\/127\.0\.0\.1:\d+\/pooling failed: ECONNREFUSED/,
+    );
     // Unscored branches vote with weight 1 each.
     for (const v of r.votes) expect(v.weight).toBeCloseTo(v.count, 9);
   });

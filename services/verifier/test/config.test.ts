@@ -62,6 +62,8 @@ describe("verifier settings", () => {
     expect(problems).toMatch(/TTC_PRM_MAX_BATCH: /);
     expect(problems).toMatch(/TTC_JUDGE_REJECT_INCORRECT: must be true or false/);
     // Cross-field checks run once the fields themselves are valid.
-    expect(() => loadVerifierConfig({ TTC_JUDGE_URL: "http://127.0.0.1:8000" })).toThrow(/TTC_JUDGE_MODEL: required when TTC_JUDGE_URL is set/);
+    expect(() => loadVerifierConfig({ TTC_JUDGE_URL: "http://127.0.0.1:8000" })).toThrow(
+      /TTC_JUDGE_MODEL: required when TTC_JUDGE_URL is set/,
+    );
   });
 });

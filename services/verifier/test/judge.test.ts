@@ -1,14 +1,29 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { JUDGE_PROMPT_TEMPLATE, JUDGE_SYSTEM_PROMPT, JudgeVerifier, judgePrompt, parseVerdict, type JudgeOptions } from "../src/engines/judge.js";
+import {
+  JUDGE_PROMPT_TEMPLATE,
+  JUDGE_SYSTEM_PROMPT,
+  JudgeVerifier,
+  judgePrompt,
+  parseVerdict,
+  type JudgeOptions,
+} from "../src/engines/judge.js";
 import { closedPort, fixtureText, startFakeServer, type FakeServer } from "./fixtures/fake-engines.js";
 
-const question = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
+const question =
+  "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
 const solution = "In May she sold 48 / 2 = 24 clips.\nAltogether 48 + 24 = 72 clips.\nThe answer is \\boxed{72}.";
 
 let fake: FakeServer;
 
 function judge(over: Partial<JudgeOptions> = {}): JudgeVerifier {
-  return new JudgeVerifier({ url: fake.url, model: "Qwen/Qwen2.5-7B-Instruct", timeoutMs: 2_000, maxTokens: 1024, rejectIncorrect: false, ...over });
+  return new JudgeVerifier({
+    url: fake.url,
+    model: "Qwen/Qwen2.5-7B-Instruct",
+    timeoutMs: 2_000,
+    maxTokens: 1024,
+    rejectIncorrect: false,
+    ...over,
+  });
 }
 
 beforeAll(async () => {
@@ -47,9 +62,12 @@ describe("parseVerdict", () => {
     expect(parseVerdict(text)).toEqual(expected);
   });
 
-  it.each(["The solution is correct.", "VERDICT: NOT CORRECT", "VERDICT: probably correct", "", "CORRECT\nCONFIDENCE: 0.9"])("finds no verdict in %j", (text) => {
-    expect(parseVerdict(text)).toBeNull();
-  });
+  it.each(["The solution is correct.", "VERDICT: NOT CORRECT", "VERDICT: probably correct", "", "CORRECT\nCONFIDENCE: 0.9"])(
+    "finds no verdict in %j",
+    (text) => {
+      expect(parseVerdict(text)).toBeNull();
+    },
+  );
 });
 
 describe("judge", () => {
@@ -84,9 +102,14 @@ describe("judge", () => {
     const out = await judge().verify({ trace: solution, final: true, prompt: question });
     expect(out.score).toBeCloseTo(0.2, 12);
     expect(out).toMatchObject({ stepScores: [], reject: false, reason: "judge: INCORRECT (confidence 0.8)", verified: false });
-    expect(await judge({ rejectIncorrect: true }).verify({ trace: solution, final: true, prompt: question })).toMatchObject({ reject: true });
+    expect(await judge({ rejectIncorrect: true }).verify({ trace: solution, final: true, prompt: question })).toMatchObject({
+      reject: true,
+    });
     fake.handle(() => ({ status: 200, body: fixtureText("chat-judge-correct.json") }));
-    expect(await judge({ rejectIncorrect: true }).verify({ trace: solution, final: true, prompt: question })).toMatchObject({ reject: false, score: 0.9 });
+    expect(await judge({ rejectIncorrect: true }).verify({ trace: solution, final: true, prompt: question })).toMatchObject({
+      reject: false,
+      score: 0.9,
+    });
   });
 
   it("defaults the confidence to 1: CORRECT scores 1, INCORRECT 0", async () => {
@@ -107,18 +130,24 @@ describe("judge", () => {
       /^judge: no "VERDICT: CORRECT\|INCORRECT" line in the reply \(the reply hit max_tokens 1024\): Let me check/,
     );
     fake.handle(() => ({ status: 200, body: JSON.stringify({ choices: [] }) }));
-    await expect(judge().verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(/without choices\[0\]\.message\.content/);
+    await expect(judge().verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(
+      /without choices\[0\]\.message\.content/,
+    );
   });
 
   it("judges only finished traces", async () => {
     expect(judge().partial).toBe(false);
-    await expect(judge().verify({ trace: "In May she sold", final: false, prompt: question })).rejects.toThrow(/only finished traces are judged/);
+    await expect(judge().verify({ trace: "In May she sold", final: false, prompt: question })).rejects.toThrow(
+      /only finished traces are judged/,
+    );
     expect(fake.requests).toHaveLength(0);
   });
 
   it("fails on timeout, 500 and connection refused", async () => {
     fake.handle(() => ({ status: 200, body: fixtureText("chat-judge-correct.json"), delayMs: 1_000 }));
-    await expect(judge({ timeoutMs: 100 }).verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(/^judge: POST .*\/v1\/chat\/completions timed out after 100 ms$/);
+    await expect(judge({ timeoutMs: 100 }).verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(
+      /^judge: POST .*\/v1\/chat\/completions timed out after 100 ms$/,
+    );
     fake.handle(() => ({ status: 500, body: fixtureText("vllm-error-500.json") }));
     await expect(judge().verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(/answered HTTP 500/);
     const down = judge({ url: `http://127.0.0.1:${await closedPort()}` });

@@ -1,9 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngineError } from "../src/async-verifier.js";
 import { PRM_SYSTEM_PROMPT, PrmVerifier, prmInput, prmSteps, stepScoresFromRows, type PrmOptions } from "../src/engines/prm.js";
-import { closedPort, fixtureText, poolingAnswer, poolingInputs, startFakeServer, stepTags, type FakeServer } from "./fixtures/fake-engines.js";
+import {
+  closedPort,
+  fixtureText,
+  poolingAnswer,
+  poolingInputs,
+  startFakeServer,
+  stepTags,
+  type FakeServer,
+} from "./fixtures/fake-engines.js";
 
-const question = "Sue lives in a fun neighborhood. One weekend, the neighbors decided to play a prank on Sue. How many more pink plastic flamingos were out than white plastic flamingos at noon on Sunday?";
+const question =
+  "Sue lives in a fun neighborhood. One weekend, the neighbors decided to play a prank on Sue. How many more pink plastic flamingos were out than white plastic flamingos at noon on Sunday?";
 const stepsText = [
   "On Friday, the neighbors start with 18 pink plastic flamingos.",
   "On Saturday, they take back one third of the flamingos: 18 / 3 = 6, so 18 - 6 = 12 pink ones are left, and the 6 come back white.",
@@ -21,7 +30,15 @@ let fake: FakeServer;
 const verifiers: PrmVerifier[] = [];
 
 function prm(over: Partial<PrmOptions> = {}): PrmVerifier {
-  const v = new PrmVerifier({ url: fake.url, model: "Qwen/Qwen2.5-Math-PRM-7B", aggregation: "min", timeoutMs: 2_000, batchWindowMs: 5, maxBatch: 16, ...over });
+  const v = new PrmVerifier({
+    url: fake.url,
+    model: "Qwen/Qwen2.5-Math-PRM-7B",
+    aggregation: "min",
+    timeoutMs: 2_000,
+    batchWindowMs: 5,
+    maxBatch: 16,
+    ...over,
+  });
   verifiers.push(v);
   return v;
 }
@@ -48,7 +65,11 @@ describe("prm input", () => {
 
   it("cuts steps at paragraphs (else lines), trimmed; a partial trace's unfinished last line waits", () => {
     expect(prmSteps(trace, true)).toEqual(stepsText);
-    expect(prmSteps("Step 1: 2 + 2 = 4\nStep 2: 4 * 3 = 12\nStep 3: 12 -", true)).toEqual(["Step 1: 2 + 2 = 4", "Step 2: 4 * 3 = 12", "Step 3: 12 -"]);
+    expect(prmSteps("Step 1: 2 + 2 = 4\nStep 2: 4 * 3 = 12\nStep 3: 12 -", true)).toEqual([
+      "Step 1: 2 + 2 = 4",
+      "Step 2: 4 * 3 = 12",
+      "Step 3: 12 -",
+    ]);
     expect(prmSteps("Step 1: 2 + 2 = 4\nStep 2: 4 * 3 = 12\nStep 3: 12 -", false)).toEqual(["Step 1: 2 + 2 = 4", "Step 2: 4 * 3 = 12"]);
     expect(prmSteps("Step 1: 2 + 2 = 4\n", false)).toEqual(["Step 1: 2 + 2 = 4"]);
     expect(prmSteps("Step 1: 2 +", false)).toEqual([]);
@@ -58,8 +79,22 @@ describe("prm input", () => {
 
 describe("prm scores", () => {
   it("reads P(positive) per step and accepts logits too", () => {
-    expect(stepScoresFromRows([[0, 1], [0.8095703125, 0.1904296875]], 2)).toEqual([1, 0.1904296875]);
-    const [a, b] = stepScoresFromRows([[-2.5, 3.125], [1.75, -0.5]], 2);
+    expect(
+      stepScoresFromRows(
+        [
+          [0, 1],
+          [0.8095703125, 0.1904296875],
+        ],
+        2,
+      ),
+    ).toEqual([1, 0.1904296875]);
+    const [a, b] = stepScoresFromRows(
+      [
+        [-2.5, 3.125],
+        [1.75, -0.5],
+      ],
+      2,
+    );
     expect(a).toBeCloseTo(1 / (1 + Math.exp(-5.625)), 12);
     expect(b).toBeCloseTo(1 / (1 + Math.exp(2.25)), 12);
     expect(() => stepScoresFromRows([[0, 1]], 2)).toThrow(/1 step rows for 2 steps/);
@@ -76,18 +111,27 @@ describe("prm scores", () => {
     expect(req.headers["content-type"]).toBe("application/json");
     expect(req.body).toEqual({ model: "Qwen/Qwen2.5-Math-PRM-7B", input: expectedInput });
     expect(stepTags(expectedInput)).toBe(4);
-    expect(out).toEqual({ score: 0.1904296875, stepScores: [1, 0.1904296875, 0.9765625, 1], reject: false, reason: "min of 4 step scores = 0.19", verified: false });
+    expect(out).toEqual({
+      score: 0.1904296875,
+      stepScores: [1, 0.1904296875, 0.9765625, 1],
+      reject: false,
+      reason: "min of 4 step scores = 0.19",
+      verified: false,
+    });
   });
 
   it("aggregates with last and product when set", async () => {
     expect((await prm({ aggregation: "last" }).verify({ trace, final: true, prompt: question })).score).toBe(1);
-    expect((await prm({ aggregation: "product" }).verify({ trace, final: true, prompt: question })).score).toBeCloseTo(0.1904296875 * 0.9765625, 12);
+    expect((await prm({ aggregation: "product" }).verify({ trace, final: true, prompt: question })).score).toBeCloseTo(
+      0.1904296875 * 0.9765625,
+      12,
+    );
   });
 
   it("softmaxes logit rows", async () => {
     fake.handle(() => ({ status: 200, body: fixtureText("vllm-pooling-prm-logits.json") }));
     const out = await prm().verify({ trace: "2 + 2 = 4\n2 * 4 = 9\n", final: true, prompt: "q" });
-    expect(out.stepScores[0]).toBeCloseTo(0.99640, 4);
+    expect(out.stepScores[0]).toBeCloseTo(0.9964, 4);
     expect(out.stepScores[1]).toBeCloseTo(0.09534, 4);
     expect(out.score).toBe(out.stepScores[1]);
   });
@@ -98,7 +142,11 @@ describe("prm scores", () => {
     const out = await v.verify({ trace: "Step 1: 2 + 2 = 4\nStep 2: 4 *", final: false, prompt: "q" });
     expect(out.stepScores).toEqual([0.75]);
     expect(poolingInputs(fake.requests[0]!)[0]).toContain("<|im_start|>assistant\nStep 1: 2 + 2 = 4<extra_0><|im_end|>\n");
-    expect(await v.verify({ trace: "Step 1: 2 +", final: false, prompt: "q" })).toMatchObject({ score: 1, stepScores: [], reason: "no steps scored yet" });
+    expect(await v.verify({ trace: "Step 1: 2 +", final: false, prompt: "q" })).toMatchObject({
+      score: 1,
+      stepScores: [],
+      reason: "no steps scored yet",
+    });
     expect(fake.requests).toHaveLength(1);
   });
 });
@@ -107,7 +155,14 @@ describe("prm batching", () => {
   it("sends concurrent calls within the window as one request with input: [...] and splits the answer back in order", async () => {
     const v = prm({ batchWindowMs: 20 });
     // Each input's rows say which trace it was: P(positive) = k / 10 for trace k.
-    fake.handle((req) => poolingAnswer(req, (input) => Array.from({ length: stepTags(input) }, () => { const k = Number(/trace (\d)/.exec(input)![1]); return [1 - k / 10, k / 10]; })));
+    fake.handle((req) =>
+      poolingAnswer(req, (input) =>
+        Array.from({ length: stepTags(input) }, () => {
+          const k = Number(/trace (\d)/.exec(input)![1]);
+          return [1 - k / 10, k / 10];
+        }),
+      ),
+    );
     const traces = [1, 2, 3, 4, 5].map((k) => `trace ${k}: step one\ntrace ${k}: step two\n`);
     const outs = await Promise.all(traces.map((t, i) => v.verify({ trace: t, final: true, prompt: `question ${i}` })));
     expect(fake.requests).toHaveLength(1);
@@ -148,7 +203,10 @@ describe("prm batching", () => {
       v.verify({ trace: "also fine\nstill fine\n", final: true, prompt: "q" }),
     ]);
     expect(results[0]).toMatchObject({ status: "fulfilled", value: { stepScores: [0.5] } });
-    expect(results[1]).toMatchObject({ status: "rejected", reason: { message: expect.stringMatching(/^prm: POST .*\/pooling answered HTTP 400: .*maximum context length is 4096 tokens/) } });
+    expect(results[1]).toMatchObject({
+      status: "rejected",
+      reason: { message: expect.stringMatching(/^prm: POST .*\/pooling answered HTTP 400: .*maximum context length is 4096 tokens/) },
+    });
     expect(results[2]).toMatchObject({ status: "fulfilled", value: { stepScores: [0.5, 0.5] } });
     expect(fake.requests.map((r) => poolingInputs(r).length)).toEqual([3, 1, 1, 1]);
   });
@@ -158,13 +216,17 @@ describe("prm failures", () => {
   it("times out", async () => {
     fake.handle(() => ({ status: 200, body: fixtureText("vllm-pooling-prm.json"), delayMs: 1_000 }));
     const started = performance.now();
-    await expect(prm({ timeoutMs: 100 }).verify({ trace, final: true, prompt: question })).rejects.toThrow(/^prm: POST http:\/\/127\.0\.0\.1:\d+\/pooling timed out after 100 ms$/);
+    await expect(prm({ timeoutMs: 100 }).verify({ trace, final: true, prompt: question })).rejects.toThrow(
+      /^prm: POST http:\/\/127\.0\.0\.1:\d+\/pooling timed out after 100 ms$/,
+    );
     expect(performance.now() - started).toBeLessThan(800);
   });
 
   it("reports a 500 with vLLM's error message", async () => {
     fake.handle(() => ({ status: 500, body: fixtureText("vllm-error-500.json") }));
-    await expect(prm().verify({ trace, final: true, prompt: question })).rejects.toThrow(/answered HTTP 500: .*EngineCore encountered an issue/);
+    await expect(prm().verify({ trace, final: true, prompt: question })).rejects.toThrow(
+      /answered HTTP 500: .*EngineCore encountered an issue/,
+    );
   });
 
   it("reports connection refused, a dropped connection and an answer it cannot read", async () => {

@@ -9,7 +9,15 @@ import { VerifyRequest, VerifyResponse } from "@ttc/proto";
 import { startNats, type NatsFixture } from "../../../test/harness/nats.js";
 import { createEngineVerifiers, loadVerifierConfig } from "../src/config.js";
 import { createVerifierMetrics, VerifierService, type VerifierMetrics } from "../src/verifier-service.js";
-import { closedPort, fixtureText, poolingAnswer, poolingInputs, startFakeServer, stepTags, type FakeServer } from "./fixtures/fake-engines.js";
+import {
+  closedPort,
+  fixtureText,
+  poolingAnswer,
+  poolingInputs,
+  startFakeServer,
+  stepTags,
+  type FakeServer,
+} from "./fixtures/fake-engines.js";
 
 const names: WireNames = wireNames(`tv${process.pid}`);
 
@@ -21,8 +29,18 @@ let metrics: VerifierMetrics;
 let service: VerifierService;
 
 function call(over: Partial<VerifyRequest>, timeoutMs = 5_000): Promise<VerifyResponse> {
-  const req = VerifyRequest.fromPartial({ verifier: "prm", prompt: "What is 2 + 2 + 3?", trace: "2 + 2 = 4\n4 + 3 = 7\nThe answer is 7.\n", final: true, queryId: "q1", branchIndex: 0, ...over });
-  return nc.request(names.verifySubject(req.verifier), VerifyRequest.encode(req).finish(), { timeout: timeoutMs }).then((m) => VerifyResponse.decode(m.data));
+  const req = VerifyRequest.fromPartial({
+    verifier: "prm",
+    prompt: "What is 2 + 2 + 3?",
+    trace: "2 + 2 = 4\n4 + 3 = 7\nThe answer is 7.\n",
+    final: true,
+    queryId: "q1",
+    branchIndex: 0,
+    ...over,
+  });
+  return nc
+    .request(names.verifySubject(req.verifier), VerifyRequest.encode(req).finish(), { timeout: timeoutMs })
+    .then((m) => VerifyResponse.decode(m.data));
 }
 
 beforeAll(async () => {
@@ -93,7 +111,11 @@ describe("verifier service with engines, over NATS", () => {
   it("answers with an error (never silence) when the PRM fails or times out", async () => {
     prmFake.handle(() => ({ status: 500, body: fixtureText("vllm-error-500.json") }));
     const failed = await call({});
-    expect(failed).toMatchObject({ score: -1, stepScores: [], error: expect.stringMatching(/^prm: POST .*\/pooling answered HTTP 500: .*EngineCore/) });
+    expect(failed).toMatchObject({
+      score: -1,
+      stepScores: [],
+      error: expect.stringMatching(/^prm: POST .*\/pooling answered HTTP 500: .*EngineCore/),
+    });
     prmFake.handle(() => ({ status: 200, body: fixtureText("vllm-pooling-prm.json"), delayMs: 2_000 }));
     const slow = await call({});
     expect(slow.error).toMatch(/^prm: POST .*\/pooling timed out after 300 ms$/);
@@ -111,7 +133,9 @@ describe("verifier service with engines, over NATS", () => {
     await down.start();
     try {
       const req = VerifyRequest.fromPartial({ verifier: "prm", prompt: "q", trace: "1 + 1 = 2\n", final: true });
-      const reply = await nc.request(wireNames(`${names.namespace}down`).verifySubject("prm"), VerifyRequest.encode(req).finish(), { timeout: 5_000 });
+      const reply = await nc.request(wireNames(`${names.namespace}down`).verifySubject("prm"), VerifyRequest.encode(req).finish(), {
+        timeout: 5_000,
+      });
       expect(VerifyResponse.decode(reply.data).error).toMatch(/^prm: POST http:\/\/127\.0\.0\.1:\d+\/pooling failed: ECONNREFUSED/);
     } finally {
       await down.stop();
@@ -154,14 +178,25 @@ describe("verifier service with engines, over NATS", () => {
   });
 
   it("does not serve an engine verifier that is not configured", async () => {
-    const bare = new VerifierService(nc, wireNames(`${names.namespace}bare`), createVerifierMetrics(), createLogger("verifier-test", "silent"));
+    const bare = new VerifierService(
+      nc,
+      wireNames(`${names.namespace}bare`),
+      createVerifierMetrics(),
+      createLogger("verifier-test", "silent"),
+    );
     await bare.start();
     try {
       expect(bare.served).not.toContain("prm");
       expect(bare.served).not.toContain("judge");
       const req = VerifyRequest.fromPartial({ verifier: "judge", trace: "x", final: true });
-      await expect(nc.request(wireNames(`${names.namespace}bare`).verifySubject("judge"), VerifyRequest.encode(req).finish(), { timeout: 2_000 })).rejects.toThrow();
-      const arith = await nc.request(wireNames(`${names.namespace}bare`).verifySubject("arith"), VerifyRequest.encode({ ...req, verifier: "arith", trace: "1 + 1 = 2" }).finish(), { timeout: 2_000 });
+      await expect(
+        nc.request(wireNames(`${names.namespace}bare`).verifySubject("judge"), VerifyRequest.encode(req).finish(), { timeout: 2_000 }),
+      ).rejects.toThrow();
+      const arith = await nc.request(
+        wireNames(`${names.namespace}bare`).verifySubject("arith"),
+        VerifyRequest.encode({ ...req, verifier: "arith", trace: "1 + 1 = 2" }).finish(),
+        { timeout: 2_000 },
+      );
       expect(VerifyResponse.decode(arith.data)).toMatchObject({ error: "", score: 1 });
     } finally {
       await bare.stop();

@@ -26,7 +26,10 @@ function jsonVar(expected: string, problems: (value: unknown) => string[]) {
 const workerEnv = z.object({
   ...commonEnv,
   /** Name in heartbeats, chunks and logs. */
-  TTC_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+  TTC_WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .optional(),
   /**
    * Engine that generates text: `sim` (synthetic), `replay` (recorded traces from TTC_REPLAY_CORPUS) or
    * `openai` (an OpenAI-compatible server at TTC_OPENAI_BASE_URL: vLLM, SGLang, llama.cpp, TGI, Ollama).
@@ -66,14 +69,18 @@ const workerEnv = z.object({
   TTC_OPENAI_TOP_P: numVar(1, 0, 1),
   /** openai backend: stop sequences, a JSON array of strings. */
   TTC_OPENAI_STOP: jsonVar('an array of strings such as ["</answer>"]', (value) =>
-    Array.isArray(value) && value.every((x) => typeof x === "string" && x !== "") ? [] : ['must be a JSON array of non-empty strings such as ["</answer>"]'],
+    Array.isArray(value) && value.every((x) => typeof x === "string" && x !== "")
+      ? []
+      : ['must be a JSON array of non-empty strings such as ["</answer>"]'],
   ).transform((v) => v as string[] | undefined),
   /**
    * openai backend: engine-specific body fields, a JSON object (vLLM: `top_k`, `min_p`, `vllm_xargs`;
    * SGLang: `{"rid": "{requestId}"}`); `{queryId}`, `{branch}` and `{requestId}` (unique per HTTP request)
    * in strings are filled per request.
    */
-  TTC_OPENAI_EXTRA_BODY: jsonVar('an object such as {"top_k": 20}', extraBodyProblems).transform((v) => v as Record<string, unknown> | undefined),
+  TTC_OPENAI_EXTRA_BODY: jsonVar('an object such as {"top_k": 20}', extraBodyProblems).transform(
+    (v) => v as Record<string, unknown> | undefined,
+  ),
   /** openai backend: longest wait for a response to start or between two streamed chunks. */
   TTC_OPENAI_TIMEOUT_MS: intVar(120_000, 100, 3_600_000),
   /** openai backend: period of the engine health probe (GET /models); 0 = no probe, always ready. */
@@ -107,13 +114,25 @@ export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 const consistentEnv = workerEnv.superRefine((c, ctx) => {
   if (c.TTC_WORKER_BACKEND === "replay" && !c.TTC_REPLAY_CORPUS) {
-    ctx.addIssue({ code: "custom", path: ["TTC_REPLAY_CORPUS"], message: "required with TTC_WORKER_BACKEND=replay: the corpus file to replay" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["TTC_REPLAY_CORPUS"],
+      message: "required with TTC_WORKER_BACKEND=replay: the corpus file to replay",
+    });
   }
   if (c.TTC_WORKER_BACKEND === "llama" && !c.TTC_LLAMA_MODEL) {
-    ctx.addIssue({ code: "custom", path: ["TTC_LLAMA_MODEL"], message: "required with TTC_WORKER_BACKEND=llama: the path of a GGUF model file" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["TTC_LLAMA_MODEL"],
+      message: "required with TTC_WORKER_BACKEND=llama: the path of a GGUF model file",
+    });
   }
   if (c.TTC_WORKER_BACKEND === "openai" && !c.TTC_OPENAI_BASE_URL) {
-    ctx.addIssue({ code: "custom", path: ["TTC_OPENAI_BASE_URL"], message: "required with TTC_WORKER_BACKEND=openai: the server's API root, e.g. http://127.0.0.1:8000/v1" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["TTC_OPENAI_BASE_URL"],
+      message: "required with TTC_WORKER_BACKEND=openai: the server's API root, e.g. http://127.0.0.1:8000/v1",
+    });
   }
 });
 

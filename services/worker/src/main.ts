@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     // The first probe decides readiness (and the model, when TTC_OPENAI_MODEL is unset); a worker whose
     // engine is still loading starts anyway and pulls tasks once the engine answers.
     await openai.start();
-    if (!openai.ready()) log.warn({ engine: openai.baseURL, reason: openai.problem }, "engine not reachable yet: not taking tasks until it answers");
+    if (!openai.ready())
+      log.warn({ engine: openai.baseURL, reason: openai.problem }, "engine not reachable yet: not taking tasks until it answers");
     backend = openai;
   } else {
     backend = new SimBackend(config.sim);
@@ -46,7 +47,10 @@ async function main(): Promise<void> {
   watchConnection(nc, (connected) => {
     log.warn({ connected }, connected ? "NATS connection restored" : "NATS connection lost; pulling pauses until it is back");
     // A restarted server may have lost the stream (no persistent storage): recreate it.
-    if (connected) ensureTaskQueue(nc, names, config.queue).catch((err: unknown) => log.error({ err: String(err) }, "could not recreate the task queue"));
+    if (connected)
+      ensureTaskQueue(nc, names, config.queue).catch((err: unknown) =>
+        log.error({ err: String(err) }, "could not recreate the task queue"),
+      );
   });
   const metricsServer = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort });
   log.info({ metricsUrl: metricsServer.url, backend: backend.name, capacity: config.capacity, nats: config.natsUrl }, "worker ready");

@@ -186,7 +186,13 @@ export class Worker {
       for (let i = 0; i < extra; i++) this.slots.release();
     }
     if (outcomes.some((o) => o.kind === "handed_back")) msg.nak();
-    else if (outcomes.every((o) => o.kind === "failed")) msg.term(outcomes.map((o) => (o.kind === "failed" ? o.error : "")).join("; ").slice(0, 200));
+    else if (outcomes.every((o) => o.kind === "failed"))
+      msg.term(
+        outcomes
+          .map((o) => (o.kind === "failed" ? o.error : ""))
+          .join("; ")
+          .slice(0, 200),
+      );
     else msg.ack();
   }
 
@@ -199,7 +205,11 @@ export class Worker {
       workerId: this.options.workerId,
       backend: this.backend,
       publish: (chunk) => {
-        if (chunk.kind === ChunkKind.CHUNK_KIND_FINISHED || chunk.kind === ChunkKind.CHUNK_KIND_CANCELLED || chunk.kind === ChunkKind.CHUNK_KIND_FAILED) {
+        if (
+          chunk.kind === ChunkKind.CHUNK_KIND_FINISHED ||
+          chunk.kind === ChunkKind.CHUNK_KIND_CANCELLED ||
+          chunk.kind === ChunkKind.CHUNK_KIND_FAILED
+        ) {
           this.metrics.cachedPromptTokens.inc(chunk.cachedPromptTokens);
         }
         this.nc.publish(task.traceSubject, TraceChunk.encode(chunk).finish());
@@ -213,7 +223,8 @@ export class Worker {
     if (this.cancelled.has(task.queryId, task.branchIndex, Date.now())) run.stop({ reason: "cancelled", handBack: false });
     if (this.stopping && this.drainExpired) run.stop({ reason: "worker draining", handBack: true });
     const msLeft = task.deadlineUnixMs - Date.now();
-    const deadline = task.deadlineUnixMs > 0 ? setTimeout(() => run.stop({ reason: "deadline passed", handBack: false }), Math.max(0, msLeft)) : null;
+    const deadline =
+      task.deadlineUnixMs > 0 ? setTimeout(() => run.stop({ reason: "deadline passed", handBack: false }), Math.max(0, msLeft)) : null;
     let outcome: BranchOutcome;
     try {
       outcome = await run.run();
@@ -266,7 +277,13 @@ export class Worker {
 /** The branches a task carries: itself, or each sibling of its gang with its own index and seed. */
 export function gangMembers(task: BranchTask): BranchTask[] {
   if (task.gangBranchIndexes.length === 0) return [task];
-  return task.gangBranchIndexes.map((branchIndex, i) => ({ ...task, branchIndex, seed: task.gangSeeds[i] ?? task.seed, gangBranchIndexes: [], gangSeeds: [] }));
+  return task.gangBranchIndexes.map((branchIndex, i) => ({
+    ...task,
+    branchIndex,
+    seed: task.gangSeeds[i] ?? task.seed,
+    gangBranchIndexes: [],
+    gangSeeds: [],
+  }));
 }
 
 function runKey(queryId: string, branch: number): string {

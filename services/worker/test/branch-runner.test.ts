@@ -8,7 +8,16 @@ import { BranchRun, type StopRequest } from "../src/branch-runner.js";
 const prompt = "A shop sells 17 apples and then 25 more; how many apples did it sell?";
 
 function makeTask(fields: Partial<BranchTask> = {}): BranchTask {
-  return BranchTask.fromPartial({ queryId: "q1", branchIndex: 3, prompt, seed: 42, maxTokens: 100_000, chunkTokens: 8, traceSubject: "t", ...fields });
+  return BranchTask.fromPartial({
+    queryId: "q1",
+    branchIndex: 3,
+    prompt,
+    seed: 42,
+    maxTokens: 100_000,
+    chunkTokens: 8,
+    traceSubject: "t",
+    ...fields,
+  });
 }
 
 /** A backend that replays a script of events, then (optionally) throws. */
@@ -25,7 +34,14 @@ class FakeBackend implements Backend {
 function start(backend: Backend, task = makeTask()) {
   const chunks: TraceChunk[] = [];
   let counted = 0;
-  const run = new BranchRun({ task, attempt: 2, workerId: "w-1", backend, publish: (c) => chunks.push(c), onTokens: (n) => (counted += n) });
+  const run = new BranchRun({
+    task,
+    attempt: 2,
+    workerId: "w-1",
+    backend,
+    publish: (c) => chunks.push(c),
+    onTokens: (n) => (counted += n),
+  });
   return { run, chunks, counted: () => counted };
 }
 
@@ -161,7 +177,10 @@ describe("BranchRun with a fake backend", () => {
     const { run, chunks } = start(backend);
     const outcome = await run.run();
     expect(outcome).toMatchObject({ kind: "failed", tokens: 3 });
-    expect(chunks.at(-1)).toMatchObject({ kind: ChunkKind.CHUNK_KIND_FAILED, finishReason: "backend fake ended the stream without finishing" });
+    expect(chunks.at(-1)).toMatchObject({
+      kind: ChunkKind.CHUNK_KIND_FAILED,
+      finishReason: "backend fake ended the stream without finishing",
+    });
   });
 
   it("treats a backend error after stop() as the cancel, not a failure", async () => {

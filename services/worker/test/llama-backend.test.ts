@@ -97,7 +97,9 @@ describe("LlamaBackend on a tiny GGUF model", () => {
       expect(run.events[0]).toMatchObject({ type: "prompt" });
       const prompt = run.events[0] as Extract<GenerationEvent, { type: "prompt" }>;
       expect(prompt.promptTokens).toBeGreaterThan(10);
-      expect(run.events.at(-1)).toEqual(expect.objectContaining({ type: "end", finishReason: "length", promptTokens: prompt.promptTokens }));
+      expect(run.events.at(-1)).toEqual(
+        expect.objectContaining({ type: "end", finishReason: "length", promptTokens: prompt.promptTokens }),
+      );
       expect(run.count).toBeGreaterThan(0);
       expect(run.count).toBeLessThanOrEqual(40);
       expect(run.count).toBe(40); // this model never says </s>: it runs to maxTokens

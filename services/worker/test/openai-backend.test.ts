@@ -75,13 +75,25 @@ async function collect(b: OpenAIBackend, over: Partial<GenerationRequest> = {}) 
 }
 
 const tokensOf = (events: GenerationEvent[]) => events.flatMap((e) => (e.type === "tokens" ? [e] : []));
-const textOf = (events: GenerationEvent[]) => tokensOf(events).map((e) => e.text).join("");
+const textOf = (events: GenerationEvent[]) =>
+  tokensOf(events)
+    .map((e) => e.text)
+    .join("");
 const countOf = (events: GenerationEvent[]) => tokensOf(events).reduce((n, e) => n + e.tokens, 0);
 
 function branchRun(b: OpenAIBackend, task: Partial<BranchTask> = {}) {
   const chunks: TraceChunk[] = [];
   const run = new BranchRun({
-    task: BranchTask.fromPartial({ queryId: "q-7", branchIndex: 3, prompt: "p", seed: 4242, maxTokens: 512, chunkTokens: 64, traceSubject: "t", ...task }),
+    task: BranchTask.fromPartial({
+      queryId: "q-7",
+      branchIndex: 3,
+      prompt: "p",
+      seed: 4242,
+      maxTokens: 512,
+      chunkTokens: 64,
+      traceSubject: "t",
+      ...task,
+    }),
     attempt: 1,
     workerId: "w-1",
     backend: b,
@@ -180,7 +192,13 @@ describe("openai backend: streaming", () => {
     expect(c.lowestGroupConfidence).toBeCloseTo(lowestGroupConfidence(want.confidences, 8), 10);
     expect(c.tailGroupConfidence).toBeCloseTo(tailConfidence(want.confidences, 8), 10);
     // …and not the sampled-token fallback (−logprob of the sampled token alone).
-    expect(c.tailGroupConfidence).not.toBeCloseTo(tailConfidence(want.sampled.map((lp) => -lp), 8), 3);
+    expect(c.tailGroupConfidence).not.toBeCloseTo(
+      tailConfidence(
+        want.sampled.map((lp) => -lp),
+        8,
+      ),
+      3,
+    );
     // A chunk ends at every step end.
     expect(chunks.filter((ch) => ch.kind === ChunkKind.CHUNK_KIND_PROGRESS).map((ch) => ch.text.at(-1))).toEqual(["\n", "\n", "\n"]);
   });
@@ -296,19 +314,34 @@ describe("openai backend: errors and retries", () => {
   it("4xx: an unknown model is FAILED_PRECONDITION; TGI's string error bodies are read too; the branch fails with the message", async () => {
     fake.enqueue({ kind: "json", status: 404, body: jsonFixture("vllm-404-model.json") });
     const notFound = (await collect(backend())).error as EngineRequestError;
-    expect(notFound).toMatchObject({ status: 404, code: "FAILED_PRECONDITION", engineMessage: "The model `missing-model` does not exist.", engineType: "NotFoundError" });
+    expect(notFound).toMatchObject({
+      status: 404,
+      code: "FAILED_PRECONDITION",
+      engineMessage: "The model `missing-model` does not exist.",
+      engineType: "NotFoundError",
+    });
 
     fake.enqueue({ kind: "json", status: 422, body: jsonFixture("tgi-422-validation.json") });
     const { run, chunks } = branchRun(backend());
     const outcome = await run.run();
-    expect(outcome).toMatchObject({ kind: "failed", error: "engine rejected the request (HTTP 422 validation): Input validation error: `top_p` must be > 0.0 and < 1.0" });
-    expect(chunks.at(-1)).toMatchObject({ kind: ChunkKind.CHUNK_KIND_FAILED, finishReason: outcome.kind === "failed" ? outcome.error : "" });
+    expect(outcome).toMatchObject({
+      kind: "failed",
+      error: "engine rejected the request (HTTP 422 validation): Input validation error: `top_p` must be > 0.0 and < 1.0",
+    });
+    expect(chunks.at(-1)).toMatchObject({
+      kind: ChunkKind.CHUNK_KIND_FAILED,
+      finishReason: outcome.kind === "failed" ? outcome.error : "",
+    });
     expect(fake.generations).toHaveLength(2);
   });
 
   it("5xx before the first token: retried with backoff, then succeeds", async () => {
     const body = jsonFixture("vllm-500.json");
-    fake.enqueue({ kind: "json", status: 500, body }, { kind: "json", status: 503, body }, { kind: "stream", events: transcript("vllm-completions-logprobs.sse") });
+    fake.enqueue(
+      { kind: "json", status: 500, body },
+      { kind: "json", status: 503, body },
+      { kind: "stream", events: transcript("vllm-completions-logprobs.sse") },
+    );
     const { events, error } = await collect(backend({ maxRetries: 3, retryBaseMs: 20 }));
     expect(error).toBeUndefined();
     expect(countOf(events)).toBe(34);
@@ -325,12 +358,17 @@ describe("openai backend: errors and retries", () => {
     const error = (await collect(backend({ maxRetries: 2 }))).error as EngineUnavailableError;
     expect(error).toBeInstanceOf(EngineUnavailableError);
     expect(error).toMatchObject({ status: 500, code: "UNAVAILABLE" });
-    expect(error.message).toBe("engine failed (HTTP 500 InternalServerError): EngineCore encountered an issue. See stack trace (above) for the root cause. (after 3 attempts)");
+    expect(error.message).toBe(
+      "engine failed (HTTP 500 InternalServerError): EngineCore encountered an issue. See stack trace (above) for the root cause. (after 3 attempts)",
+    );
     expect(fake.generations).toHaveLength(3);
   });
 
   it("429: retried after the engine's Retry-After", async () => {
-    fake.enqueue({ kind: "json", status: 429, body: jsonFixture("vllm-429.json"), headers: { "retry-after-ms": "80" } }, { kind: "stream", events: transcript("vllm-completions-logprobs.sse") });
+    fake.enqueue(
+      { kind: "json", status: 429, body: jsonFixture("vllm-429.json"), headers: { "retry-after-ms": "80" } },
+      { kind: "stream", events: transcript("vllm-completions-logprobs.sse") },
+    );
     const { error } = await collect(backend({ retryBaseMs: 1 }));
     expect(error).toBeUndefined();
     const [a, b] = fake.generations;
@@ -348,17 +386,24 @@ describe("openai backend: errors and retries", () => {
     fake.enqueue({ kind: "stream", events, dropAfter: 5 }, { kind: "stream", events });
     const second = await collect(backend({ maxRetries: 3 }));
     expect(second.error).toBeInstanceOf(EngineUnavailableError);
-    expect((second.error as Error).message).toMatch(/^engine connection dropped at http:\/\/127\.0\.0\.1:\d+\/v1: terminated \(.*\) after 5 tokens$/);
+    expect((second.error as Error).message).toMatch(
+      /^engine connection dropped at http:\/\/127\.0\.0\.1:\d+\/v1: terminated \(.*\) after 5 tokens$/,
+    );
     expect(countOf(second.events)).toBe(5);
     expect(fake.generations).toHaveLength(4); // not retried: the branch had tokens
   });
 
   it("an error event mid-stream fails the branch with the engine's message, not retried", async () => {
-    fake.enqueue({ kind: "stream", events: transcript("vllm-completions-midstream-error.sse") }, { kind: "stream", events: transcript("vllm-completions-logprobs.sse") });
+    fake.enqueue(
+      { kind: "stream", events: transcript("vllm-completions-midstream-error.sse") },
+      { kind: "stream", events: transcript("vllm-completions-logprobs.sse") },
+    );
     const { events, error } = await collect(backend());
     expect(textOf(events)).toBe("We add the");
     expect(error).toBeInstanceOf(EngineUnavailableError);
-    expect((error as Error).message).toBe("engine failed mid-stream: EngineCore encountered an issue. See stack trace (above) for the root cause. after 3 tokens");
+    expect((error as Error).message).toBe(
+      "engine failed mid-stream: EngineCore encountered an issue. See stack trace (above) for the root cause. after 3 tokens",
+    );
     expect(fake.generations).toHaveLength(1);
   });
 
@@ -371,7 +416,9 @@ describe("openai backend: errors and retries", () => {
 
     fake.enqueue({ kind: "stream", events: [...events.slice(0, 3), "data: [DONE]\n\n"] });
     const cut = await collect(backend());
-    expect((cut.error as Error).message).toMatch(/^engine closed the stream from http:\/\/127\.0\.0\.1:\d+\/v1 before finishing after 3 tokens$/);
+    expect((cut.error as Error).message).toMatch(
+      /^engine closed the stream from http:\/\/127\.0\.0\.1:\d+\/v1 before finishing after 3 tokens$/,
+    );
     expect(cut.events.some((e) => e.type === "end")).toBe(false);
   });
 
@@ -380,7 +427,9 @@ describe("openai backend: errors and retries", () => {
     fake.enqueue({ kind: "stream", events, stallAfter: 0 }, { kind: "stream", events, stallAfter: 4 });
     const { events: got, error } = await collect(backend({ timeoutMs: 150, maxRetries: 1 }));
     expect(error).toBeInstanceOf(EngineUnavailableError);
-    expect((error as Error).message).toMatch(/^engine stalled: nothing from http:\/\/127\.0\.0\.1:\d+\/v1 for 150 ms \(after 2 attempts\) after 4 tokens$/);
+    expect((error as Error).message).toMatch(
+      /^engine stalled: nothing from http:\/\/127\.0\.0\.1:\d+\/v1 for 150 ms \(after 2 attempts\) after 4 tokens$/,
+    );
     expect(countOf(got)).toBe(4);
     expect(fake.generations).toHaveLength(2);
     expect(fake.generations.every((r) => !r.completed)).toBe(true);
@@ -391,7 +440,9 @@ describe("openai backend: errors and retries", () => {
     await fake.down();
     const { error } = await collect(b);
     expect(error).toBeInstanceOf(EngineUnavailableError);
-    expect((error as Error).message).toMatch(/^engine unreachable at http:\/\/127\.0\.0\.1:\d+\/v1: .*ECONNREFUSED.* \(after 3 attempts\)$/);
+    expect((error as Error).message).toMatch(
+      /^engine unreachable at http:\/\/127\.0\.0\.1:\d+\/v1: .*ECONNREFUSED.* \(after 3 attempts\)$/,
+    );
 
     const started = Date.now();
     const late = await collect(backend({ maxRetries: 5, retryBaseMs: 2000 }), { deadlineUnixMs: Date.now() + 500 });

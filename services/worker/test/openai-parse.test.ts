@@ -8,7 +8,11 @@ import { loadWorkerConfig } from "../src/config.js";
 import { readTranscript } from "../../../test/harness/fake-openai.js";
 
 const fixture = (name: string) => new URL(`./fixtures/openai/${name}`, import.meta.url);
-const dataOf = (events: string[]) => events.map((e) => e.replace(/^data: /, "").trim()).filter((d) => d !== "[DONE]").map((d) => JSON.parse(d) as unknown);
+const dataOf = (events: string[]) =>
+  events
+    .map((e) => e.replace(/^data: /, "").trim())
+    .filter((d) => d !== "[DONE]")
+    .map((d) => JSON.parse(d) as unknown);
 
 describe("reading streamed chunks", () => {
   it("reads a vLLM text_completion chunk: text, tokens, sampled and top-k logprobs (sampled token added past the top-k)", () => {
@@ -50,7 +54,29 @@ describe("reading streamed chunks", () => {
   it("reads chunks without logprobs, llama.cpp's chat-form logprobs on /completions, and reasoning deltas", () => {
     const sglang = dataOf(readTranscript(fixture("sglang-completions-nologprobs.sse")));
     expect(parseCompletionChunk(sglang[0]).delta).toEqual({ text: "17 plus", pieces: null, finishReason: null });
-    const llamacpp = { choices: [{ index: 0, text: " 4", finish_reason: null, logprobs: { content: [{ id: 220, token: " 4", logprob: -0.5, bytes: [32, 52], top_logprobs: [{ token: " 4", logprob: -0.5 }, { token: " 5", logprob: -1.2 }] }] } }] };
+    const llamacpp = {
+      choices: [
+        {
+          index: 0,
+          text: " 4",
+          finish_reason: null,
+          logprobs: {
+            content: [
+              {
+                id: 220,
+                token: " 4",
+                logprob: -0.5,
+                bytes: [32, 52],
+                top_logprobs: [
+                  { token: " 4", logprob: -0.5 },
+                  { token: " 5", logprob: -1.2 },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    };
     expect(parseCompletionChunk(llamacpp).delta!.pieces).toEqual([{ text: " 4", logprob: -0.5, top: [-0.5, -1.2] }]);
     const reasoning = { choices: [{ index: 0, delta: { reasoning_content: "think\n" }, logprobs: null, finish_reason: null }] };
     expect(parseChatChunk(reasoning).delta!.text).toBe("think\n");
@@ -59,7 +85,9 @@ describe("reading streamed chunks", () => {
   it("treats malformed fields as not reported, and clamps float noise above 0", () => {
     expect(parseCompletionChunk(null)).toEqual({ delta: null, usage: null });
     expect(parseCompletionChunk({ choices: "x", usage: 3 })).toEqual({ delta: null, usage: null });
-    const odd = { choices: [{ text: "a", logprobs: { tokens: ["a"], token_logprobs: [1e-9], top_logprobs: [{ a: 1e-9, b: null, c: "x" }] } }] };
+    const odd = {
+      choices: [{ text: "a", logprobs: { tokens: ["a"], token_logprobs: [1e-9], top_logprobs: [{ a: 1e-9, b: null, c: "x" }] } }],
+    };
     expect(parseCompletionChunk(odd).delta!.pieces).toEqual([{ text: "a", logprob: 0, top: [0] }]);
   });
 });
@@ -111,7 +139,14 @@ describe("step boundaries", () => {
       ["42\n", 3, true],
       ["The", 1, false],
     ]);
-    const bytesTokens: ParsedDelta = { text: "é\n", pieces: [{ text: "bytes:\\xc3", top: [] }, { text: "bytes:\\xa9\n", top: [] }], finishReason: null };
+    const bytesTokens: ParsedDelta = {
+      text: "é\n",
+      pieces: [
+        { text: "bytes:\\xc3", top: [] },
+        { text: "bytes:\\xa9\n", top: [] },
+      ],
+      finishReason: null,
+    };
     expect(segmentDelta(bytesTokens, new StepBoundaries()).map((s) => [s.text, s.pieces?.length, s.stepEnd])).toEqual([["é\n", 2, true]]);
     expect(segmentDelta({ text: "", pieces: null, finishReason: "stop" }, new StepBoundaries())).toEqual([]);
   });
@@ -132,14 +167,24 @@ describe("request body", () => {
   };
 
   it("completions: prompt led by the system prompt, logprobs: k, usage on, extras templated", () => {
-    const body = requestBody(request, "m", {
-      api: "completions",
-      topLogprobs: 5,
-      temperature: 0.6,
-      topP: 0.95,
-      stop: ["</answer>"],
-      extraBody: { top_k: 20, rid: "{queryId}-{branch}", stream_options: { continuous_usage_stats: true }, vllm_xargs: { tag: "{requestId}" } },
-    }, "q-abc-3-0badcafe");
+    const body = requestBody(
+      request,
+      "m",
+      {
+        api: "completions",
+        topLogprobs: 5,
+        temperature: 0.6,
+        topP: 0.95,
+        stop: ["</answer>"],
+        extraBody: {
+          top_k: 20,
+          rid: "{queryId}-{branch}",
+          stream_options: { continuous_usage_stats: true },
+          vllm_xargs: { tag: "{requestId}" },
+        },
+      },
+      "q-abc-3-0badcafe",
+    );
     expect(body).toEqual({
       model: "m",
       prompt: "Think step by step.\n\nHow many?",
@@ -201,14 +246,30 @@ describe("openai backend configuration", () => {
   });
 
   it("parses the JSON settings", () => {
-    const c = loadWorkerConfig({ ...base, TTC_OPENAI_STOP: '["</answer>", "\\n\\n\\n"]', TTC_OPENAI_EXTRA_BODY: '{"top_k": 20, "rid": "{queryId}-{branch}"}', TTC_OPENAI_API: "chat", TTC_OPENAI_MODEL: "Qwen/Qwen3-8B" });
-    expect(c.openai).toMatchObject({ stop: ["</answer>", "\n\n\n"], extraBody: { top_k: 20, rid: "{queryId}-{branch}" }, api: "chat", model: "Qwen/Qwen3-8B" });
+    const c = loadWorkerConfig({
+      ...base,
+      TTC_OPENAI_STOP: '["</answer>", "\\n\\n\\n"]',
+      TTC_OPENAI_EXTRA_BODY: '{"top_k": 20, "rid": "{queryId}-{branch}"}',
+      TTC_OPENAI_API: "chat",
+      TTC_OPENAI_MODEL: "Qwen/Qwen3-8B",
+    });
+    expect(c.openai).toMatchObject({
+      stop: ["</answer>", "\n\n\n"],
+      extraBody: { top_k: 20, rid: "{queryId}-{branch}" },
+      api: "chat",
+      model: "Qwen/Qwen3-8B",
+    });
   });
 
   it("fails at start-up listing every problem", () => {
     let error: unknown;
     try {
-      loadWorkerConfig({ TTC_WORKER_BACKEND: "openai", TTC_OPENAI_STOP: "[1]", TTC_OPENAI_EXTRA_BODY: '{"seed": 1', TTC_OPENAI_API: "responses" });
+      loadWorkerConfig({
+        TTC_WORKER_BACKEND: "openai",
+        TTC_OPENAI_STOP: "[1]",
+        TTC_OPENAI_EXTRA_BODY: '{"seed": 1',
+        TTC_OPENAI_API: "responses",
+      });
     } catch (err) {
       error = err;
     }
@@ -217,8 +278,14 @@ describe("openai backend configuration", () => {
     expect(problems).toMatch(/TTC_OPENAI_STOP: must be a JSON array of non-empty strings/);
     expect(problems).toMatch(/TTC_OPENAI_EXTRA_BODY: not JSON/);
     expect(problems).toMatch(/TTC_OPENAI_API:/);
-    expect(() => loadWorkerConfig({ TTC_WORKER_BACKEND: "openai" })).toThrow(/TTC_OPENAI_BASE_URL: required with TTC_WORKER_BACKEND=openai/);
-    expect(() => loadWorkerConfig({ ...base, TTC_OPENAI_EXTRA_BODY: '{"temperature": 0}' })).toThrow(/"temperature" is set by the backend \(TTC_OPENAI_TEMPERATURE\)/);
-    expect(() => loadWorkerConfig({ ...base, TTC_OPENAI_BASE_URL: "127.0.0.1:8000" })).toThrow(/TTC_OPENAI_BASE_URL: must be an http\(s\) URL/);
+    expect(() => loadWorkerConfig({ TTC_WORKER_BACKEND: "openai" })).toThrow(
+      /TTC_OPENAI_BASE_URL: required with TTC_WORKER_BACKEND=openai/,
+    );
+    expect(() => loadWorkerConfig({ ...base, TTC_OPENAI_EXTRA_BODY: '{"temperature": 0}' })).toThrow(
+      /"temperature" is set by the backend \(TTC_OPENAI_TEMPERATURE\)/,
+    );
+    expect(() => loadWorkerConfig({ ...base, TTC_OPENAI_BASE_URL: "127.0.0.1:8000" })).toThrow(
+      /TTC_OPENAI_BASE_URL: must be an http\(s\) URL/,
+    );
   });
 });

@@ -67,7 +67,17 @@ describe("worker on the openai backend", () => {
     const chunks: TraceChunk[] = [];
     nc.subscribe(subject, { callback: (_e, m) => void chunks.push(TraceChunk.decode(m.data)) });
     await nc.flush();
-    const task = BranchTask.fromPartial({ queryId, branchIndex: 0, prompt: "How many apples?", maxTokens: 512, seed: seq, deadlineUnixMs: Date.now() + 60_000, traceSubject: subject, chunkTokens: 16, ...over });
+    const task = BranchTask.fromPartial({
+      queryId,
+      branchIndex: 0,
+      prompt: "How many apples?",
+      maxTokens: 512,
+      seed: seq,
+      deadlineUnixMs: Date.now() + 60_000,
+      traceSubject: subject,
+      chunkTokens: 16,
+      ...over,
+    });
     await jetstream(nc).publish(names.taskSubject, BranchTask.encode(task).finish());
     return { queryId, chunks };
   }
@@ -97,7 +107,10 @@ describe("worker on the openai backend", () => {
     await until(() => chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS));
     const stream = fake.generations.at(-1)!;
     const sent = performance.now();
-    nc.publish(names.cancelSubject(queryId), CancelBranches.encode({ queryId, branchIndexes: [0], reason: "pruned by test", prune: true }).finish());
+    nc.publish(
+      names.cancelSubject(queryId),
+      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "pruned by test", prune: true }).finish(),
+    );
     await stream.closed;
     expect(stream.closedAt! - sent).toBeLessThan(250);
     expect(stream.completed).toBe(false);

@@ -46,13 +46,19 @@ export function parseGame24Puzzles(csv: string, origin = "puzzles CSV"): string[
   const column = header.indexOf("Puzzles");
   if (column < 0) {
     throw new CorpusFormatError(origin, [
-      { line: 1, field: "", message: `expected a header with a "Puzzles" column (the Tree-of-Thought 24.csv), got ${JSON.stringify(lines[0] ?? "")}` },
+      {
+        line: 1,
+        field: "",
+        message: `expected a header with a "Puzzles" column (the Tree-of-Thought 24.csv), got ${JSON.stringify(lines[0] ?? "")}`,
+      },
     ]);
   }
   return lines.slice(1).map((line, i) => {
     const numbers = (csvFields(line)[column] ?? "").trim().split(/\s+/).join(" ");
     if (!/^-?\d+(\.\d+)?( -?\d+(\.\d+)?)+$/.test(numbers)) {
-      throw new CorpusFormatError(origin, [{ line: i + 2, field: "Puzzles", message: `expected numbers like "4 5 6 10", got ${JSON.stringify(numbers)}` }]);
+      throw new CorpusFormatError(origin, [
+        { line: i + 2, field: "Puzzles", message: `expected numbers like "4 5 6 10", got ${JSON.stringify(numbers)}` },
+      ]);
     }
     return numbers;
   });

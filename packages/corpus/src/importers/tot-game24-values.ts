@@ -95,10 +95,18 @@ export function importTotGame24Values(input: string, options: Game24ImportOption
     }
     value.steps.forEach((s, k) => {
       if (s.values.length !== s.new_ys.length) {
-        issues.push({ element, field: `steps[${k}].values`, message: `has ${s.values.length} values for ${s.new_ys.length} candidates in new_ys` });
+        issues.push({
+          element,
+          field: `steps[${k}].values`,
+          message: `has ${s.values.length} values for ${s.new_ys.length} candidates in new_ys`,
+        });
       }
       if (s.x.trim().split(/\s+/).join(" ") !== numbers) {
-        issues.push({ element, field: `steps[${k}].x`, message: `is ${JSON.stringify(s.x)} but puzzle row ${value.idx} of the CSV is "${numbers}"` });
+        issues.push({
+          element,
+          field: `steps[${k}].x`,
+          message: `is ${JSON.stringify(s.x)} but puzzle row ${value.idx} of the CSV is "${numbers}"`,
+        });
       }
     });
     if (issues.length > before) continue;
@@ -124,7 +132,11 @@ export function importTotGame24Values(input: string, options: Game24ImportOption
         const at = step?.new_ys.indexOf(prefix) ?? -1;
         const v = step?.values[at];
         if (at < 0 || v === undefined) {
-          issues.push({ element, field: `steps[${k}].new_ys`, message: `has no candidate ${JSON.stringify(prefix)} (a prefix of a last-step candidate)` });
+          issues.push({
+            element,
+            field: `steps[${k}].new_ys`,
+            message: `has no candidate ${JSON.stringify(prefix)} (a prefix of a last-step candidate)`,
+          });
           break;
         }
         nodes.push({ end: prefix.length, value: v / GAME24_VALUE_SCALE });

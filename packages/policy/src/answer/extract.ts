@@ -29,7 +29,10 @@ function lastBoxed(trace: string): string | null {
 function sentence(rest: string): string {
   const end = /\.(?=\s|$)/.exec(rest);
   const text = end ? rest.slice(0, end.index) : rest;
-  return text.trim().replace(/^\*+|\*+$/g, "").trim();
+  return text
+    .trim()
+    .replace(/^\*+|\*+$/g, "")
+    .trim();
 }
 
 /** The last non-empty value of `pattern`'s first group, read up to the end of its sentence. */

@@ -104,7 +104,9 @@ function evaluate(tokens: Token[]): { value: Rational; operands: string[] } {
     if (token.kind === "op" && (token.op === "-" || token.op === "+")) {
       throw new Evaluation(`unary ${token.op === "-" ? "minus" : "plus"} is not an operation of the game`);
     }
-    throw new Evaluation(token.kind === "close" ? "unbalanced parentheses" : `operator "${token.kind === "op" ? token.op : ""}" without a left operand`);
+    throw new Evaluation(
+      token.kind === "close" ? "unbalanced parentheses" : `operator "${token.kind === "op" ? token.op : ""}" without a left operand`,
+    );
   }
 
   function product(): Rational {
@@ -212,7 +214,10 @@ const NO_SOLUTION =
  * or null when the answer says there is no solution or holds no arithmetic expression.
  */
 export function game24Expression(answer: string): string | null {
-  const text = answer.trim().replace(/^\$+|\$+$/g, "").trim();
+  const text = answer
+    .trim()
+    .replace(/^\$+|\$+$/g, "")
+    .trim();
   if (!/\d/.test(text) || NO_SOLUTION.test(text)) return null;
   const lhs = text.split("=")[0]!.trim();
   const tokens = tokenize(lhs);

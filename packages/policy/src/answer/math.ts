@@ -94,7 +94,7 @@ export function normaliseMath(answer: string): string | null {
     .replace(/\\\$|\$/g, "")
     // Spacing commands; the lookbehind leaves the row break `\\` of a matrix alone.
     .replace(/(?<!\\)\\[!,;:> ]|\\q?quad(?![a-zA-Z])|~/g, " ");
-  for (let previous = ""; previous !== s; ) {
+  for (let previous = ""; previous !== s;) {
     previous = s;
     s = s.replace(TRAILING_UNIT, "").replace(/[\s.]+$/, "");
   }
@@ -259,16 +259,15 @@ function valueOf(text: string): Value {
   if (cached) return cached;
   let value: Value = { kind: "opaque" };
   if (safeForEngine(text) && !isWord(text)) {
-    value =
-      withScope<Value>((e) => {
-        const expr = e.parse(text);
-        if (!expr.isValid) return { kind: "opaque" };
-        const number = numberOf(expr.N(), text.includes("\\infty"));
-        if (number) return { kind: "number", ...number };
-        const unknowns = [...expr.unknowns].sort();
-        if (unknowns.length > 0 && expr.type.matches("number")) return { kind: "expression", unknowns };
-        return { kind: "opaque" };
-      }) ?? { kind: "opaque" };
+    value = withScope<Value>((e) => {
+      const expr = e.parse(text);
+      if (!expr.isValid) return { kind: "opaque" };
+      const number = numberOf(expr.N(), text.includes("\\infty"));
+      if (number) return { kind: "number", ...number };
+      const unknowns = [...expr.unknowns].sort();
+      if (unknowns.length > 0 && expr.type.matches("number")) return { kind: "expression", unknowns };
+      return { kind: "opaque" };
+    }) ?? { kind: "opaque" };
   }
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(text, value);
@@ -307,9 +306,7 @@ function expressionsAgree(a: string, b: string, unknowns: string[]): boolean {
       if (x.isSame(y)) return true;
       let compared = 0;
       for (let point = 0; point < 3; point++) {
-        const substitution = Object.fromEntries(
-          unknowns.map((name, j) => [name, e.number(SAMPLES[(point * 3 + j) % SAMPLES.length]!)]),
-        );
+        const substitution = Object.fromEntries(unknowns.map((name, j) => [name, e.number(SAMPLES[(point * 3 + j) % SAMPLES.length]!)]));
         const vx = numberOf(x.subs(substitution).N());
         const vy = numberOf(y.subs(substitution).N());
         if (vx === null && vy === null) continue;

@@ -13,7 +13,12 @@ export function createBestOfNPolicy(): Policy {
     if (best === null) return c;
     const votes = [...c.votes.filter((v) => v.answer === best!.answer), ...c.votes.filter((v) => v.answer !== best!.answer)];
     const total = votes.reduce((s, v) => s + v.count, 0);
-    return { leader: best.answer, votes, support: total > 0 ? votes[0]!.count / total : 0, leaderProbability: c.leader === best.answer ? c.leaderProbability : 0 };
+    return {
+      leader: best.answer,
+      votes,
+      support: total > 0 ? votes[0]!.count / total : 0,
+      leaderProbability: c.leader === best.answer ? c.leaderProbability : 0,
+    };
   };
   return {
     name: "best-of-n",
@@ -25,8 +30,12 @@ export function createBestOfNPolicy(): Policy {
     },
     consensus,
     settled({ finished, maxBranches }) {
-      if (finished < maxBranches) return { settled: false, detail: `best-of-n waits for every branch (${finished} of ${maxBranches} ended)` };
-      return { settled: true, detail: best === null ? "no branch answered" : `best verifier score ${best.score.toFixed(3)} among ${maxBranches} branches` };
+      if (finished < maxBranches)
+        return { settled: false, detail: `best-of-n waits for every branch (${finished} of ${maxBranches} ended)` };
+      return {
+        settled: true,
+        detail: best === null ? "no branch answered" : `best verifier score ${best.score.toFixed(3)} among ${maxBranches} branches`,
+      };
     },
   };
 }

@@ -64,7 +64,10 @@ export function createDeepConfPolicy(params: Record<string, number> = {}): Polic
       if (finished >= maxBranches) return { settled: true, detail: `all ${maxBranches} branches ended` };
       if (warmEnded < warmupSize(maxBranches)) return { settled: false, detail: `warm-up: ${warmEnded} of ${p.warmup} branches ended` };
       const settled = c.leader !== null && c.support >= p.threshold;
-      return { settled, detail: `leader's confidence-weighted share ${(c.support * 100).toFixed(1)}% ${settled ? "≥" : "<"} ${p.threshold * 100}%` };
+      return {
+        settled,
+        detail: `leader's confidence-weighted share ${(c.support * 100).toFixed(1)}% ${settled ? "≥" : "<"} ${p.threshold * 100}%`,
+      };
     },
     review(_changed: BranchView, context: PolicyContext): Prune[] {
       // Every running later branch whose lowest group confidence is below the bar stops (those that fell

@@ -16,14 +16,21 @@ export interface ParamSpec {
 }
 
 /** Resolves `params` against `specs`, defaults filled in. @throws PolicyConfigError on a bad value. */
-export function readParams<K extends string>(policy: string, specs: Record<K, ParamSpec>, params: Record<string, number>): Record<K, number> {
+export function readParams<K extends string>(
+  policy: string,
+  specs: Record<K, ParamSpec>,
+  params: Record<string, number>,
+): Record<K, number> {
   const out = {} as Record<K, number>;
   for (const [key, spec] of Object.entries(specs) as Array<[K, ParamSpec]>) {
     const value = params[key] ?? spec.default;
     const inRange = spec.exclusive ? value > spec.min && value < spec.max : value >= spec.min && value <= spec.max;
     if (typeof value !== "number" || !Number.isFinite(value) || !inRange || (spec.integer && !Number.isInteger(value))) {
       const range = spec.exclusive ? `(${spec.min}, ${spec.max})` : `[${spec.min}, ${spec.max}]`;
-      throw new PolicyConfigError(`policy.params.${key}`, `${policy} ${key} must be ${spec.integer ? "an integer " : ""}in ${range} (${spec.doc}), got ${value}`);
+      throw new PolicyConfigError(
+        `policy.params.${key}`,
+        `${policy} ${key} must be ${spec.integer ? "an integer " : ""}in ${range} (${spec.doc}), got ${value}`,
+      );
     }
     out[key] = value;
   }

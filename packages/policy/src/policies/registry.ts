@@ -15,7 +15,17 @@ import { createSpecRejectPolicy, specRejectParamSpecs } from "./spec-reject.js";
 import { createWeightedPolicy, weightedParamSpecs } from "./weighted.js";
 
 /** Names accepted by `createPolicy`. */
-export const policyNames = ["majority", "weighted", "best-of-n", "adaptive", "esc", "deepconf", "prm-beam", "spec-reject", "first-verified"] as const;
+export const policyNames = [
+  "majority",
+  "weighted",
+  "best-of-n",
+  "adaptive",
+  "esc",
+  "deepconf",
+  "prm-beam",
+  "spec-reject",
+  "first-verified",
+] as const;
 
 /** A known policy name. */
 export type PolicyName = (typeof policyNames)[number];

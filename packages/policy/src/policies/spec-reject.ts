@@ -44,7 +44,9 @@ export function createSpecRejectPolicy(params: Record<string, number> = {}): Pol
         const running = context.branches.filter((b) => (b.state === "running" || b.state === "queued") && !stopped.has(b.index));
         if (!at || running.length === 0 || running.some((b) => !at.has(b.index))) return prunes;
         judged = next;
-        const cohort = running.map((b) => ({ index: b.index, score: at.get(b.index)! })).sort((a, b) => a.score - b.score || b.index - a.index);
+        const cohort = running
+          .map((b) => ({ index: b.index, score: at.get(b.index)! }))
+          .sort((a, b) => a.score - b.score || b.index - a.index);
         const reject = Math.floor(cohort.length * p.rejectionRate);
         for (const b of cohort.slice(0, reject)) {
           stopped.add(b.index);

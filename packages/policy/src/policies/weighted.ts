@@ -23,8 +23,15 @@ export function createWeightedPolicy(params: Record<string, number> = {}): Polic
     consensus: () => tally.consensus(),
     settled({ finished, maxBranches }) {
       const c = tally.consensus();
-      if (finished < maxBranches) return { settled: false, detail: `weighted vote waits for every branch (${finished} of ${maxBranches} ended)` };
-      return { settled: true, detail: c.leader === null ? "no branch answered" : `leader holds ${(c.support * 100).toFixed(1)}% of the score-weighted votes of ${plural(tally.answered, "answer")}` };
+      if (finished < maxBranches)
+        return { settled: false, detail: `weighted vote waits for every branch (${finished} of ${maxBranches} ended)` };
+      return {
+        settled: true,
+        detail:
+          c.leader === null
+            ? "no branch answered"
+            : `leader holds ${(c.support * 100).toFixed(1)}% of the score-weighted votes of ${plural(tally.answered, "answer")}`,
+      };
     },
   };
 }

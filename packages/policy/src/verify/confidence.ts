@@ -219,7 +219,13 @@ export function createConfidenceVerifier(options: ConfidenceVerifierOptions = {}
       const value = statistic === "lowest" ? confidence.lowestGroupConfidence : confidence.tailGroupConfidence;
       const score = confidenceScore(value, halfScoreAt);
       const label = statistic === "lowest" ? "lowest group confidence" : "tail confidence";
-      return { score, stepScores: [], reject: false, reason: `${label} ${value.toFixed(3)} over ${confidence.tokens} tokens`, verified: false };
+      return {
+        score,
+        stepScores: [],
+        reject: false,
+        reason: `${label} ${value.toFixed(3)} over ${confidence.tokens} tokens`,
+        verified: false,
+      };
     },
   };
 }

@@ -11,7 +11,17 @@
  *     30 - 6 = 24 (left: 24)
  *     Answer: (10 - 4) * 5 - 6 = 24
  */
-import { combine, compareRational, distance, formatRational, integer, parseNumber, roundsToShown, sameRational, type Rational } from "./rational.js";
+import {
+  combine,
+  compareRational,
+  distance,
+  formatRational,
+  integer,
+  parseNumber,
+  roundsToShown,
+  sameRational,
+  type Rational,
+} from "./rational.js";
 
 const TARGET = integer(24);
 
@@ -235,7 +245,10 @@ export function readGame24Numbers(prompt: string): number[] | null {
 export function game24AnswerExpression(trace: string): string | null {
   const line = [...trace.matchAll(/^[ \t*#>-]*answer\**[ \t]*:\**([^\n]*)$/gim)].at(-1)?.[1];
   if (line === undefined) return null;
-  return line.split("=")[0]!.trim().replace(/^[$*\s]+|[$*.\s]+$/g, "");
+  return line
+    .split("=")[0]!
+    .trim()
+    .replace(/^[$*\s]+|[$*.\s]+$/g, "");
 }
 
 /** Verdict on a final Game-of-24 answer. */
@@ -258,7 +271,10 @@ export function checkGame24Answer(expression: string, numbers: readonly number[]
   const given = numbers.join(" ");
   const value = evaluate(node, pool, { approximate: false, fractions: false });
   if (typeof value === "string") {
-    return { ok: false, reason: `${shown} ${value === "divides by zero" ? value : `${value.slice("uses ".length)} is not one of ${given} (or is used too often)`}` };
+    return {
+      ok: false,
+      reason: `${shown} ${value === "divides by zero" ? value : `${value.slice("uses ".length)} is not one of ${given} (or is used too often)`}`,
+    };
   }
   if (pool.length > 0) return { ok: false, reason: `${shown} leaves ${show(pool)} of ${given} unused` };
   if (!sameRational(value.exact, TARGET)) return { ok: false, reason: `${shown} equals ${formatRational(value.exact)}, not 24` };
@@ -293,7 +309,14 @@ export function canMake24(values: readonly Rational[]): boolean {
     for (let j = i + 1; j < values.length; j++) {
       const rest = values.filter((_, k) => k !== i && k !== j);
       const [a, b] = [values[i]!, values[j]!];
-      for (const r of [combine(a, "+", b), combine(a, "*", b), combine(a, "-", b), combine(b, "-", a), combine(a, "/", b), combine(b, "/", a)]) {
+      for (const r of [
+        combine(a, "+", b),
+        combine(a, "*", b),
+        combine(a, "-", b),
+        combine(b, "-", a),
+        combine(a, "/", b),
+        combine(b, "/", a),
+      ]) {
         if (r !== null && canMake24([...rest, r])) {
           found = true;
           break search;
@@ -362,11 +385,24 @@ export function checkGame24Steps(trace: string, numbers: readonly number[], opti
     const name = `step ${step} "${line}"`;
     const outcome = applyStep(match[1]!.trim().replace(LIST_MARKER, ""), match[2]!, state);
     if (outcome.kind === "unread") {
-      return { steps: stepScores.length, stepScores, firstError: null, unread: `${name} not understood (${outcome.why}); later steps not checked`, left: exactValues(state) };
+      return {
+        steps: stepScores.length,
+        stepScores,
+        firstError: null,
+        unread: `${name} not understood (${outcome.why}); later steps not checked`,
+        left: exactValues(state),
+      };
     }
-    if (outcome.kind === "bad") return { steps: step, stepScores: [...stepScores, 0], firstError: `${name}: ${outcome.why}`, unread: null, left: exactValues(state) };
+    if (outcome.kind === "bad")
+      return { steps: step, stepScores: [...stepScores, 0], firstError: `${name}: ${outcome.why}`, unread: null, left: exactValues(state) };
     if (checkReachable && !canMake24(outcome.next.map((v) => v.exact))) {
-      return { steps: step, stepScores: [...stepScores, 0], firstError: `${name}: ${show(outcome.next)} cannot make 24`, unread: null, left: exactValues(outcome.next) };
+      return {
+        steps: step,
+        stepScores: [...stepScores, 0],
+        firstError: `${name}: ${show(outcome.next)} cannot make 24`,
+        unread: null,
+        left: exactValues(outcome.next),
+      };
     }
     state = outcome.next;
     stepScores.push(1);
@@ -447,8 +483,5 @@ function exactValues(items: readonly Item[]): Rational[] {
 }
 
 function show(items: readonly Item[]): string {
-  return exactValues(items)
-    .sort(compareRational)
-    .map(formatRational)
-    .join(" ");
+  return exactValues(items).sort(compareRational).map(formatRational).join(" ");
 }

@@ -1,6 +1,14 @@
 /** Trace verification: exact checks, step scoring, confidence, and the verifier contract built on them. Pure. */
 export { checkArithmetic, type ArithCheck, type ArithOptions } from "./arith.js";
-export { createVerifier, engineVerifierNames, verifierNames, type TraceVerifier, type VerifierName, type VerifyInput, type VerifyOutput } from "./verifier.js";
+export {
+  createVerifier,
+  engineVerifierNames,
+  verifierNames,
+  type TraceVerifier,
+  type VerifierName,
+  type VerifyInput,
+  type VerifyOutput,
+} from "./verifier.js";
 export {
   aggregateStepScores,
   clampScore,

@@ -76,7 +76,7 @@ export function formatRational(r: Rational): string {
   if (rest !== 1n) return `${r.num}/${r.den}`;
   // den = 2^twos * 5^fives divides 10^places, so the scaled numerator is a whole number.
   const places = Math.max(twos, fives);
-  const digits = (abs(r.num) * 10n ** BigInt(places) / r.den).toString().padStart(places + 1, "0");
+  const digits = ((abs(r.num) * 10n ** BigInt(places)) / r.den).toString().padStart(places + 1, "0");
   return `${r.num < 0n ? "-" : ""}${digits.slice(0, -places)}.${digits.slice(-places)}`;
 }
 

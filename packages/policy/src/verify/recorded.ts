@@ -85,7 +85,11 @@ export function createRecordedVerifier(options: RecordedOptions = {}): TraceVeri
       return recorded?.score === undefined ? undefined : mapping(recorded)(recorded.score);
     },
   };
-  const verifier = stepScoringVerifier(scorer, aggregation, rejectBelow === undefined ? { rejectOn: "latest" } : { rejectBelow, rejectOn: "latest" });
+  const verifier = stepScoringVerifier(
+    scorer,
+    aggregation,
+    rejectBelow === undefined ? { rejectOn: "latest" } : { rejectBelow, rejectOn: "latest" },
+  );
   return {
     name: verifier.name,
     partial: verifier.partial,

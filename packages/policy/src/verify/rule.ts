@@ -73,7 +73,19 @@ function verifyWellFormed({ trace, final, format }: VerifyInput, readAs: AnswerF
   if (raw === null) return { score: 0, stepScores: arith.stepScores, reject: false, reason: `${checked}no ${as} found`, verified: false };
   const key = normaliseAnswer(raw, readAs);
   if (key === null) {
-    return { score: 0, stepScores: arith.stepScores, reject: false, reason: `${checked}${JSON.stringify(raw)} does not read as a ${as}`, verified: false };
+    return {
+      score: 0,
+      stepScores: arith.stepScores,
+      reject: false,
+      reason: `${checked}${JSON.stringify(raw)} does not read as a ${as}`,
+      verified: false,
+    };
   }
-  return { score: 1, stepScores: arith.stepScores, reject: false, reason: `${checked}well-formed ${as} ${JSON.stringify(key)} (no answer key to check it against)`, verified: false };
+  return {
+    score: 1,
+    stepScores: arith.stepScores,
+    reject: false,
+    reason: `${checked}well-formed ${as} ${JSON.stringify(key)} (no answer key to check it against)`,
+    verified: false,
+  };
 }

@@ -126,7 +126,8 @@ export class JudgeVerifier implements AsyncTraceVerifier {
     const json = await postJson(this.endpoint, body, { timeoutMs: this.o.timeoutMs, engine: "judge", ...(headers ? { headers } : {}) });
     const choice = (json as { choices?: { message?: { content?: unknown }; finish_reason?: unknown }[] } | null)?.choices?.[0];
     const content = choice?.message?.content;
-    if (typeof content !== "string") throw new EngineError(`judge: POST ${this.endpoint} answered without choices[0].message.content: ${snippet(JSON.stringify(json))}`);
+    if (typeof content !== "string")
+      throw new EngineError(`judge: POST ${this.endpoint} answered without choices[0].message.content: ${snippet(JSON.stringify(json))}`);
     const verdict = parseVerdict(content);
     if (!verdict) {
       const cut = choice?.finish_reason === "length" ? ` (the reply hit max_tokens ${this.o.maxTokens})` : "";

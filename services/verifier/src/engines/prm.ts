@@ -92,13 +92,18 @@ export function prmInput(question: string, steps: readonly string[], systemPromp
  * or their number is not `steps`.
  */
 export function stepScoresFromRows(rows: unknown, steps: number): number[] {
-  if (!Array.isArray(rows)) throw new EngineError(`prm: expected a list of [negative, positive] rows, got ${snippet(JSON.stringify(rows) ?? String(rows))}`);
+  if (!Array.isArray(rows))
+    throw new EngineError(`prm: expected a list of [negative, positive] rows, got ${snippet(JSON.stringify(rows) ?? String(rows))}`);
   if (rows.length !== steps) {
-    throw new EngineError(`prm: ${rows.length} step rows for ${steps} steps (is the model a step-tag PRM whose step token is ${PRM_STEP_TAG}?)`);
+    throw new EngineError(
+      `prm: ${rows.length} step rows for ${steps} steps (is the model a step-tag PRM whose step token is ${PRM_STEP_TAG}?)`,
+    );
   }
   return rows.map((row: unknown, i) => {
     if (!Array.isArray(row) || row.length !== 2 || !row.every((x) => typeof x === "number" && Number.isFinite(x))) {
-      throw new EngineError(`prm: step ${i + 1}: expected [negative, positive] numbers, got ${snippet(JSON.stringify(row) ?? String(row))}`);
+      throw new EngineError(
+        `prm: step ${i + 1}: expected [negative, positive] numbers, got ${snippet(JSON.stringify(row) ?? String(row))}`,
+      );
     }
     const [neg, pos] = row as [number, number];
     const isProbabilities = neg >= 0 && neg <= 1 && pos >= 0 && pos <= 1 && Math.abs(neg + pos - 1) < 1e-3;
@@ -183,7 +188,8 @@ export class PrmVerifier implements AsyncTraceVerifier {
     const body = { model: this.o.model, input: inputs.length === 1 ? inputs[0] : inputs };
     const json = await postJson(this.endpoint, body, { timeoutMs: this.o.timeoutMs, engine: "prm" });
     const data = (json as { data?: unknown } | null)?.data;
-    if (!Array.isArray(data)) throw new EngineError(`prm: POST ${this.endpoint} answered without a data list: ${snippet(JSON.stringify(json))}`);
+    if (!Array.isArray(data))
+      throw new EngineError(`prm: POST ${this.endpoint} answered without a data list: ${snippet(JSON.stringify(json))}`);
     const out: (unknown | Error)[] = inputs.map((_, i) => new EngineError(`prm: the answer has no data for input ${i}`));
     data.forEach((item: unknown, position) => {
       const entry = item as { index?: unknown; data?: unknown } | null;

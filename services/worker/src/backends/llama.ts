@@ -76,8 +76,11 @@ export async function checkGgufFile(path: string): Promise<void> {
     if (!s.isFile()) throw new Error(`llama model ${path} is not a file`);
     size = s.size;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`llama model ${path} does not exist (set TTC_LLAMA_MODEL to a GGUF file)`);
-    throw err instanceof Error && err.message.startsWith("llama model") ? err : new Error(`llama model ${path} cannot be read: ${errorMessage(err)}`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw new Error(`llama model ${path} does not exist (set TTC_LLAMA_MODEL to a GGUF file)`);
+    throw err instanceof Error && err.message.startsWith("llama model")
+      ? err
+      : new Error(`llama model ${path} cannot be read: ${errorMessage(err)}`);
   }
   const head = Buffer.alloc(8);
   const handle = await open(path, "r");
@@ -87,7 +90,9 @@ export async function checkGgufFile(path: string): Promise<void> {
     await handle.close();
   }
   if (size < 24 || head.toString("latin1", 0, 4) !== "GGUF") {
-    throw new Error(`llama model ${path} is not a GGUF file (it starts with ${JSON.stringify(head.toString("latin1", 0, Math.min(4, size)))}, not "GGUF")`);
+    throw new Error(
+      `llama model ${path} is not a GGUF file (it starts with ${JSON.stringify(head.toString("latin1", 0, Math.min(4, size)))}, not "GGUF")`,
+    );
   }
   const version = head.readUInt32LE(4);
   if (version < 2 || version > 3) throw new Error(`llama model ${path} is GGUF version ${version}; llama.cpp reads versions 2 and 3`);
@@ -190,7 +195,8 @@ export class LlamaBackend implements Backend {
 
   constructor(private readonly options: LlamaBackendOptions) {
     this.sequences = options.sequences ?? 1;
-    if (!Number.isInteger(this.sequences) || this.sequences < 1) throw new RangeError(`sequences must be a positive integer, not ${this.sequences}`);
+    if (!Number.isInteger(this.sequences) || this.sequences < 1)
+      throw new RangeError(`sequences must be a positive integer, not ${this.sequences}`);
     this.topLogprobs = options.topLogprobs ?? 5;
     this.sampling = {
       temperature: options.temperature ?? 0.7,
@@ -235,14 +241,17 @@ export class LlamaBackend implements Backend {
         logLevel: lib.LlamaLogLevel.warn,
         logger: (level, message) => {
           const text = message.trim();
-          if (!text || !(level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal || level === lib.LlamaLogLevel.warn)) return;
+          if (!text || !(level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal || level === lib.LlamaLogLevel.warn))
+            return;
           this.recentErrors.push(text);
           if (this.recentErrors.length > 4) this.recentErrors.shift();
           log?.warn({ level, engine: "llama.cpp" }, text);
         },
       });
     } catch (err) {
-      throw new Error(`llama.cpp could not start (no usable prebuilt binary for ${process.platform}-${process.arch}?): ${errorMessage(err)}`);
+      throw new Error(
+        `llama.cpp could not start (no usable prebuilt binary for ${process.platform}-${process.arch}?): ${errorMessage(err)}`,
+      );
     }
     if (this.closed) return;
     try {
@@ -262,7 +271,9 @@ export class LlamaBackend implements Backend {
         ...(threads > 0 ? { threads } : {}),
       });
     } catch (err) {
-      throw new Error(`llama context of ${this.sequences} × ${contextSize} tokens could not be created for ${modelPath}: ${errorMessage(err)}`);
+      throw new Error(
+        `llama context of ${this.sequences} × ${contextSize} tokens could not be created for ${modelPath}: ${errorMessage(err)}`,
+      );
     }
     for (let i = 0; i < this.sequences; i++) this.free.push(this.context.getSequence());
     const template = this.options.template ?? "auto";
@@ -372,7 +383,11 @@ export class LlamaBackend implements Backend {
     if (!sequence) return; // aborted while waiting for a free sequence
     // Released only once nothing runs on it any more (see the finally below).
     let pending: Promise<unknown> | null = null;
-    let iterator: AsyncGenerator<{ token: Token; confidence?: number; probabilities?: Map<Token, number> }, void, void | Token | Token[]> | null = null;
+    let iterator: AsyncGenerator<
+      { token: Token; confidence?: number; probabilities?: Map<Token, number> },
+      void,
+      void | Token | Token[]
+    > | null = null;
     let failed = false;
     const stopWaiting = new AbortController();
     const aborted = new Promise<"aborted">((resolve) => {
@@ -381,7 +396,10 @@ export class LlamaBackend implements Backend {
     });
     try {
       const room = sequence.contextSize - prompt.length;
-      if (room <= 0) throw new Error(`the prompt has ${prompt.length} tokens: it fills the context of ${sequence.contextSize} tokens per sequence (TTC_LLAMA_CONTEXT)`);
+      if (room <= 0)
+        throw new Error(
+          `the prompt has ${prompt.length} tokens: it fills the context of ${sequence.contextSize} tokens per sequence (TTC_LLAMA_CONTEXT)`,
+        );
       const budget = request.maxTokens > 0 ? Math.min(request.maxTokens, room) : room;
       // Keep the longest prefix of the prompt the sequence still holds; at least one token is evaluated for the logits.
       const cached = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
@@ -391,7 +409,11 @@ export class LlamaBackend implements Backend {
 
       const withTop = this.topLogprobs > 0;
       // The budget keeps prompt and generation inside the sequence, so llama.cpp never shifts the context.
-      iterator = sequence.evaluateWithMetadata(prompt.slice(cached), { confidence: true, probabilities: withTop }, { ...this.sampling, seed: request.seed >>> 0 });
+      iterator = sequence.evaluateWithMetadata(
+        prompt.slice(cached),
+        { confidence: true, probabilities: withTop },
+        { ...this.sampling, seed: request.seed >>> 0 },
+      );
       const steps = new StepBoundaries();
       const stopper = new StopMatcher([...(this.options.stop ?? []), ...stops]);
       const history: Token[] = prompt.slice(-detokenizeContext);

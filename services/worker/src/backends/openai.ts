@@ -152,7 +152,9 @@ export class OpenAIBackend implements Backend {
   async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
     const model = request.model || this.options.model || this.discoveredModel;
     if (!model) {
-      throw new Error(`no model to ask ${this.baseURL} for: the task names none, TTC_OPENAI_MODEL is unset, and the engine listed none at /models`);
+      throw new Error(
+        `no model to ask ${this.baseURL} for: the task names none, TTC_OPENAI_MODEL is unset, and the engine listed none at /models`,
+      );
     }
     for (let attempt = 0; ; attempt++) {
       const progress = { tokens: 0 };
@@ -258,7 +260,12 @@ export class OpenAIBackend implements Backend {
     if (usage && usage.completionTokens > progress.tokens) {
       yield { type: "tokens", text: "", tokens: usage.completionTokens - progress.tokens, stepEnd: false };
     }
-    yield { type: "end", finishReason: finish === "length" ? "length" : "stop", promptTokens: usage?.promptTokens ?? 0, ...(usage ? cached(usage) : {}) };
+    yield {
+      type: "end",
+      finishReason: finish === "length" ? "length" : "stop",
+      promptTokens: usage?.promptTokens ?? 0,
+      ...(usage ? cached(usage) : {}),
+    };
   }
 
   private async probe(): Promise<boolean> {

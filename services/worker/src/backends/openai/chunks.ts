@@ -67,7 +67,11 @@ export function parseUsage(chunk: unknown): ParsedUsage | null {
   if (completionTokens === undefined && promptTokens === undefined) return null;
   const details = usage["prompt_tokens_details"];
   const cached = isObject(details) ? num(details["cached_tokens"]) : undefined;
-  return { promptTokens: promptTokens ?? 0, completionTokens: completionTokens ?? 0, ...(cached !== undefined ? { cachedPromptTokens: cached } : {}) };
+  return {
+    promptTokens: promptTokens ?? 0,
+    completionTokens: completionTokens ?? 0,
+    ...(cached !== undefined ? { cachedPromptTokens: cached } : {}),
+  };
 }
 
 /** Chat-style per-token logprobs: `[{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}]`. */
@@ -75,7 +79,9 @@ function contentPieces(content: unknown): TokenPiece[] | null {
   if (!Array.isArray(content)) return null;
   return content.filter(isObject).map((entry) => {
     const lp = logprob(entry["logprob"]);
-    const top = Array.isArray(entry["top_logprobs"]) ? entry["top_logprobs"].flatMap((t) => (isObject(t) ? finiteLogprobs(t["logprob"]) : [])) : [];
+    const top = Array.isArray(entry["top_logprobs"])
+      ? entry["top_logprobs"].flatMap((t) => (isObject(t) ? finiteLogprobs(t["logprob"]) : []))
+      : [];
     return { text: typeof entry["token"] === "string" ? entry["token"] : "", ...(lp !== undefined ? { logprob: lp } : {}), top };
   });
 }
@@ -103,7 +109,11 @@ const finishOf = (choice: Json): string | null => (typeof choice["finish_reason"
 export function parseCompletionChunk(chunk: unknown): ParsedChunk {
   const choice = firstChoice(chunk);
   const delta: ParsedDelta | null = choice
-    ? { text: typeof choice["text"] === "string" ? choice["text"] : "", pieces: completionPieces(choice["logprobs"]), finishReason: finishOf(choice) }
+    ? {
+        text: typeof choice["text"] === "string" ? choice["text"] : "",
+        pieces: completionPieces(choice["logprobs"]),
+        finishReason: finishOf(choice),
+      }
     : null;
   return { delta, usage: parseUsage(chunk) };
 }

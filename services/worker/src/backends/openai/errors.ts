@@ -64,16 +64,28 @@ export function classifyFailure(err: unknown, baseURL: string): ClassifiedFailur
   if (err instanceof EngineRequestError) return { error: err, retryable: false, connection: false };
   if (err instanceof EngineUnavailableError) return { error: err, retryable: true, connection: err.status === undefined };
   if (err instanceof APIConnectionTimeoutError) {
-    return { error: new EngineUnavailableError(`engine unreachable at ${baseURL}: request timed out`, undefined, { cause: err }), retryable: true, connection: true };
+    return {
+      error: new EngineUnavailableError(`engine unreachable at ${baseURL}: request timed out`, undefined, { cause: err }),
+      retryable: true,
+      connection: true,
+    };
   }
   if (err instanceof APIConnectionError) {
-    return { error: new EngineUnavailableError(`engine unreachable at ${baseURL}: ${connectionDetail(err)}`, undefined, { cause: err }), retryable: true, connection: true };
+    return {
+      error: new EngineUnavailableError(`engine unreachable at ${baseURL}: ${connectionDetail(err)}`, undefined, { cause: err }),
+      retryable: true,
+      connection: true,
+    };
   }
   if (err instanceof APIError) {
     const { message, type } = engineMessage(err);
     if (err.status === undefined) {
       // An error event inside a stream that had started fine (e.g. vLLM's `data: {"error": …}`).
-      return { error: new EngineUnavailableError(`engine failed mid-stream: ${message}`, undefined, { cause: err }), retryable: true, connection: false };
+      return {
+        error: new EngineUnavailableError(`engine failed mid-stream: ${message}`, undefined, { cause: err }),
+        retryable: true,
+        connection: false,
+      };
     }
     const retryAfterMs = retryAfter(err.headers);
     if (err.status >= 500 || err.status === 429) {
@@ -90,17 +102,26 @@ export function classifyFailure(err: unknown, baseURL: string): ClassifiedFailur
   const detail = err instanceof Error ? `${err.message}${causeOf(err)}` : String(err);
   if (err instanceof SyntaxError) {
     // A stream event that is not JSON: an engine bug that a retry will not fix.
-    return { error: new EngineUnavailableError(`engine sent malformed data: ${detail}`, undefined, { cause: err }), retryable: false, connection: false };
+    return {
+      error: new EngineUnavailableError(`engine sent malformed data: ${detail}`, undefined, { cause: err }),
+      retryable: false,
+      connection: false,
+    };
   }
   // A socket dropped mid-body surfaces from undici as `TypeError: terminated` (cause: SocketError).
   const what = err instanceof TypeError && err.message === "terminated" ? "dropped" : "failed";
-  return { error: new EngineUnavailableError(`engine connection ${what} at ${baseURL}: ${detail}`, undefined, { cause: err }), retryable: true, connection: true };
+  return {
+    error: new EngineUnavailableError(`engine connection ${what} at ${baseURL}: ${detail}`, undefined, { cause: err }),
+    retryable: true,
+    connection: true,
+  };
 }
 
 /** The engine's own message and type from an error body (OpenAI `{"error": {…}}` or vLLM's legacy flat form). */
 function engineMessage(err: APIError): { message: string; type?: string } {
   const body = err.error as { message?: unknown; type?: unknown } | undefined;
-  const message = typeof body?.message === "string" ? body.message : body?.message !== undefined ? JSON.stringify(body.message) : err.message;
+  const message =
+    typeof body?.message === "string" ? body.message : body?.message !== undefined ? JSON.stringify(body.message) : err.message;
   return { message, ...(typeof body?.type === "string" ? { type: body.type } : {}) };
 }
 

@@ -80,7 +80,12 @@ export function branchRequestId(request: GenerationRequest): string {
 }
 
 /** The streaming request body for one branch. */
-export function requestBody(request: GenerationRequest, model: string, s: SamplingSettings, requestId = branchRequestId(request)): Record<string, unknown> {
+export function requestBody(
+  request: GenerationRequest,
+  model: string,
+  s: SamplingSettings,
+  requestId = branchRequestId(request),
+): Record<string, unknown> {
   const vars = { queryId: request.queryId ?? "", branch: String(request.branchIndex), requestId };
   const extra = (s.extraBody ? fillTemplate(s.extraBody, vars) : {}) as Record<string, unknown>;
   const streamOptions = (extra["stream_options"] as Record<string, unknown> | undefined) ?? {};
