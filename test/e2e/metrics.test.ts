@@ -55,7 +55,10 @@ describe("metrics agree with results", () => {
     expect(scraped.reduce((s, m) => s + (m.get("ttc_worker_generated_tokens_total") ?? 0), 0)).toBe(
       total((r) => r.compute!.generatedTokens),
     );
-    expect(scraped.reduce((s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0), 0)).toBe(total((r) => r.compute!.branchesPruned));
+    // A prune stops a running branch; a branch the verifier rejects only at its end has nothing left to stop.
+    const obeyed = scraped.reduce((s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0), 0);
+    expect(obeyed).toBeGreaterThan(0);
+    expect(obeyed).toBeLessThanOrEqual(total((r) => r.compute!.branchesPruned));
   });
 
   it("Prometheus scrapes the same numbers", async () => {
