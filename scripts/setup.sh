@@ -26,4 +26,7 @@ else
   npm ci --no-audit --no-fund
 fi
 npx turbo run generate build
+# The workspace bins (ttc, ttc-scheduler, …) point into dist/, which exists only after the build:
+# link them now so `npx ttc` works.
+npm rebuild --ignore-scripts >/dev/null
 echo "setup: done. Start a local cluster with: npm start"
