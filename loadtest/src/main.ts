@@ -8,7 +8,7 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { Command } from "commander";
-import { SchedulerClient, type SolveRequest, type SolveResult } from "@ttc/proto";
+import { SchedulerClient, SolveRequest, type SolveResult } from "@ttc/proto";
 
 interface Sample {
   ok: boolean;
@@ -63,20 +63,12 @@ async function caller(): Promise<void> {
     try {
       const r = await solve(
         client,
-        {
+        SolveRequest.create({
           prompt: `load query ${i}: what is ${i} * 7 + 3?`,
-          systemPrompt: "",
-          model: "",
           maxBranches: o.branches,
-          maxTokensPerBranch: 0,
-          tokenBudget: 0,
           policy: { name: o.policy, params: {} },
-          verifier: "",
-          answerFormat: 0,
           seed: i + 1,
-          parallelism: 0,
-          mode: 0,
-        },
+        }),
         o.timeout * 1000,
       );
       samples.push({

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { startLocalCluster, type LocalCluster } from "@ttc/cli";
-import { SchedulerClient, type SolveEvent, type SolveRequest, type SolveResult } from "@ttc/proto";
+import { SchedulerClient, SolveRequest, type SolveEvent, type SolveResult } from "@ttc/proto";
 import { startNats, type NatsFixture } from "./nats.js";
 
 export interface TestCluster {
@@ -51,23 +51,9 @@ export async function startTestCluster(
   };
 }
 
-/** A SolveRequest with every field at its default, overridden by `over`. */
+/** A SolveRequest with every field at its default (the tests' prompt and seed 7), overridden by `over`. */
 export function request(over: Partial<SolveRequest> = {}): SolveRequest {
-  return {
-    prompt: "sim puzzle 1",
-    systemPrompt: "",
-    model: "",
-    maxBranches: 0,
-    maxTokensPerBranch: 0,
-    tokenBudget: 0,
-    policy: undefined,
-    verifier: "",
-    answerFormat: 0,
-    seed: 7,
-    parallelism: 0,
-    mode: 0,
-    ...over,
-  };
+  return SolveRequest.create({ prompt: "sim puzzle 1", seed: 7, ...over });
 }
 
 /** Unary Solve as a promise; rejects with the gRPC ServiceError. */

@@ -9,7 +9,7 @@ import {
   type SolveRequest,
   type SolveResult,
 } from "@ttc/proto";
-import { answerFormatFromLabel, answerFormatNames } from "@ttc/common";
+import { answerFormatFromLabel, answerFormatNames, executionModeFromLabel } from "@ttc/common";
 import { ProgressView, summarize } from "./progress-view.js";
 
 export interface SolveOptions {
@@ -30,16 +30,10 @@ export interface SolveOptions {
   mode?: string;
 }
 
-const modes: Record<string, ExecutionMode> = {
-  waves: ExecutionMode.EXECUTION_MODE_WAVES,
-  "all-parallel": ExecutionMode.EXECUTION_MODE_ALL_PARALLEL,
-  sequential: ExecutionMode.EXECUTION_MODE_SEQUENTIAL,
-};
-
 function modeFromLabel(label: string | undefined): ExecutionMode {
   if (label === undefined) return ExecutionMode.EXECUTION_MODE_UNSPECIFIED;
-  const m = modes[label];
-  if (m === undefined) throw new Error(`--mode ${label}: expected one of ${Object.keys(modes).join(", ")}`);
+  const m = executionModeFromLabel(label);
+  if (m === undefined) throw new Error(`--mode ${label}: expected one of waves, all-parallel, sequential`);
   return m;
 }
 

@@ -1,4 +1,4 @@
-import { AnswerFormat, StopReason } from "@ttc/proto";
+import { AnswerFormat, ExecutionMode, StopReason } from "@ttc/proto";
 
 /** Answer format names as the reasoning core spells them. */
 export const answerFormatNames = ["text", "number", "math", "date", "choice", "game24"] as const;
@@ -22,6 +22,25 @@ export function answerFormatLabel(format: AnswerFormat): AnswerFormatLabel | und
 export function answerFormatFromLabel(label: string): AnswerFormat | undefined {
   const entry = Object.entries(formatByEnum).find(([, name]) => name === label);
   return entry ? (Number(entry[0]) as AnswerFormat) : undefined;
+}
+
+/** Execution mode names as the reasoning core spells them. */
+export type ExecutionModeLabel = "waves" | "all-parallel" | "sequential";
+
+const modeByName: Record<ExecutionModeLabel, ExecutionMode> = {
+  waves: ExecutionMode.EXECUTION_MODE_WAVES,
+  "all-parallel": ExecutionMode.EXECUTION_MODE_ALL_PARALLEL,
+  sequential: ExecutionMode.EXECUTION_MODE_SEQUENTIAL,
+};
+
+/** The proto enum value of an execution mode name; undefined for unknown names. */
+export function executionModeFromLabel(label: string): ExecutionMode | undefined {
+  return modeByName[label as ExecutionModeLabel];
+}
+
+/** The name of an execution mode; undefined for UNSPECIFIED or unknown values. */
+export function executionModeLabel(mode: ExecutionMode): ExecutionModeLabel | undefined {
+  return (Object.keys(modeByName) as ExecutionModeLabel[]).find((k) => modeByName[k] === mode);
 }
 
 const stopByName: Record<string, StopReason> = {

@@ -1,4 +1,4 @@
-import type { VerifyRequest } from "@ttc/proto";
+import type { VerifyRequest, VerifyResponse } from "@ttc/proto";
 import { answerFormatLabel, type AnswerFormatLabel } from "./proto-enums.js";
 
 /** What the pure verifiers take (structurally the reasoning core's `VerifyInput`). */
@@ -25,4 +25,9 @@ export function verifyInput(r: VerifyRequest): VerifierInput {
     },
     ...(r.confidence && r.confidence.tokens > 0 ? { confidence: { ...r.confidence } } : {}),
   };
+}
+
+/** The answer when a trace could not be scored: no score, no verdict, and why. */
+export function unscored(error: string): VerifyResponse {
+  return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error };
 }

@@ -5,6 +5,7 @@
  */
 import { splitSteps, stepTokens, type CorpusRecord } from "@ttc/corpus";
 import {
+  AnswerGroups,
   answerKey,
   answersEquivalent,
   checkGame24,
@@ -37,28 +38,11 @@ export interface PreparedProblem {
   verify(verifier: string, b: number, steps: number, final: boolean): VerifyOutput;
 }
 
-/**
- * Groups equivalent answers: the first branch (by index) with an answer in a group names it, so every
- * equivalent spelling votes for the same key.
- */
-function groupAnswers(keys: Array<string | null>, format: AnswerFormatName): Array<string | null> {
-  const representatives: string[] = [];
-  const memo = new Map<string, string>();
-  return keys.map((key) => {
-    if (key === null) return null;
-    const known = memo.get(key);
-    if (known !== undefined) return known;
-    const rep = representatives.find((r) => answersEquivalent(r, key, format)) ?? key;
-    if (rep === key) representatives.push(key);
-    memo.set(key, rep);
-    return rep;
-  });
-}
-
 export function prepareProblem(record: CorpusRecord): PreparedProblem {
   const format = record.format as AnswerFormatName;
-  const keys = record.branches.map((b) => answerKey(b.text, format));
-  const grouped = groupAnswers(keys, format);
+  // Equivalent spellings vote under one name: the first branch (by index) with an answer in a group names it.
+  const groups = new AnswerGroups(format);
+  const grouped = record.branches.map((b) => groups.canonical(answerKey(b.text, format)));
   const branches: PreparedBranch[] = record.branches.map((b, index) => {
     const steps = splitSteps(b.text);
     const perStep = stepTokens(record, b);

@@ -41,7 +41,6 @@ export interface QueryOutcome {
 interface Running {
   recorded: number;
   start: number;
-  nextStep: number;
   alive: boolean;
 }
 
@@ -95,16 +94,20 @@ function before(a: Arrival, b: Arrival): boolean {
   return a.time < b.time || (a.time === b.time && a.seq < b.seq);
 }
 
+/** The query's token budget in a replay: twice everything recorded, so it never binds before the policy. */
+export function replayTokenBudget(problem: PreparedProblem): number {
+  return Math.max(1, 2 * problem.branches.reduce((s, b) => s + b.tokens, 0));
+}
+
 /** Replays one query to its decision. Deterministic in its inputs. */
 export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): QueryOutcome {
   const n = problem.branches.length;
   const maxBranches = Math.min(o.maxBranches, n);
   const order = replayOrder(n, o.seed);
-  const totalTokens = problem.branches.reduce((s, b) => s + b.tokens, 0);
   const controller = createQueryController(o.policy, {
     maxBranches,
     parallelism: o.parallelism,
-    tokenBudget: Math.max(1, totalTokens * 2),
+    tokenBudget: replayTokenBudget(problem),
     mode: o.mode,
   });
   const queue = new ArrivalQueue();
@@ -114,7 +117,8 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
   let now = 0;
   let verifierCalls = 0;
   let pruned = 0;
-  let stop: { reason: string } | null = null;
+  // A holder, not a `let`: the finish decision sets it inside `apply`, where the loop's narrowing cannot see.
+  const stop: { reason: string | null } = { reason: null };
   const speed = o.tokensPerSecond;
   const partial = o.verifier !== "none" && createVerifier(o.verifier).partial;
 
@@ -130,7 +134,7 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
       if (d.kind === "launch") {
         for (const b of d.branches) {
           const recorded = order[b]!;
-          running[b] = { recorded, start: now, nextStep: 0, alive: true };
+          running[b] = { recorded, start: now, alive: true };
           const cum = problem.branches[recorded]!.cumulative;
           if (cum.length === 0) queue.push(now, b, 0);
           else queue.push(now + cum[0]! / speed, b, 0);
@@ -143,7 +147,7 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
         }
         pruned++;
       } else {
-        stop = { reason: d.reason };
+        stop.reason = d.reason;
         for (const [b, r] of running.entries()) {
           if (r?.alive) {
             r.alive = false;
@@ -155,7 +159,7 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
   };
 
   apply(controller.start());
-  while (!stop) {
+  while (stop.reason === null) {
     const a = queue.pop();
     if (!a) break;
     const r = running[a.branch]!;
@@ -167,7 +171,6 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
     const tokens = branch.cumulative[a.step] ?? 0;
     let event: QueryEvent;
     if (!last) {
-      r.nextStep = stepsDone;
       queue.push(r.start + branch.cumulative[stepsDone]! / speed, a.branch, stepsDone);
       event = { kind: "progress", branch: a.branch, tokens };
       if (partial) {
@@ -201,7 +204,6 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
     }
     apply(controller.on(event));
   }
-  const finalStop = stop as { reason: string } | null;
   const answer = controller.consensus().leader;
   let tokens = 0;
   for (const t of generated.values()) tokens += t;
@@ -213,7 +215,7 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
     verifierCalls,
     branchesLaunched: controller.launched,
     branchesPruned: pruned,
-    stopReason: finalStop?.reason ?? "all_branches_done",
+    stopReason: stop.reason ?? "all_branches_done",
     decisions,
   };
 }

@@ -1,26 +1,27 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { canMake24, checkGame24Answer, checkGame24Steps, game24AnswerExpression, readGame24Numbers } from "../src/verify/game24.js";
+import { parseGame24Numbers } from "../src/answer/game24.js";
+import { canMake24, checkGame24Answer, checkGame24Steps, game24AnswerExpression } from "../src/verify/game24.js";
 import { integer, parseNumber } from "../src/verify/rational.js";
 import { createRuleVerifier } from "../src/verify/rule.js";
 import { createVerifier } from "../src/verify/mod.js";
 
 const rats = (...xs: number[]) => xs.map((x) => integer(x));
 
-describe("readGame24Numbers", () => {
+describe("parseGame24Numbers (as the rule verifier reads the puzzle)", () => {
   it("reads the last Input line with four integers", () => {
-    expect(readGame24Numbers("Input: 4 5 6 10")).toEqual([4, 5, 6, 10]);
+    expect(parseGame24Numbers("Input: 4 5 6 10")).toEqual([4, 5, 6, 10]);
     const fewShot =
       "Use numbers and basic arithmetic operations (+ - * /) to obtain 24.\nInput: 4 4 6 8\nSteps:\n...\nInput: 1 1 4 6\nSteps:";
-    expect(readGame24Numbers(fewShot)).toEqual([1, 1, 4, 6]);
-    expect(readGame24Numbers("input:  13, 12, 1, 1 ")).toEqual([13, 12, 1, 1]);
+    expect(parseGame24Numbers(fewShot)).toEqual([1, 1, 4, 6]);
+    expect(parseGame24Numbers("input:  13, 12, 1, 1 ")).toEqual([13, 12, 1, 1]);
   });
 
   it("returns null without a four-number Input line", () => {
-    expect(readGame24Numbers("What is 2 + 2?")).toBeNull();
-    expect(readGame24Numbers("Input: 4 5 6")).toBeNull();
-    expect(readGame24Numbers("Input: 4 5 6 x")).toBeNull();
+    expect(parseGame24Numbers("What is 2 + 2?")).toBeNull();
+    expect(parseGame24Numbers("Input: 4 5 6")).toBeNull();
+    expect(parseGame24Numbers("Input: 4 5 6 x")).toBeNull();
   });
 });
 

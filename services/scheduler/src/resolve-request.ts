@@ -1,15 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { AnswerFormat, ExecutionMode, type SolveRequest } from "@ttc/proto";
-import { answerFormatLabel, type AnswerFormatLabel } from "@ttc/common";
-import {
-  createPolicy,
-  engineVerifierNames,
-  PolicyConfigError,
-  verifierNames,
-  type ExecutionMode as ModeName,
-  type Policy,
-  type QueryLimits,
-} from "@ttc/policy";
+import { answerFormatFromLabel, answerFormatLabel, executionModeLabel, type AnswerFormatLabel } from "@ttc/common";
+import { createPolicy, engineVerifierNames, PolicyConfigError, verifierNames, type Policy, type QueryLimits } from "@ttc/policy";
 import type { SchedulerConfig } from "./config.js";
 import { invalidArgument } from "./errors.js";
 
@@ -82,7 +74,7 @@ export function resolveRequest(
   let answerFormatEnum: AnswerFormat;
   if (req.answerFormat === AnswerFormat.ANSWER_FORMAT_UNSPECIFIED) {
     answerFormat = defaults.answerFormat;
-    answerFormatEnum = AnswerFormat[`ANSWER_FORMAT_${answerFormat.toUpperCase()}` as keyof typeof AnswerFormat] as AnswerFormat;
+    answerFormatEnum = answerFormatFromLabel(answerFormat)!;
   } else {
     const label = answerFormatLabel(req.answerFormat);
     if (!label) throw invalidArgument("answer_format", `unknown value ${req.answerFormat}`);
@@ -90,12 +82,7 @@ export function resolveRequest(
     answerFormatEnum = req.answerFormat;
   }
 
-  const modeByEnum: Record<number, ModeName> = {
-    [ExecutionMode.EXECUTION_MODE_WAVES]: "waves",
-    [ExecutionMode.EXECUTION_MODE_ALL_PARALLEL]: "all-parallel",
-    [ExecutionMode.EXECUTION_MODE_SEQUENTIAL]: "sequential",
-  };
-  const mode = req.mode === ExecutionMode.EXECUTION_MODE_UNSPECIFIED ? defaults.mode : modeByEnum[req.mode];
+  const mode = req.mode === ExecutionMode.EXECUTION_MODE_UNSPECIFIED ? defaults.mode : executionModeLabel(req.mode);
   if (!mode) throw invalidArgument("mode", `unknown value ${req.mode}`);
 
   // 2^53 keeps the seed exact in JavaScript numbers and in the JSON of the result.

@@ -1,4 +1,5 @@
-import { BranchStatus, ExecutionMode, type SolveResult, type StopReason, type Timing } from "@ttc/proto";
+import { executionModeFromLabel } from "@ttc/common";
+import { BranchStatus, type SolveResult, type StopReason, type Timing } from "@ttc/proto";
 import type { Consensus } from "@ttc/policy";
 import type { BranchState } from "./branch-state.js";
 import { outcomeLabel, type ServiceError } from "./errors.js";
@@ -18,12 +19,6 @@ export interface ResultInput {
   gangSize: number;
   timing: Timing;
 }
-
-const modeEnum = {
-  waves: ExecutionMode.EXECUTION_MODE_WAVES,
-  "all-parallel": ExecutionMode.EXECUTION_MODE_ALL_PARALLEL,
-  sequential: ExecutionMode.EXECUTION_MODE_SEQUENTIAL,
-} as const;
 
 /** Assembles the caller's result: answer, support, per-branch summaries and the compute bill. */
 export function buildResult(input: ResultInput): SolveResult {
@@ -68,7 +63,7 @@ export function buildResult(input: ResultInput): SolveResult {
     leaderProbability: consensus.leaderProbability,
     seed: query.seed,
     verifier: query.verifier,
-    mode: modeEnum[query.limits.mode ?? "waves"],
+    mode: executionModeFromLabel(query.limits.mode ?? "waves")!,
     gangSize: input.gangSize,
     ...verifierHealth(input),
   };

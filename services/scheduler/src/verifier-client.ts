@@ -1,6 +1,6 @@
 import { errors, type NatsConnection } from "@nats-io/nats-core";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { verifyInput, type WireNames } from "@ttc/common";
+import { unscored, verifyInput, type WireNames } from "@ttc/common";
 import { createVerifier } from "@ttc/policy";
 
 export type VerifyCall = VerifyRequest;
@@ -21,14 +21,7 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, timeoutMs: 
         const reply = await nc.request(names.verifySubject(call.verifier), VerifyRequest.encode(call).finish(), { timeout: timeoutMs });
         return VerifyResponse.decode(reply.data);
       } catch (err) {
-        return {
-          score: -1,
-          stepScores: [],
-          reject: false,
-          reason: "",
-          verified: false,
-          error: requestFailure(call.verifier, err, timeoutMs),
-        };
+        return unscored(requestFailure(call.verifier, err, timeoutMs));
       }
     },
   };
@@ -58,14 +51,7 @@ export function inlineVerifier(): VerifierClient {
       } catch (err) {
         // e.g. an engine verifier (prm, judge), which only the verifier service can run: the trace
         // is left unscored and the result says the verifier was degraded, with this message.
-        return {
-          score: -1,
-          stepScores: [],
-          reject: false,
-          reason: "",
-          verified: false,
-          error: err instanceof Error ? err.message : String(err),
-        };
+        return unscored(err instanceof Error ? err.message : String(err));
       }
     },
   };

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { Counter, Histogram, Registry } from "prom-client";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { metricNames, tryDecode, verifyInput, type Logger, type WireNames } from "@ttc/common";
+import { metricNames, tryDecode, unscored, verifyInput, type Logger, type WireNames } from "@ttc/common";
 import { createVerifier, engineVerifierNames, verifierNames, type TraceVerifier } from "@ttc/policy";
 import { EngineError, type AsyncTraceVerifier } from "./async-verifier.js";
 
@@ -107,7 +107,7 @@ export class VerifierService {
     const request = tryDecode(VerifyRequest, msg.data);
     if (!request) {
       this.metrics.malformedMessages.inc();
-      this.reply(msg, { score: -1, stepScores: [], reject: false, reason: "", verified: false, error: "malformed VerifyRequest" });
+      this.reply(msg, unscored("malformed VerifyRequest"));
       return;
     }
     const verifier = this.verifiers.get(name)!;
@@ -120,14 +120,7 @@ export class VerifierService {
       this.metrics.requests.inc({ verifier: name, outcome: "error" });
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ verifier: name, queryId: request.queryId, branch: request.branchIndex, err: message }, "verifier failed");
-      this.reply(msg, {
-        score: -1,
-        stepScores: [],
-        reject: false,
-        reason: "",
-        verified: false,
-        error: err instanceof EngineError ? message : `verifier ${name} failed: ${message}`,
-      });
+      this.reply(msg, unscored(err instanceof EngineError ? message : `verifier ${name} failed: ${message}`));
     } finally {
       end();
     }

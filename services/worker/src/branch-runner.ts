@@ -72,13 +72,17 @@ export class BranchRun {
     const confidence = new ConfidenceTracker({ groupSize: window, tailSize: window });
     // Recorded scores ride on the next chunk sent, once.
     let recorded: Partial<TraceChunk> | null = null;
+    const confidenceSoFar = () => {
+      const snapshot = confidence.snapshot();
+      return snapshot.tokens > 0 ? snapshot : undefined;
+    };
     const flush = (kind: ChunkKind, extra: Partial<TraceChunk> = {}) => {
       this.send({
         kind,
         text: pending,
         tokens: this.tokens,
         engineSeconds: engineSeconds(),
-        confidence: confidence.snapshot().tokens > 0 ? confidence.snapshot() : undefined,
+        confidence: confidenceSoFar(),
         ...recorded,
         ...extra,
       });

@@ -227,18 +227,6 @@ function evaluate(node: Node, pool: Item[], options: EvaluateOptions): Evaluatio
 // Reading prompts and answers
 
 /**
- * The four numbers of a Game-of-24 prompt: the last line `Input: a b c d` (few-shot prompts show
- * worked examples before the puzzle itself). Null when there is no such line with four integers.
- */
-export function readGame24Numbers(prompt: string): number[] | null {
-  const lines = [...prompt.matchAll(/^[ \t]*input[ \t]*:[ \t]*([^\n]*)$/gim)];
-  const last = lines.at(-1)?.[1]?.trim();
-  if (last === undefined) return null;
-  const parts = last.split(/[\s,]+/).filter((p) => p !== "");
-  return parts.length === 4 && parts.every((p) => /^\d+$/.test(p)) ? parts.map(Number) : null;
-}
-
-/**
  * The expression of the last `Answer:` line, without the `= 24` it claims and without decoration
  * (`$`, `**`, a full stop); null when the trace has no `Answer:` line.
  */

@@ -23,7 +23,6 @@ export {
   checkGame24Answer,
   checkGame24Steps,
   game24AnswerExpression,
-  readGame24Numbers,
   type Game24AnswerCheck,
   type Game24StepCheck,
   type Game24StepOptions,

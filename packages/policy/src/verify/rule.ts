@@ -15,7 +15,8 @@
 import { extractAnswer, normaliseAnswer } from "../answer.js";
 import type { AnswerFormatName } from "../types.js";
 import { checkArithmetic } from "./arith.js";
-import { checkGame24Answer, checkGame24Steps, game24AnswerExpression, readGame24Numbers } from "./game24.js";
+import { parseGame24Numbers } from "../answer/game24.js";
+import { checkGame24Answer, checkGame24Steps, game24AnswerExpression } from "./game24.js";
 import type { TraceVerifier, VerifyInput, VerifyOutput } from "./verifier.js";
 
 /** Options of {@link createRuleVerifier}. */
@@ -33,7 +34,7 @@ export function createRuleVerifier(options: RuleOptions = {}): TraceVerifier {
     name: "rule",
     partial: true,
     verify(input: VerifyInput): VerifyOutput {
-      const numbers = input.format === undefined || input.format === "game24" ? readGame24Numbers(input.prompt ?? "") : null;
+      const numbers = input.format === undefined || input.format === "game24" ? parseGame24Numbers(input.prompt ?? "") : null;
       if (numbers !== null) return verifyGame24(input, numbers, pruneSteps);
       return verifyWellFormed(input, input.format ?? "text");
     },
