@@ -9,12 +9,12 @@
  * agreement over branches of equal length, traces with a wrong equation for the arith verifier, and
  * equal-length branches where the last branch's vote decides the majority.
  */
+import { stopReasonLabel } from "@ttc/proto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stopReasonLabel } from "@ttc/common";
 import { replayOrder, runImporter, writeCorpus, type CorpusBranch, type CorpusRecord } from "@ttc/corpus";
 import {
   clusterRunner,

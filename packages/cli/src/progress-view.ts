@@ -1,5 +1,4 @@
-import { BranchStatus, type SolveEvent, type SolveResult, type Vote } from "@ttc/proto";
-import { stopReasonLabel } from "@ttc/common";
+import { stopReasonLabel, BranchStatus, type SolveEvent, type SolveResult, type Vote } from "@ttc/proto";
 
 /** What the live view knows about one branch. */
 interface BranchLine {

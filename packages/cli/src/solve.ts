@@ -1,5 +1,8 @@
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import {
+  answerFormatFromLabel,
+  answerFormatNames,
+  executionModeFromLabel,
   branchStatusToJSON,
   ExecutionMode,
   executionModeToJSON,
@@ -9,7 +12,6 @@ import {
   type SolveRequest,
   type SolveResult,
 } from "@ttc/proto";
-import { answerFormatFromLabel, answerFormatNames, executionModeFromLabel } from "@ttc/common";
 import { ProgressView, summarize } from "./progress-view.js";
 
 export interface SolveOptions {

@@ -6,6 +6,5 @@ export * from "./log.js";
 export * from "./codec.js";
 export * from "./nats.js";
 export * from "./metrics-server.js";
-export * from "./proto-enums.js";
 export * from "./nats-server.js";
 export * from "./verify-input.js";

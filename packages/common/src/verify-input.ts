@@ -1,5 +1,4 @@
-import type { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { answerFormatLabel, type AnswerFormatLabel } from "./proto-enums.js";
+import { answerFormatLabel, type AnswerFormatLabel, type VerifyRequest, type VerifyResponse } from "@ttc/proto";
 
 /** What the pure verifiers take (structurally the reasoning core's `VerifyInput`). */
 export interface VerifierInput {

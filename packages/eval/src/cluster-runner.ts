@@ -3,8 +3,14 @@
  * that serve the same corpus, so what is measured offline can be checked against the real path.
  */
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
-import { SchedulerClient, SolveRequest, type SolveResult } from "@ttc/proto";
-import { answerFormatFromLabel, executionModeFromLabel, stopReasonLabel } from "@ttc/common";
+import {
+  answerFormatFromLabel,
+  executionModeFromLabel,
+  stopReasonLabel,
+  SchedulerClient,
+  SolveRequest,
+  type SolveResult,
+} from "@ttc/proto";
 import type { QueryRunner } from "./evaluate.js";
 import { replayTokenBudget } from "./simulate.js";
 

@@ -1,6 +1,7 @@
+import { answerFormatNames } from "@ttc/proto";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { answerFormatNames, commonEnv, intVar, numVar, parseConfig, type TaskQueueOptions } from "@ttc/common";
+import { commonEnv, intVar, numVar, parseConfig, type TaskQueueOptions } from "@ttc/common";
 import { policyNames, verifierNames } from "@ttc/policy";
 
 /** Every scheduler setting, read from the environment once at start-up. */

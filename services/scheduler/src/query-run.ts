@@ -2,8 +2,17 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { BranchStatus, BranchTask, CancelBranches, ChunkKind, TraceChunk, type SolveEvent, type SolveResult } from "@ttc/proto";
-import { stopReasonFromName, tryDecode, type Logger, type WireNames } from "@ttc/common";
+import {
+  stopReasonFromName,
+  BranchStatus,
+  BranchTask,
+  CancelBranches,
+  ChunkKind,
+  TraceChunk,
+  type SolveEvent,
+  type SolveResult,
+} from "@ttc/proto";
+import { tryDecode, type Logger, type WireNames } from "@ttc/common";
 import {
   AnswerGroups,
   answerKey,

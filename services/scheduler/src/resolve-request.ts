@@ -1,6 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { AnswerFormat, ExecutionMode, type SolveRequest } from "@ttc/proto";
-import { answerFormatFromLabel, answerFormatLabel, executionModeLabel, type AnswerFormatLabel } from "@ttc/common";
+import {
+  answerFormatFromLabel,
+  answerFormatLabel,
+  executionModeLabel,
+  type AnswerFormatLabel,
+  AnswerFormat,
+  ExecutionMode,
+  type SolveRequest,
+} from "@ttc/proto";
 import { createPolicy, engineVerifierNames, PolicyConfigError, verifierNames, type Policy, type QueryLimits } from "@ttc/policy";
 import type { SchedulerConfig } from "./config.js";
 import { invalidArgument } from "./errors.js";

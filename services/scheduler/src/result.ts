@@ -1,5 +1,4 @@
-import { executionModeFromLabel } from "@ttc/common";
-import { BranchStatus, type SolveResult, type StopReason, type Timing } from "@ttc/proto";
+import { executionModeFromLabel, BranchStatus, type SolveResult, type StopReason, type Timing } from "@ttc/proto";
 import type { Consensus } from "@ttc/policy";
 import type { BranchState } from "./branch-state.js";
 import { outcomeLabel, type ServiceError } from "./errors.js";

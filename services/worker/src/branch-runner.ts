@@ -1,5 +1,4 @@
-import { ChunkKind, type BranchTask, type TraceChunk } from "@ttc/proto";
-import { answerFormatLabel } from "@ttc/common";
+import { answerFormatLabel, ChunkKind, type BranchTask, type TraceChunk } from "@ttc/proto";
 import { ConfidenceTracker } from "@ttc/policy";
 import type { Backend } from "./backend.js";
 import { engineErrorCode } from "./backends/openai/errors.js";

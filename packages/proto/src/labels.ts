@@ -1,4 +1,6 @@
-import { AnswerFormat, ExecutionMode, StopReason } from "@ttc/proto";
+/** Names of the contract's enums as the reasoning core, the CLI and metric labels spell them: defined once. */
+import { AnswerFormat } from "./gen/ttc/v1/common.js";
+import { ExecutionMode, StopReason } from "./gen/ttc/v1/scheduler.js";
 
 /** Answer format names as the reasoning core spells them. */
 export const answerFormatNames = ["text", "number", "math", "date", "choice", "game24"] as const;
