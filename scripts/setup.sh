@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
-# One-time (and idempotent) setup from a fresh clone: dependencies from the lock file, a nats-server
-# binary, generated code and a build.
+# One-time (and idempotent) setup from a fresh clone: dependencies from the lock file, the binaries the
+# tests run for real (nats-server, prometheus), generated code and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v nats-server >/dev/null 2>&1 && [ -z "${NATS_SERVER_BIN:-}" ]; then
+missing=()
+# Every cluster runs on NATS JetStream (`npm start` too); NATS_SERVER_BIN may point at a binary elsewhere.
+if ! command -v nats-server >/dev/null 2>&1 && [ -z "${NATS_SERVER_BIN:-}" ]; then missing+=(nats-server); fi
+# The metrics end-to-end test checks the services' numbers through a real Prometheus.
+if ! command -v prometheus >/dev/null 2>&1; then missing+=(prometheus); fi
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
-    echo "setup: nats-server not found; installing Debian's package"
+    echo "setup: ${missing[*]} not found; installing Debian's packages"
     SUDO=""
     if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+    # No recommends: Debian's prometheus would bring node-exporter and friends, which no test needs.
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: nats-server is required (2.9 or newer, with JetStream)." >&2
-    echo "       Install it from your package manager or https://github.com/nats-io/nats-server/releases," >&2
-    echo "       or set NATS_SERVER_BIN to its path, or TTC_NATS_URL to an existing server." >&2
+    for m in "${missing[@]}"; do
+      case $m in
+        nats-server)
+          echo "setup: nats-server is required (2.9 or newer, with JetStream)." >&2
+          echo "       Install it from your package manager or https://github.com/nats-io/nats-server/releases," >&2
+          echo "       or set NATS_SERVER_BIN to its path, or TTC_NATS_URL to an existing server." >&2
+          ;;
+        prometheus)
+          echo "setup: prometheus is required by the metrics end-to-end test." >&2
+          echo "       Install it from your package manager or https://prometheus.io/download/." >&2
+          ;;
+      esac
+    done
     exit 1
   fi
 fi
 echo "setup: $(nats-server --version 2>/dev/null || echo "nats-server at ${NATS_SERVER_BIN:-?}")"
+echo "setup: $(prometheus --version 2>&1 | head -n 1)"
 
 if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
   echo "setup: node_modules is up to date with package-lock.json"

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { credentials, loadPackageDefinition, status, type ServiceError } from "@grpc/grpc-js";
+import { credentials, loadPackageDefinition, status } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import type { TtcError } from "@ttc/client";
 import { connectNats, wireNames } from "@ttc/common";
 import { AnswerFormat } from "@ttc/proto";
-import { request, scrape, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 /** Contract edges: bad input of every kind, server reflection, and garbage on the NATS subjects. */
 describe("the gRPC contract", () => {
@@ -29,7 +30,7 @@ describe("the gRPC contract", () => {
   ];
   for (const [name, over, message] of invalid) {
     it(`${name} is INVALID_ARGUMENT naming the field`, async () => {
-      const err = (await solve(c.client, request(over)).catch((e: ServiceError) => e)) as ServiceError;
+      const err = (await c.client.solve(request(over)).catch((e: TtcError) => e)) as TtcError;
       expect(err.code).toBe(status.INVALID_ARGUMENT);
       expect(err.details).toMatch(message);
     });
@@ -78,7 +79,7 @@ describe("the gRPC contract", () => {
     // Garbage into a live query's trace inbox, found by listening for the scheduler's subjects.
     const inbox = nc.subscribe(`${names.namespace}.trace.>`, { max: 1 });
     await nc.flush();
-    const running = solve(c.client, request({ maxBranches: 8, prompt: "garbage in the inbox" }));
+    const running = c.client.solve(request({ maxBranches: 8, prompt: "garbage in the inbox" }));
     for await (const m of inbox) nc.publish(m.subject, garbage);
     const verify = await nc.request(names.verifySubject("arith"), garbage, { timeout: 2000 });
     expect(verify.data.length).toBeGreaterThan(0); // the verifier answers with an error instead of hanging

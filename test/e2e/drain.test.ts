@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { StopReason, type SolveEvent, type SolveResult } from "@ttc/proto";
-import { healthStatus, request, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { status } from "@grpc/grpc-js";
+import type { TtcError } from "@ttc/client";
+import { StopReason, type SolveResult } from "@ttc/proto";
+import { collect, healthStatus, request, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 /** SIGTERM on a scheduler: NOT_SERVING at once, no new queries, in-flight ones answered with what they have. */
 describe("scheduler drain", () => {
@@ -17,25 +18,20 @@ describe("scheduler drain", () => {
 
   it("stops admitting, answers the in-flight query, and exits cleanly", async () => {
     const scheduler = c.cluster.services.find((s) => s.name === "scheduler")!;
-    const events: SolveEvent[] = [];
-    const call = c.client.solveStream(
-      request({ maxBranches: 40, parallelism: 4, policy: { name: "majority", params: {} }, verifier: "none", prompt: "drain me" }),
-      new Metadata(),
-      {
-        deadline: Date.now() + 30_000,
-      },
+    const { events, done: ended } = collect(
+      c.client.solveStream(
+        request({ maxBranches: 40, parallelism: 4, policy: { name: "majority", params: {} }, verifier: "none", prompt: "drain me" }),
+      ),
     );
-    const ended = new Promise<ServiceError | null>((resolve) => {
-      call.on("data", (e: SolveEvent) => events.push(e));
-      call.on("error", resolve);
-      call.on("end", () => resolve(null));
-    });
     while (!events.some((e) => e.event?.$case === "branchFinished")) await new Promise((r) => setTimeout(r, 20));
     const exited = new Promise<number | null>((resolve) => scheduler.child.once("exit", (code) => resolve(code)));
     scheduler.child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 200));
     expect(await healthStatus(c.cluster.grpcAddress)).toBe("NOT_SERVING");
-    const refused = (await solve(c.client, request({ prompt: "too late" })).catch((e: ServiceError) => e)) as ServiceError;
+    // One attempt: the test is about the draining scheduler's refusal, not about the client's retries of it.
+    const refused = (await c.client
+      .solve(request({ prompt: "too late" }), { retry: { maxAttempts: 1 } })
+      .catch((e: TtcError) => e)) as TtcError;
     expect(refused.code).toBe(status.UNAVAILABLE);
     expect(refused.details).toMatch(/draining/);
     expect(await ended).toBeNull();

@@ -1,8 +1,13 @@
 /**
  * `ttc eval` in process against `ttc eval --cluster`: the same queries (same problems, same query
- * seeds, so the same replay orders) go once through the pure controller in virtual time and once
- * through the running scheduler, NATS JetStream and replay workers. In sequential mode the order in
- * which branches end is fixed by the seed, not by timing, so both must make the same decisions.
+ * seeds, so the same replay orders) go once through the QueryEngine in virtual time and once through
+ * the running scheduler, NATS JetStream and replay workers. In sequential mode the order in which
+ * branches end is fixed by the seed, not by timing, so both must make the same decisions.
+ *
+ * Both runners drive the same QueryEngine, so the decision rules cannot drift apart any more; this
+ * test is kept as the end-to-end guard of what the engine is fed: that the replay worker sends the
+ * chunks the virtual-time adapter emulates (steps, token counts, recorded scores), that the NATS
+ * adapter delivers them and the verdicts intact, and that answers read on both sides agree.
  *
  * The corpus: problems of the real Qwen2.5-Math file in ../shared/data (read-only, converted into a
  * temp dir here) chosen to include split votes, plus three hand-built problems: a vote without any
@@ -28,7 +33,7 @@ import {
   type QueryOutcome,
 } from "@ttc/eval";
 import { answersEquivalent, type ExecutionMode } from "@ttc/policy";
-import { startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 const QWEN = fileURLToPath(new URL("../../../shared/data/qwen25-math-cot-maj8.jsonl", import.meta.url));
 /** Qwen problems by position in the file: unanimous ones (0, 1, 2) and split votes (3, 14, 27, 34, 35). */

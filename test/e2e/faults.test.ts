@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { BranchStatus, StopReason, type SolveEvent } from "@ttc/proto";
-import { healthStatus, request, scrape, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { status } from "@grpc/grpc-js";
+import type { TtcError } from "@ttc/client";
+import { BranchStatus, StopReason } from "@ttc/proto";
+import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -32,19 +33,11 @@ describe("faults", () => {
   afterAll(async () => c?.stop());
 
   it("a worker killed mid-branch: the task is redelivered, the query answers, the branch counts once", async () => {
-    const events: SolveEvent[] = [];
-    const call = c.client.solveStream(
-      request({ maxBranches: 2, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "kill a worker" }),
-      new Metadata(),
-      {
-        deadline: Date.now() + 30_000,
-      },
+    const { events, done } = collect(
+      c.client.solveStream(
+        request({ maxBranches: 2, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "kill a worker" }),
+      ),
     );
-    const done = new Promise<ServiceError | null>((resolve) => {
-      call.on("data", (e: SolveEvent) => events.push(e));
-      call.on("error", resolve);
-      call.on("end", () => resolve(null));
-    });
     const victim = await until(() => {
       const progressed = events.find((e) => e.event?.$case === "branchProgress" && e.event.value.tokens > 20);
       if (!progressed || progressed.event?.$case !== "branchProgress") return undefined;
@@ -78,17 +71,20 @@ describe("faults", () => {
       (s, m) => s + (m.get("ttc_worker_cancels_obeyed_total") ?? 0),
       0,
     );
-    const call = c.client.solveStream(request({ maxBranches: 4, parallelism: 2, prompt: "cancel me" }), new Metadata(), {
-      deadline: Date.now() + 30_000,
-    });
+    const caller = new AbortController();
     let started = 0;
-    const ended = new Promise<ServiceError | null>((resolve) => {
-      call.on("data", (e: SolveEvent) => {
-        if (e.event?.$case === "branchProgress" && e.event.value.tokens > 10 && ++started === 2) call.cancel();
-      });
-      call.on("error", resolve);
-      call.on("end", () => resolve(null));
-    });
+    const ended = (async (): Promise<TtcError | null> => {
+      try {
+        for await (const e of c.client.solveStream(request({ maxBranches: 4, parallelism: 2, prompt: "cancel me" }), {
+          signal: caller.signal,
+        })) {
+          if (e.event?.$case === "branchProgress" && e.event.value.tokens > 10 && ++started === 2) caller.abort();
+        }
+        return null;
+      } catch (error) {
+        return error as TtcError;
+      }
+    })();
     const err = await ended;
     expect(err?.code).toBe(status.CANCELLED);
     const metrics = await until(async () => {
@@ -106,10 +102,9 @@ describe("faults", () => {
   });
 
   it("a deadline returns what the finished branches say", async () => {
-    const r = await solve(
-      c.client,
+    const r = await c.client.solve(
       request({ maxBranches: 30, parallelism: 2, policy: { name: "majority", params: {} }, verifier: "none", prompt: "short on time" }),
-      5_000,
+      { timeoutMs: 5_000 },
     );
     expect(r.stopReason).toBe(StopReason.STOP_REASON_DEADLINE);
     expect(r.answer).not.toBe("");
@@ -119,12 +114,12 @@ describe("faults", () => {
 
   it("a deadline with nothing answered is DEADLINE_EXCEEDED with a message that says why", async () => {
     // No verifier: nothing can end a branch early, and every branch takes 200 tokens / 150 per s = 1.33 s.
-    const err = await solve(c.client, request({ maxBranches: 2, prompt: "no time at all", verifier: "none" }), 400).catch(
-      (e: ServiceError) => e,
-    );
-    expect((err as ServiceError).code).toBe(status.DEADLINE_EXCEEDED);
+    const err = await c.client
+      .solve(request({ maxBranches: 2, prompt: "no time at all", verifier: "none" }), { timeoutMs: 400 })
+      .catch((e: TtcError) => e);
+    expect((err as TtcError).code).toBe(status.DEADLINE_EXCEEDED);
     // The scheduler answers just before the caller's deadline, so the reason is its own, not the client's timeout.
-    expect((err as ServiceError).details).toMatch(/deadline passed before any (worker picked up a branch|branch produced an answer)/);
+    expect((err as TtcError).details).toMatch(/deadline passed before any (worker picked up a branch|branch produced an answer)/);
   });
 });
 
@@ -137,7 +132,7 @@ describe("no workers", () => {
 
   it("is UNAVAILABLE, saying no workers are connected", async () => {
     await new Promise((r) => setTimeout(r, 1_200)); // past the liveness window: silence now means no workers
-    const err = (await solve(c.client, request()).catch((e: ServiceError) => e)) as ServiceError;
+    const err = (await c.client.solve(request()).catch((e: TtcError) => e)) as TtcError;
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.details).toMatch(/no workers are connected/);
   });
@@ -152,17 +147,17 @@ describe("NATS lost and back", () => {
 
   it("is NOT_SERVING and UNAVAILABLE while NATS is down, and serves again when it returns", async () => {
     if (!c.nats.restart) return expect(c.nats.source).not.toBe("nats-server"); // only a server we own can be killed
-    expect((await solve(c.client, request({ maxBranches: 4 }))).answer).not.toBe("");
+    expect((await c.client.solve(request({ maxBranches: 4 }))).answer).not.toBe("");
     c.nats.kill!();
     await until(async () => ((await healthStatus(c.cluster.grpcAddress)) === "NOT_SERVING" ? true : undefined));
-    const err = (await solve(c.client, request()).catch((e: ServiceError) => e)) as ServiceError;
+    const err = (await c.client.solve(request()).catch((e: TtcError) => e)) as TtcError;
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.details).toMatch(/lost its NATS connection/);
     await c.nats.restart();
     await until(async () => ((await healthStatus(c.cluster.grpcAddress)) === "SERVING" ? true : undefined), 20_000);
     // The new server has an empty store: the stream was recreated and the worker pulls again.
     const r = await until(
-      () => solve(c.client, request({ maxBranches: 4, prompt: "after the outage" }), 5_000).catch(() => undefined),
+      () => c.client.solve(request({ maxBranches: 4, prompt: "after the outage" }), { timeoutMs: 5_000 }).catch(() => undefined),
       20_000,
     );
     expect(r.answer).not.toBe("");

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeTinyLlama } from "@ttc/worker";
-import { request, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { request, startTestCluster, type TestCluster, writeTinyLlama } from "@ttc/test-harness";
 
 /**
  * A worker process with the in-process `llama` backend (node-llama-cpp) on a tiny random-weight GGUF
@@ -23,8 +22,7 @@ describe("workers on an in-process GGUF model (llama backend)", () => {
   afterAll(async () => c?.stop());
 
   it("runs branches as parallel sequences of one context and bills the engine's tokens", async () => {
-    const r = await solve(
-      c.client,
+    const r = await c.client.solve(
       request({
         prompt: "Say something.",
         maxBranches: 3,
@@ -33,7 +31,7 @@ describe("workers on an in-process GGUF model (llama backend)", () => {
         verifier: "none",
         policy: { name: "majority", params: {} },
       }),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(r.branches).toHaveLength(3);
     for (const b of r.branches) {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SolveResult } from "@ttc/proto";
-import { request, scrape, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
-import { startPrometheus, type PrometheusFixture } from "../harness/prometheus.js";
+import { type PrometheusFixture, request, scrape, startPrometheus, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 /** The metrics must tell the same story as the queries' own results, through a real Prometheus. */
 describe("metrics agree with results", () => {
@@ -17,8 +16,7 @@ describe("metrics agree with results", () => {
     // Majority with the arith verifier: prunes happen (and are waited for), nothing is cancelled while queued.
     for (const seed of [11, 12, 13]) {
       results.push(
-        await solve(
-          c.client,
+        await c.client.solve(
           request({
             seed,
             maxBranches: 8,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BranchStatus } from "@ttc/proto";
-import { FakeOpenAI, type FakeReply } from "../harness/fake-openai.js";
-import { request, solve, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { FakeOpenAI, type FakeReply, request, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 /**
  * One `text_completion` stream in vLLM's wire format: every token with its logprob and top-5
@@ -101,8 +100,7 @@ describe("workers on an OpenAI-compatible engine", () => {
       intervalMs: 20,
     }));
     engine.enqueue(...warm, ...doubtful);
-    const r = await solve(
-      c.client,
+    const r = await c.client.solve(
       request({
         prompt: "What is 6 * 7?",
         maxBranches: 8,
@@ -110,7 +108,7 @@ describe("workers on an OpenAI-compatible engine", () => {
         verifier: "none",
         policy: { name: "deepconf", params: { warmup: 4, eta: 90, threshold: 0.99 } },
       }),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(r.answer).toBe("42");
     const pruned = r.branches.filter((b) => b.status === BranchStatus.BRANCH_STATUS_PRUNED);
@@ -141,16 +139,16 @@ describe("workers on an OpenAI-compatible engine", () => {
       code: 400,
     });
     engine.enqueue({ kind: "json", status: 400, body }, { kind: "json", status: 400, body });
-    const err = (await solve(
-      c.client,
-      request({ prompt: "too long", maxBranches: 2, parallelism: 2, verifier: "none", policy: { name: "majority", params: {} } }),
-      20_000,
-    ).then(
-      (r) => {
-        throw new Error(`expected INVALID_ARGUMENT, got a result: ${JSON.stringify(r.branches)}`);
-      },
-      (e: unknown) => e,
-    )) as {
+    const err = (await c.client
+      .solve(request({ prompt: "too long", maxBranches: 2, parallelism: 2, verifier: "none", policy: { name: "majority", params: {} } }), {
+        timeoutMs: 20_000,
+      })
+      .then(
+        (r) => {
+          throw new Error(`expected INVALID_ARGUMENT, got a result: ${JSON.stringify(r.branches)}`);
+        },
+        (e: unknown) => e,
+      )) as {
       code: number;
       details: string;
     };

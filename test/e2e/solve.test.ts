@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BranchStatus, StopReason, type SolveResult } from "@ttc/proto";
-import { healthStatus, request, scrape, solve, solveStream, startTestCluster, type TestCluster } from "../harness/cluster.js";
+import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 /** The whole path: gRPC → scheduler → JetStream → several workers → trace chunks → verifier → answer. */
 describe("a query end to end", () => {
@@ -11,7 +11,7 @@ describe("a query end to end", () => {
   afterAll(async () => c?.stop());
 
   it("answers by consensus with a compute bill that adds up", async () => {
-    const r = await solve(c.client, request({ maxBranches: 12, parallelism: 4, prompt: "sim puzzle adds up" }));
+    const r = await c.client.solve(request({ maxBranches: 12, parallelism: 4, prompt: "sim puzzle adds up" }));
     expect(r.answer).not.toBe("");
     expect(r.queryId).toMatch(/^[0-9a-f]{32}$/);
     const top = r.votes[0]!;
@@ -39,8 +39,7 @@ describe("a query end to end", () => {
 
   it("stops early under the adaptive rule and cancels in-flight siblings", async () => {
     // With 40 branches allowed, the Beta rule settles long before all of them run.
-    const r = await solve(
-      c.client,
+    const r = await c.client.solve(
       request({ maxBranches: 40, parallelism: 6, policy: { name: "adaptive", params: { threshold: 0.95 } }, prompt: "unanimous" }),
     );
     expect(r.stopReason).toBe(StopReason.STOP_REASON_CONSENSUS);
@@ -52,10 +51,7 @@ describe("a query end to end", () => {
   });
 
   it("majority runs every branch and reports all_branches_done", async () => {
-    const r = await solve(
-      c.client,
-      request({ maxBranches: 6, parallelism: 6, policy: { name: "majority", params: {} }, verifier: "none" }),
-    );
+    const r = await c.client.solve(request({ maxBranches: 6, parallelism: 6, policy: { name: "majority", params: {} }, verifier: "none" }));
     expect(r.stopReason).toBe(StopReason.STOP_REASON_ALL_BRANCHES_DONE);
     expect(r.branches.every((b) => b.status === BranchStatus.BRANCH_STATUS_FINISHED)).toBe(true);
     expect(r.compute!.verifierCalls).toBe(0);
@@ -63,7 +59,8 @@ describe("a query end to end", () => {
   });
 
   it("streams branch events, consensus updates and the result last", async () => {
-    const { events, error } = await solveStream(c.client, request({ maxBranches: 8, parallelism: 4, prompt: "stream me" }));
+    const { events, done } = collect(c.client.solveStream(request({ maxBranches: 8, parallelism: 4, prompt: "stream me" })));
+    const error = await done;
     expect(error).toBeNull();
     const kinds = events.map((e) => e.event?.$case);
     expect(kinds.at(-1)).toBe("result");
@@ -101,8 +98,7 @@ describe("sibling placement", () => {
   afterAll(async () => c?.stop());
 
   it("places gangs of siblings on one worker and records the gang size", async () => {
-    const r = await solve(
-      c.client,
+    const r = await c.client.solve(
       request({ maxBranches: 8, parallelism: 8, policy: { name: "majority", params: {} }, verifier: "none", prompt: "gang up" }),
     );
     expect(r.gangSize).toBe(4);

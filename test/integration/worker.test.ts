@@ -7,8 +7,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { spawnService, type ServiceProcess } from "@ttc/cli";
 import { connectNats, ensureTaskQueue, wireNames, type WireNames } from "@ttc/common";
 import { BranchTask, CancelBranches, ChunkKind, TraceChunk } from "@ttc/proto";
-import { scrape } from "../harness/cluster.js";
-import { startNats, type NatsFixture } from "../harness/nats.js";
+import { type NatsFixture, scrape, startNats } from "@ttc/test-harness";
 
 const queue = { ackWaitSeconds: 1, maxDeliver: 5, maxAgeSeconds: 600 };
 

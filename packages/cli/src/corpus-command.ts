@@ -2,11 +2,12 @@
  * `ttc corpus`: turn public trace formats into the ttc corpus format (JSONL) and describe a corpus.
  *
  *   ttc corpus import --from <format> <file> [--puzzles FILE] [--out FILE]
- *   ttc corpus stats <file> [--json]
+ *   ttc corpus stats <file> [--json] [--json-out FILE]
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { corpusStats, formatCorpus, importerNames, readCorpus, runImporter, type CorpusStats } from "@ttc/corpus";
+import { addJsonOutputOptions, emitOutput, type JsonOutputOptions } from "./flags.js";
 
 function share(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
@@ -84,17 +85,16 @@ export function registerCorpusCommand(program: Command): Command {
       }),
     );
 
-  corpus
+  const stats = corpus
     .command("stats")
     .description("describe a corpus: records, branches per record, tokens per branch, share of recorded-correct branches")
-    .argument("<file>", "a corpus file (JSONL)")
-    .option("--json", "print the figures as one JSON document")
-    .action(async (file: string, o: { json?: boolean }) =>
-      run("stats", async () => {
-        const stats = corpusStats(await readCorpus(file));
-        process.stdout.write(o.json === true ? `${JSON.stringify(stats, null, 2)}\n` : `${formatStats(file, stats)}\n`);
-      }),
-    );
+    .argument("<file>", "a corpus file (JSONL)");
+  addJsonOutputOptions(stats, "the figures").action(async (file: string, o: JsonOutputOptions) =>
+    run("stats", async () => {
+      const figures = corpusStats(await readCorpus(file));
+      emitOutput(o, figures, () => formatStats(file, figures));
+    }),
+  );
 
   return corpus;
 }

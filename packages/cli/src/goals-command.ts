@@ -2,11 +2,12 @@
  * `ttc goals`: the reasoning-core benchmark. Imports each recorded corpus found in a data directory,
  * runs one configuration (the same for all) and the references, and prints which goals are met.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { checkGoals, formatGoals, type GoalReport } from "@ttc/eval";
 import { loadCorpus } from "./eval-command.js";
+import { addJsonOutputOptions, emitOutput, numberFlag } from "./flags.js";
 
 /** The multi-sample corpora the goals are measured on, by their file names in the data directory. */
 const corpora = [
@@ -18,57 +19,61 @@ const corpora = [
 /** ttc's recommended configuration: one for every corpus. */
 export const recommendedConfig = "adaptive:stopOnVerified=1@rule";
 
+/** Adds `ttc goals` to the program. */
 export function registerGoalsCommand(program: Command): void {
-  program
+  const command = program
     .command("goals")
     .description("benchmark: check the accuracy / tokens / latency goals on every recorded corpus in a directory")
     .requiredOption("--data <dir>", "directory with the recorded corpora (their public file names)")
     .option("--config <spec>", "configuration under test, run in waves", recommendedConfig)
-    .option("--repeats <n>", "seeded replay orders per problem", (v) => Number(v), 20)
-    .option("--seed <n>", "seed of the replay orders", (v) => Number(v), 1)
-    .option("--parallelism <n>", "wave width", (v) => Number(v), 8)
-    .option("--tokens-per-second <n>", "emulated decode speed per branch", (v) => Number(v), 50)
-    .option("--json <file>", "write every figure as JSON")
-    .action(async (o) => {
-      const results: GoalReport[] = [];
-      for (const c of corpora) {
-        const path = join(o.data, c.file);
-        if (!existsSync(path)) {
-          console.error(`skipping ${c.name}: ${path} not found`);
-          continue;
-        }
-        const records = loadCorpus(path, c.from, c.puzzles ? join(o.data, c.puzzles) : undefined);
-        process.stderr.write(`${c.name}: ${records.length} problems…\n`);
-        results.push(
-          await checkGoals(c.name, records, {
-            config: o.config,
-            repeats: o.repeats,
-            seed: o.seed,
-            parallelism: o.parallelism,
-            tokensPerSecond: o.tokensPerSecond,
-          }),
-        );
+    .option("--repeats <n>", "seeded replay orders per problem", numberFlag({ integer: true, min: 1 }), 20)
+    .option("--seed <n>", "seed of the replay orders", numberFlag({ integer: true, min: 0 }), 1)
+    .option("--parallelism <n>", "wave width", numberFlag({ integer: true, min: 1 }), 8)
+    .option("--tokens-per-second <n>", "emulated decode speed per branch", numberFlag({ min: 0, minExclusive: true }), 50);
+  addJsonOutputOptions(command, "every figure").action(async (o) => {
+    const results: GoalReport[] = [];
+    for (const c of corpora) {
+      const path = join(o.data, c.file);
+      if (!existsSync(path)) {
+        console.error(`skipping ${c.name}: ${path} not found`);
+        continue;
       }
-      console.log(
-        `configuration: ${o.config} in waves of up to ${o.parallelism}; ${o.repeats} replay orders per problem, seed ${o.seed}; ${o.tokensPerSecond} tokens/s emulated\n`,
+      const records = loadCorpus(path, c.from, c.puzzles ? join(o.data, c.puzzles) : undefined);
+      process.stderr.write(`${c.name}: ${records.length} problems…\n`);
+      results.push(
+        await checkGoals(c.name, records, {
+          config: o.config,
+          repeats: o.repeats,
+          seed: o.seed,
+          parallelism: o.parallelism,
+          tokensPerSecond: o.tokensPerSecond,
+        }),
       );
-      console.log(formatGoals(results));
-      for (const r of results) {
-        const b = r.rows.baseline;
-        const c = r.rows.config;
-        console.log(
-          `\n${r.corpus}: majority×all-parallel acc ${b.accuracy.toFixed(3)}, ${b.tokensPerQuery.toFixed(0)} tok, p50 ${b.latencyP50.toFixed(2)}s, p95 ${b.latencyP95.toFixed(2)}s | ` +
-            `adaptive×sequential ${r.rows.sequentialAdaptive.tokensPerQuery.toFixed(0)} tok | config×waves acc ${c.accuracy.toFixed(3)}, ${c.tokensPerQuery.toFixed(0)} tok, p50 ${c.latencyP50.toFixed(2)}s, p95 ${c.latencyP95.toFixed(2)}s`,
-        );
-      }
-      if (o.json)
-        writeFileSync(
-          o.json,
-          `${JSON.stringify(
-            results.map(({ report, ...rest }) => ({ ...rest, policies: report.policies })),
-            null,
-            2,
-          )}\n`,
-        );
-    });
+    }
+    emitOutput(
+      o,
+      results.map(({ report, ...rest }) => ({ ...rest, policies: report.policies })),
+      () => formatGoalsText(results, o),
+    );
+  });
+}
+
+/** What `ttc goals` prints: the settings, the goals table, and each corpus's reference rows. */
+function formatGoalsText(
+  results: GoalReport[],
+  o: { config: string; parallelism: number; repeats: number; seed: number; tokensPerSecond: number },
+): string {
+  const lines = [
+    `configuration: ${o.config} in waves of up to ${o.parallelism}; ${o.repeats} replay orders per problem, seed ${o.seed}; ${o.tokensPerSecond} tokens/s emulated\n`,
+    formatGoals(results),
+  ];
+  for (const r of results) {
+    const b = r.rows.baseline;
+    const c = r.rows.config;
+    lines.push(
+      `\n${r.corpus}: majority×all-parallel acc ${b.accuracy.toFixed(3)}, ${b.tokensPerQuery.toFixed(0)} tok, p50 ${b.latencyP50.toFixed(2)}s, p95 ${b.latencyP95.toFixed(2)}s | ` +
+        `adaptive×sequential ${r.rows.sequentialAdaptive.tokensPerQuery.toFixed(0)} tok | config×waves acc ${c.accuracy.toFixed(3)}, ${c.tokensPerQuery.toFixed(0)} tok, p50 ${c.latencyP50.toFixed(2)}s, p95 ${c.latencyP95.toFixed(2)}s`,
+    );
+  }
+  return lines.join("\n");
 }

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { startLocalNatsServer, type LocalNatsServer } from "@ttc/common";
 
@@ -23,7 +25,10 @@ export interface LocalClusterOptions {
 export interface ServiceProcess {
   name: string;
   child: ChildProcess;
-  /** The service's "ready" log line, parsed. */
+  /**
+   * What the service announced once it listened (`TTC_ANNOUNCE_FILE`): `metricsUrl`, and the
+   * scheduler's `grpc` address or the worker's `backend`. The service was ready (`/readyz`) then.
+   */
   ready: Record<string, unknown>;
 }
 
@@ -35,75 +40,127 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
+/** How long a service may take from its spawn to answering 200 on `/readyz`. */
+const readyTimeoutMs = 20_000;
+
 function mainOf(pkg: string): string {
   return fileURLToPath(import.meta.resolve(`${pkg}/main`));
 }
 
-/** Spawns one service and resolves once it logs that it is ready. */
-export async function spawnService(name: string, pkg: string, env: Record<string, string>, log: WriteStream): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [mainOf(pkg)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr!.pipe(log, { end: false });
-  return new Promise<ServiceProcess>((resolve, reject) => {
-    let buffer = "";
-    const timer = setTimeout(() => reject(new Error(`${name} did not become ready within 20 s (see ${log.path})`)), 20_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      log.write(d);
-      buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          if (typeof parsed["msg"] === "string" && parsed["msg"].endsWith("ready")) {
-            clearTimeout(timer);
-            resolve({ name, child, ready: parsed });
-          }
-        } catch {
-          // not a JSON log line
-        }
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with code ${code} before it was ready (see ${log.path})`));
-    });
+/**
+ * Spawns one service and resolves once its `/readyz` answers 200: the service writes where it
+ * listens to a file of ours (`TTC_ANNOUNCE_FILE`, so port 0 works), then the probe is polled. A
+ * service that exits first, is not ready in time, or whose start `signal` aborts is killed, and the
+ * error names it and its log.
+ */
+export async function spawnService(
+  name: string,
+  pkg: string,
+  env: Record<string, string>,
+  log: WriteStream,
+  signal?: AbortSignal,
+): Promise<ServiceProcess> {
+  const dir = mkdtempSync(join(tmpdir(), `ttc-${name}-`));
+  const announceFile = join(dir, "announce.json");
+  const child = spawn(process.execPath, [mainOf(pkg)], {
+    env: { ...process.env, ...env, TTC_ANNOUNCE_FILE: announceFile },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  const watched: Watched = { name, logPath: String(log.path), stderr: "", ended: null };
+  // What the service printed last on stderr (a configuration error, a stack) is the likeliest reason it failed.
+  child.stderr!.on("data", (d: Buffer) => (watched.stderr = (watched.stderr + d.toString()).slice(-1000)));
+  // "close", not "exit": by then its stderr has been read to the end.
+  child.once("close", (code, sig) => (watched.ended = String(code ?? sig)));
+  try {
+    return { name, child, ready: await untilReady(watched, announceFile, signal) };
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** Starts NATS (unless given), a verifier, N workers and a scheduler on this machine. */
+/** A service being started, as {@link untilReady} sees it. */
+interface Watched {
+  name: string;
+  logPath: string;
+  stderr: string;
+  /** Its exit code or signal once it has ended. */
+  ended: string | null;
+}
+
+/** Polls for the service's announcement, then its `/readyz`, until 200; throws when it ends, times out or `signal` aborts. */
+async function untilReady(service: Watched, announceFile: string, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + readyTimeoutMs;
+  let announced: Record<string, unknown> | undefined;
+  let waitingFor = "it never announced where it listens";
+  for (;;) {
+    signal?.throwIfAborted();
+    if (service.ended !== null) {
+      const said = service.stderr.trim() ? `: ${service.stderr.trim()}` : "";
+      throw new Error(`${service.name} exited with ${service.ended} before it was ready (see ${service.logPath})${said}`);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${service.name} did not become ready within ${readyTimeoutMs / 1000} s: ${waitingFor} (see ${service.logPath})`);
+    announced ??= readAnnouncement(announceFile);
+    if (announced) {
+      const readyz = new URL("/readyz", String(announced["metricsUrl"]));
+      const answer = await fetch(readyz, { signal: AbortSignal.timeout(1_000) }).then(
+        async (res) => ({ ok: res.ok, text: `${res.status} ${(await res.text()).trim()}` }),
+        (err: unknown) => ({ ok: false, text: String(err) }),
+      );
+      if (answer.ok) return announced;
+      waitingFor = `${readyz} answered ${answer.text}`;
+    }
+    await sleep(50);
+  }
+}
+
+/** The announcement, or undefined while the service has not written it (it is renamed into place whole). */
+function readAnnouncement(file: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Starts NATS (unless given), a verifier, N workers and a scheduler on this machine. SIGINT or
+ * SIGTERM while it starts stops whatever has started, then takes its usual course (the process
+ * ends): an interrupted start leaves no service behind.
+ */
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
-  mkdirSync(o.logDir, { recursive: true });
-  let nats: LocalNatsServer | null = null;
-  const natsUrl = o.natsUrl ?? (nats = await startLocalNatsServer()).url;
+  const interrupted = new AbortController();
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = signal;
+    interrupted.abort(new Error(`the local cluster's start was interrupted by ${signal}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const services: ServiceProcess[] = [];
   const logs: WriteStream[] = [];
-  const port = (offset: number) => String(o.metricsPort === 0 ? 0 : o.metricsPort + offset);
-  const base = { TTC_NATS_URL: natsUrl, TTC_NAMESPACE: o.namespace, ...o.env };
-  const start = async (name: string, pkg: string, env: Record<string, string>) => {
-    const log = createWriteStream(join(o.logDir, `${name}.log`), { flags: "a" });
-    logs.push(log);
-    services.push(await spawnService(name, pkg, { ...base, ...env }, log));
-  };
+  let nats: LocalNatsServer | null = null;
   const stop = async () => {
-    await Promise.all(
-      services.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-            const kill = setTimeout(() => s.child.kill("SIGKILL"), 20_000);
-            s.child.once("exit", () => {
-              clearTimeout(kill);
-              resolve();
-            });
-            s.child.kill("SIGTERM");
-          }),
-      ),
-    );
+    await Promise.all(services.map((s) => stopService(s.child)));
     for (const l of logs) l.end();
     await nats?.stop();
   };
   try {
+    mkdirSync(o.logDir, { recursive: true });
+    const natsUrl = o.natsUrl ?? (nats = await startLocalNatsServer()).url;
+    const port = (offset: number) => String(o.metricsPort === 0 ? 0 : o.metricsPort + offset);
+    const base = { TTC_NATS_URL: natsUrl, TTC_NAMESPACE: o.namespace, ...o.env };
+    const start = async (name: string, pkg: string, env: Record<string, string>) => {
+      const log = createWriteStream(join(o.logDir, `${name}.log`), { flags: "a" });
+      logs.push(log);
+      services.push(await spawnService(name, pkg, { ...base, ...env }, log, interrupted.signal));
+    };
     await start("verifier", "@ttc/verifier", { TTC_METRICS_PORT: port(1) });
     for (let i = 0; i < o.workers; i++) {
       await start(`worker-${i + 1}`, "@ttc/worker", {
@@ -117,10 +174,29 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       TTC_GRPC_PORT: String(o.grpcPort),
       TTC_METRICS_PORT: port(0),
     });
+    interrupted.signal.throwIfAborted(); // a signal during the last readiness probe
+    const scheduler = services.find((s) => s.name === "scheduler")!;
+    return { natsUrl, grpcAddress: String(scheduler.ready["grpc"]), services, stop };
   } catch (err) {
     await stop();
     throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    // Our handlers kept the signal from ending the process; now that everything is stopped, let it.
+    if (signalled) process.kill(process.pid, signalled);
   }
-  const scheduler = services.find((s) => s.name === "scheduler")!;
-  return { natsUrl, grpcAddress: String(scheduler.ready["grpc"]), services, stop };
+}
+
+/** SIGTERM (a drain), then SIGKILL if the service is still there after 20 s; resolves once it has exited. */
+function stopService(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
 }

@@ -1,60 +1,41 @@
 #!/usr/bin/env node
 /** The `ttc` command: `ttc up` runs a local cluster, `ttc solve` sends it a query. */
-import { Command, InvalidArgumentError } from "commander";
-import { runSolve } from "./solve.js";
+import { Command } from "commander";
+import { numberInRange } from "@ttc/client";
+import { defaultNamespace } from "@ttc/common";
+import { schedulerDefaults } from "@ttc/scheduler";
+import { workerDefaults } from "@ttc/worker";
+import { numberFlag } from "./flags.js";
+import { registerSolveCommand } from "./solve.js";
 import { startLocalCluster } from "./local-cluster.js";
 import { registerCorpusCommand } from "./corpus-command.js";
 import { registerEvalCommand } from "./eval-command.js";
 import { registerGoalsCommand } from "./goals-command.js";
 
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
-  return n;
-}
-
-function num(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
-  return n;
-}
+const port = { integer: true, min: 0, max: 65_535 };
 
 const program = new Command("ttc").description("ttc: distributed test-time compute (scheduler, workers, verifiers over NATS)");
 
-program
-  .command("solve")
-  .description("send one query to a scheduler and watch its branches")
-  .argument("<prompt>", "the question")
-  .option("--addr <host:port>", "scheduler gRPC address", process.env["TTC_ADDR"] ?? "127.0.0.1:50051")
-  .option("--branches <n>", "maximum branches (0 = scheduler default)", int)
-  .option("--parallelism <n>", "branches in flight at once (wave width)", int)
-  .option("--mode <mode>", "execution mode: waves | all-parallel | sequential")
-  .option(
-    "--policy <name>",
-    "policy: majority | weighted | best-of-n | adaptive | esc | deepconf | prm-beam | spec-reject | first-verified",
-  )
-  .option("--param <name=value...>", "policy parameter, e.g. threshold=0.9 (repeatable)")
-  .option("--verifier <name>", "verifier: none | arith | rule | recorded | confidence")
-  .option("--format <fmt>", "answer format: text | number | math | date | choice | game24")
-  .option("--max-tokens <n>", "token limit per branch", int)
-  .option("--budget <n>", "total token budget for the query", int)
-  .option("--seed <n>", "sampling seed (0 = random)", int)
-  .option("--system <text>", "system prompt")
-  .option("--model <name>", "model name for the workers")
-  .option("--timeout <seconds>", "deadline for the call", num, 120)
-  .option("--json", "print one machine-readable result instead of progress")
-  .action(async (prompt: string, options) => {
-    process.exitCode = await runSolve(prompt, options);
-  });
+registerSolveCommand(program);
 
 program
   .command("up")
   .description("run a local cluster: nats-server (unless TTC_NATS_URL is set), a scheduler, sim workers and a verifier")
-  .option("--workers <n>", "sim workers", int, 2)
-  .option("--capacity <n>", "branches per worker at once", int, 4)
-  .option("--grpc-port <port>", "scheduler gRPC port", int, Number(process.env["TTC_GRPC_PORT"] ?? 50051))
-  .option("--metrics-port <port>", "first metrics port (scheduler; verifier +1; workers after)", int, 9101)
-  .option("--tokens-per-second <n>", "sim decode speed per branch (0 = as fast as possible)", num, 200)
+  .option("--workers <n>", "sim workers", numberFlag({ integer: true, min: 0 }), 2)
+  .option("--capacity <n>", "branches per worker at once", numberFlag({ integer: true, min: 1 }), workerDefaults.capacity)
+  .option("--grpc-port <port>", `scheduler gRPC port (default: $TTC_GRPC_PORT, else ${schedulerDefaults.grpcPort})`, numberFlag(port))
+  .option(
+    "--metrics-port <port>",
+    "first metrics port (scheduler; verifier +1; workers after)",
+    numberFlag(port),
+    schedulerDefaults.metricsPort,
+  )
+  .option(
+    "--tokens-per-second <n>",
+    "sim decode speed per branch (0 = as fast as possible)",
+    numberFlag({ min: 0 }),
+    workerDefaults.simTokensPerSecond,
+  )
   .option("--log-dir <dir>", "where service logs go", ".ttc/logs")
   .action(async (o) => {
     const cluster = await startLocalCluster({
@@ -62,9 +43,9 @@ program
       workers: o.workers,
       capacity: o.capacity,
       grpcHost: "127.0.0.1",
-      grpcPort: o.grpcPort,
+      grpcPort: o.grpcPort ?? numberInRange(process.env["TTC_GRPC_PORT"] ?? String(schedulerDefaults.grpcPort), port, "TTC_GRPC_PORT"),
       metricsPort: o.metricsPort,
-      namespace: process.env["TTC_NAMESPACE"] ?? "ttc",
+      namespace: process.env["TTC_NAMESPACE"] ?? defaultNamespace,
       env: { TTC_SIM_TOKENS_PER_SECOND: String(o.tokensPerSecond) },
       logDir: o.logDir,
     });

@@ -1,4 +1,6 @@
-/** The ttc command line as a library: the local cluster launcher and the solve client. */
-export * from "./local-cluster.js";
-export * from "./progress-view.js";
-export * from "./solve.js";
+/**
+ * @ttc/cli as a library: the local cluster launcher, which the test harness and the integration tests
+ * start clusters and services with. The `ttc` command itself is `main.ts`.
+ */
+export { spawnService, startLocalCluster } from "./local-cluster.js";
+export type { LocalCluster, LocalClusterOptions, ServiceProcess } from "./local-cluster.js";

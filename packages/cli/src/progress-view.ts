@@ -83,18 +83,24 @@ export class ProgressView {
     }
   }
 
-  /** One line per branch (ordered by index) and a consensus line. */
-  render(width = 100): string[] {
-    const lines = [...this.branches.values()]
-      .sort((a, b) => a.index - b.index)
-      .map((b) => {
-        const score = b.score >= 0 ? b.score.toFixed(2) : "  - ";
-        const text = `#${String(b.index).padStart(2)} ${b.state.padEnd(9)} ${String(b.tokens).padStart(6)} tok  score ${score}  ${b.answer ? `→ ${b.answer}` : ""}${b.note ? `  (${b.note})` : ""}`;
-        return text.length > width ? `${text.slice(0, width - 1)}…` : text;
-      });
+  /**
+   * One line per branch (ordered by index) and a consensus line, each cut to `width`. With more
+   * branches than fit in `height` rows, the most relevant ones are shown (running, then finished, then
+   * stopped; lowest index first) and one line counts the rest by state, so a redraw never outgrows
+   * the terminal. At least that line and the consensus line are drawn, whatever the height.
+   */
+  render(width = 100, height = Infinity): string[] {
+    const all = [...this.branches.values()];
+    const branchRows = height - 1;
+    const fits = all.length <= branchRows;
+    const shown = fits
+      ? all
+      : [...all].sort((a, b) => relevance(a) - relevance(b) || a.index - b.index).slice(0, Math.max(0, branchRows - 1));
+    const lines = shown.sort((a, b) => a.index - b.index).map(formatBranch);
+    if (!fits) lines.push(`… ${all.length - shown.length} more: ${countByState(all.filter((b) => !shown.includes(b)))}`);
     const dist = this.votes.map((v) => `${v.answer}×${v.count}`).join(" ");
     lines.push(`consensus: ${this.leader || "(none yet)"}  P(leader is majority)=${this.probability.toFixed(3)}  votes: ${dist || "-"}`);
-    return lines;
+    return lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
   }
 
   private line(index: number): BranchLine {
@@ -105,6 +111,26 @@ export class ProgressView {
     }
     return l;
   }
+}
+
+/** Display order of the states when rows are short: live branches first, stopped ones last. */
+const stateOrder = ["running", "queued", "finished", "pruned", "cancelled", "failed"];
+
+function relevance(b: BranchLine): number {
+  const i = stateOrder.indexOf(b.state);
+  return i < 0 ? stateOrder.length : i;
+}
+
+function formatBranch(b: BranchLine): string {
+  const score = b.score >= 0 ? b.score.toFixed(2) : "  - ";
+  return `#${String(b.index).padStart(2)} ${b.state.padEnd(9)} ${String(b.tokens).padStart(6)} tok  score ${score}  ${b.answer ? `→ ${b.answer}` : ""}${b.note ? `  (${b.note})` : ""}`;
+}
+
+/** "3 running, 20 finished, 2 pruned", in display order. */
+function countByState(branches: BranchLine[]): string {
+  const counts = new Map<string, number>();
+  for (const b of [...branches].sort((x, y) => relevance(x) - relevance(y))) counts.set(b.state, (counts.get(b.state) ?? 0) + 1);
+  return [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
 }
 
 /** The closing summary: answer, support, why it stopped and what it cost. */

@@ -1,20 +1,21 @@
-import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+/** `ttc solve`: one query to a scheduler, its branches drawn live, then the answer and its cost. */
+import { Option, type Command } from "commander";
+import { localSchedulerAddress, numberInRange, TtcClient, type SolveRequestInit } from "@ttc/client";
+import { executionModes, policyNames, verifierNames } from "@ttc/policy";
 import {
   answerFormatFromLabel,
   answerFormatNames,
-  executionModeFromLabel,
   branchStatusToJSON,
-  ExecutionMode,
+  executionModeFromLabel,
   executionModeToJSON,
-  SchedulerClient,
   stopReasonToJSON,
   type SolveEvent,
-  type SolveRequest,
   type SolveResult,
 } from "@ttc/proto";
+import { addJsonOutputOptions, emitOutput, numberFlag, type JsonOutputOptions } from "./flags.js";
 import { ProgressView, summarize } from "./progress-view.js";
 
-export interface SolveOptions {
+export interface SolveOptions extends JsonOutputOptions {
   addr: string;
   branches?: number;
   parallelism?: number;
@@ -27,58 +28,82 @@ export interface SolveOptions {
   seed?: number;
   system?: string;
   model?: string;
-  timeout: number;
-  json?: boolean;
+  timeoutMs: number;
   mode?: string;
 }
 
-function modeFromLabel(label: string | undefined): ExecutionMode {
-  if (label === undefined) return ExecutionMode.EXECUTION_MODE_UNSPECIFIED;
-  const m = executionModeFromLabel(label);
-  if (m === undefined) throw new Error(`--mode ${label}: expected one of waves, all-parallel, sequential`);
-  return m;
+/** Unsigned 32-bit fields of the request (0 means the scheduler default). */
+const uint32 = { integer: true, min: 0, max: 2 ** 32 - 1 };
+/** Unsigned 64-bit fields, as far as a JavaScript number is exact. */
+const uint64 = { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER };
+
+/** Adds `ttc solve` to the program; `--addr` defaults to `$TTC_ADDR`. */
+export function registerSolveCommand(program: Command, env: NodeJS.ProcessEnv = process.env): void {
+  const command = program
+    .command("solve")
+    .description("send one query to a scheduler and watch its branches")
+    .argument("<prompt>", "the question")
+    .option("--addr <host:port>", "scheduler gRPC address (TTC_ADDR sets the default)", env["TTC_ADDR"] ?? localSchedulerAddress)
+    .option("--branches <n>", "maximum branches (0 = scheduler default)", numberFlag(uint32))
+    .option("--parallelism <n>", "branches in flight at once, the wave width (0 = scheduler default)", numberFlag(uint32))
+    .addOption(new Option("--mode <mode>", "execution mode").choices(executionModes))
+    .addOption(new Option("--policy <name>", "stopping and aggregation policy").choices(policyNames))
+    .option("--param <name=value...>", "policy parameter, e.g. threshold=0.9 (repeatable)")
+    .addOption(new Option("--verifier <name>", "verifier that scores the traces").choices(verifierNames))
+    .addOption(new Option("--format <fmt>", "answer format").choices(answerFormatNames))
+    .option("--max-tokens <n>", "token limit per branch (0 = scheduler default)", numberFlag(uint32))
+    .option("--budget <n>", "total token budget for the query (0 = scheduler default)", numberFlag(uint64))
+    .option("--seed <n>", "sampling seed (0 = random)", numberFlag(uint64))
+    .option("--system <text>", "system prompt")
+    .option("--model <name>", "model name for the workers")
+    .option("--timeout-ms <ms>", "deadline of the call", numberFlag({ integer: true, min: 1 }), 120_000)
+    .addHelpText("after", "\nExit code: 0 with an answer, 3 without one, 2 when the call fails.");
+  addJsonOutputOptions(command, "the result").action(async (prompt: string, options: SolveOptions) => {
+    process.exitCode = await runSolve(prompt, options);
+  });
 }
 
 /** Builds the request from CLI options; throws a readable Error on a bad option. */
-export function buildRequest(prompt: string, o: SolveOptions): SolveRequest {
+export function buildRequest(prompt: string, o: SolveOptions): SolveRequestInit {
   const params: Record<string, number> = {};
   for (const p of o.param ?? []) {
-    const [k, v] = p.split("=");
-    if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`--param ${p}: expected name=number`);
-    params[k] = Number(v);
+    const [, name, value] = /^([^=]+)=(.*)$/.exec(p) ?? [];
+    if (name === undefined || value === undefined) throw new Error(`--param ${p}: expected name=number`);
+    params[name] = numberInRange(value, {}, `--param ${name}`);
   }
-  let answerFormat = 0;
-  if (o.format) {
-    const f = answerFormatFromLabel(o.format);
-    if (f === undefined) throw new Error(`--format ${o.format}: expected one of ${answerFormatNames.join(", ")}`);
-    answerFormat = f;
+  const answerFormat = o.format === undefined ? undefined : answerFormatFromLabel(o.format);
+  if (o.format !== undefined && answerFormat === undefined) {
+    throw new Error(`--format ${o.format}: expected one of ${answerFormatNames.join(", ")}`);
   }
+  const mode = o.mode === undefined ? undefined : executionModeFromLabel(o.mode);
+  if (o.mode !== undefined && mode === undefined) throw new Error(`--mode ${o.mode}: expected one of ${executionModes.join(", ")}`);
   return {
     prompt,
-    systemPrompt: o.system ?? "",
-    model: o.model ?? "",
-    maxBranches: o.branches ?? 0,
-    maxTokensPerBranch: o.maxTokens ?? 0,
-    tokenBudget: o.budget ?? 0,
+    systemPrompt: o.system,
+    model: o.model,
+    maxBranches: o.branches,
+    maxTokensPerBranch: o.maxTokens,
+    tokenBudget: o.budget,
     policy: o.policy || Object.keys(params).length ? { name: o.policy ?? "", params } : undefined,
-    verifier: o.verifier ?? "",
+    verifier: o.verifier,
     answerFormat,
-    seed: o.seed ?? 0,
-    parallelism: o.parallelism ?? 0,
-    mode: modeFromLabel(o.mode),
+    seed: o.seed,
+    parallelism: o.parallelism,
+    mode,
   };
 }
 
 /** Runs `ttc solve`: live per-branch progress on a terminal, then the summary (or one JSON result). */
 export async function runSolve(prompt: string, o: SolveOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const request = buildRequest(prompt, o);
-  const client = new SchedulerClient(o.addr, credentials.createInsecure());
+  const client = new TtcClient(o.addr, { timeoutMs: o.timeoutMs });
   const view = new ProgressView();
   const live = out.isTTY && !o.json;
   let drawn = 0;
   const draw = () => {
     if (!live) return;
-    const lines = view.render((out.columns ?? 100) - 1);
+    // One row stays free for the cursor: a frame taller than the terminal could not be redrawn in place.
+    const lines = view.render((out.columns ?? 100) - 1, (out.rows ?? 24) - 1);
     out.write(`${drawn > 0 ? `\x1b[${drawn}F` : ""}${lines.map((l) => `\x1b[2K${l}`).join("\n")}\n`);
     drawn = lines.length;
   };
@@ -89,37 +114,31 @@ export async function runSolve(prompt: string, o: SolveOptions, out: NodeJS.Writ
       draw();
     }, 50);
   };
+  const interrupted = new AbortController();
+  const onSigint = () => interrupted.abort(new Error("interrupted (SIGINT)"));
+  process.once("SIGINT", onSigint);
   try {
-    const result = await new Promise<SolveResult>((resolve, reject) => {
-      const call = client.solveStream(request, new Metadata(), { deadline: Date.now() + o.timeout * 1000 });
-      let final: SolveResult | null = null;
-      process.once("SIGINT", () => call.cancel());
-      call.on("data", (event: SolveEvent) => {
-        view.apply(event);
-        if (event.event?.$case === "result") final = event.event.value;
-        else if (!live && !o.json) printPlainEvent(event, out);
-        scheduleDraw();
-      });
-      call.on("error", reject);
-      call.on("end", () => (final ? resolve(final) : reject(new Error("the stream ended without a result"))));
-    });
+    let result: SolveResult | undefined;
+    for await (const event of client.solveStream(request, { signal: interrupted.signal })) {
+      view.apply(event);
+      if (event.event?.$case === "result") result = event.event.value;
+      else if (!live && !o.json) printPlainEvent(event, out);
+      scheduleDraw();
+    }
     if (timer) clearTimeout(timer);
-    if (o.json) {
-      out.write(`${JSON.stringify(resultToJson(result), null, 2)}\n`);
-    } else {
-      view.apply({ event: { $case: "result", value: result } });
+    if (!result) throw new Error("the scheduler's stream ended without a result");
+    if (!o.json) {
       if (live) draw();
       else out.write(`${view.render(200).join("\n")}\n`);
-      out.write(`\n${summarize(result).join("\n")}\n`);
     }
+    emitOutput(o, resultToJson(result), () => `\n${summarize(result).join("\n")}`, out);
     return result.answer ? 0 : 3;
   } catch (err) {
     if (timer) clearTimeout(timer);
-    const e = err as ServiceError;
-    const code = typeof e.code === "number" ? status[e.code] : "ERROR";
-    process.stderr.write(`ttc solve failed: ${code}: ${e.details || e.message}\n`);
+    process.stderr.write(`ttc solve failed: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   } finally {
+    process.off("SIGINT", onSigint);
     client.close();
   }
 }

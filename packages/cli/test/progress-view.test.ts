@@ -114,6 +114,50 @@ describe("ProgressView", () => {
     expect(view.render().at(-1)).toBe("consensus: 7  P(leader is majority)=0.931  votes: 7×3 8×1");
   });
 
+  it("fits the terminal's rows: the most relevant branches, a count of the rest, the consensus line", () => {
+    const view = new ProgressView();
+    for (let i = 0; i < 40; i++) {
+      if (i % 4 === 0) view.apply(ev({ $case: "branchStarted", value: { index: i, workerId: "w", attempt: 1 } }));
+      else if (i % 4 === 1)
+        view.apply(ev({ $case: "branchFinished", value: { index: i, answer: "7", score: 1, tokens: 9, finishReason: "stop" } }));
+      else
+        view.apply(ev({ $case: "branchPruned", value: { index: i, status: BranchStatus.BRANCH_STATUS_PRUNED, reason: "x", tokens: 3 } }));
+    }
+    const lines = view.render(100, 14);
+    expect(lines).toHaveLength(14);
+    // 12 rows for branches: the 10 running ones, then the 2 finished with the lowest indexes, by index.
+    expect(lines.slice(0, 12).map((l) => l.slice(0, 12))).toEqual([
+      "# 0 running ",
+      "# 1 finished",
+      "# 4 running ",
+      "# 5 finished",
+      "# 8 running ",
+      "#12 running ",
+      "#16 running ",
+      "#20 running ",
+      "#24 running ",
+      "#28 running ",
+      "#32 running ",
+      "#36 running ",
+    ]);
+    expect(lines[12]).toBe("… 28 more: 8 finished, 20 pruned");
+    expect(lines[13]).toMatch(/^consensus: /);
+  });
+
+  it("draws every branch when they fit, and never fewer than the count and consensus lines", () => {
+    const view = new ProgressView();
+    stream.forEach((e) => view.apply(e));
+    expect(view.render(100, 5)).toHaveLength(5);
+    expect(view.render(100, 5)[3]).toMatch(/^# 3 failed/);
+    expect(view.render(100, 4)).toEqual([
+      "# 0 finished     301 tok  score 0.88  → 42",
+      "# 2 running        0 tok  score   -     (attempt 2)",
+      "… 2 more: 1 pruned, 1 failed",
+      expect.stringMatching(/^consensus: /),
+    ]);
+    expect(view.render(100, 1)).toEqual(["… 4 more: 1 running, 1 finished, 1 pruned, 1 failed", expect.stringMatching(/^consensus: /)]);
+  });
+
   it("truncates long lines to the width with an ellipsis", () => {
     const view = new ProgressView();
     view.apply(ev({ $case: "branchFailed", value: { index: 0, reason: "x".repeat(200), tokens: 5 } }));

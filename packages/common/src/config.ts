@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { TaskQueueOptions } from "./nats.js";
+import { defaultNamespace } from "./wire.js";
 
 /** Thrown when configuration is invalid; the message lists every problem at once. */
 export class ConfigError extends Error {
@@ -8,11 +10,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** An environment-style record: `process.env` in a service's main, a literal in tests. */
+export type Env = Record<string, string | undefined>;
+
 /**
  * Validates an environment-style record against a schema, once, at start-up.
  * Takes `env` as a parameter so tests never touch `process.env`.
  */
-export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function parseConfig<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
@@ -34,7 +39,58 @@ export const commonEnv = {
   TTC_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
-    .default("ttc"),
+    .default(defaultNamespace),
   TTC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TTC_METRICS_HOST: z.string().default("127.0.0.1"),
+  /**
+   * Where the service writes, once it listens, a JSON object with its addresses (`metricsUrl`, the
+   * scheduler's `grpc`): how `ttc up` finds services started on port 0. Unset: nothing is written.
+   */
+  TTC_ANNOUNCE_FILE: z.string().min(1).optional(),
 };
+
+/** Settings of services that own running work: how long a drain lets it finish. */
+export const drainEnv = {
+  /**
+   * On SIGTERM, how long in-flight work may run before it is stopped: a scheduler's queries then
+   * answer with what they have, a worker's branches are handed back to the queue.
+   */
+  TTC_DRAIN_GRACE_MS: intVar(10_000, 0, 600_000),
+};
+
+/** The branch-task queue's settings; the scheduler and the workers both read them (whichever starts last updates the stream). */
+export const taskQueueEnv = {
+  /** Seconds a task may go without a progress signal before JetStream redelivers it. */
+  TTC_ACK_WAIT_SECONDS: numVar(30, 0.5, 3600),
+  /** Deliveries before a task is given up. */
+  TTC_MAX_DELIVER: intVar(5, 1, 100),
+  /** Seconds an undelivered task stays in the stream. */
+  TTC_TASK_MAX_AGE_SECONDS: intVar(600, 10, 86_400),
+};
+
+/** The validated {@link taskQueueEnv} settings as {@link TaskQueueOptions}. */
+export function taskQueueOptions(raw: z.infer<z.ZodObject<typeof taskQueueEnv>>): TaskQueueOptions {
+  return { ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS, maxDeliver: raw.TTC_MAX_DELIVER, maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS };
+}
+
+/** What `runService` needs of every service's config: the {@link commonEnv} settings and its metrics port. */
+export interface ServiceSettings {
+  natsUrl: string;
+  namespace: string;
+  logLevel: string;
+  metricsHost: string;
+  metricsPort: number;
+  announceFile: string | undefined;
+}
+
+/** The validated {@link commonEnv} settings, and the service's own `TTC_METRICS_PORT`, as {@link ServiceSettings}. */
+export function serviceSettings(raw: z.infer<z.ZodObject<typeof commonEnv>> & { TTC_METRICS_PORT: number }): ServiceSettings {
+  return {
+    natsUrl: raw.TTC_NATS_URL,
+    namespace: raw.TTC_NAMESPACE,
+    logLevel: raw.TTC_LOG_LEVEL,
+    metricsHost: raw.TTC_METRICS_HOST,
+    metricsPort: raw.TTC_METRICS_PORT,
+    announceFile: raw.TTC_ANNOUNCE_FILE,
+  };
+}

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { Readiness } from "./readiness.js";
 
 export interface MetricsServer {
   /** Port actually bound (useful when asked for port 0). */
@@ -10,12 +11,12 @@ export interface MetricsServer {
 }
 
 /**
- * Serves `registry` on `GET /metrics` and a liveness probe on `GET /healthz`.
- * `ready()` decides the readiness probe on `GET /readyz`.
+ * Serves `registry` on `GET /metrics` and a liveness probe on `GET /healthz`. `readiness` decides
+ * the readiness probe on `GET /readyz`: 200, or 503 naming what keeps the process from being ready.
  */
 export async function startMetricsServer(
   registry: Registry,
-  options: { host: string; port: number; ready?: () => boolean },
+  options: { host: string; port: number; readiness: Pick<Readiness, "reasons"> },
 ): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -29,8 +30,9 @@ export async function startMetricsServer(
     } else if (path === "/healthz") {
       res.writeHead(200).end("ok\n");
     } else if (path === "/readyz") {
-      const ok = options.ready?.() ?? true;
-      res.writeHead(ok ? 200 : 503).end(ok ? "ready\n" : "not ready\n");
+      const reasons = options.readiness.reasons();
+      if (reasons.length === 0) res.writeHead(200).end("ready\n");
+      else res.writeHead(503).end(`not ready: ${reasons.join(", ")}\n`);
     } else {
       res.writeHead(404).end("not found: try /metrics\n");
     }

@@ -1,10 +1,29 @@
-/** Shared plumbing of ttc services: wire names, metric names, config, logging, NATS and metrics servers. */
-export * from "./wire.js";
-export * from "./metric-names.js";
-export * from "./config.js";
-export * from "./log.js";
-export * from "./codec.js";
-export * from "./nats.js";
-export * from "./metrics-server.js";
-export * from "./nats-server.js";
-export * from "./verify-input.js";
+/** Shared plumbing of ttc services: wire names, metric names, config, logging, NATS, the service process and the engine error. */
+export { defaultNamespace, wireNames } from "./wire.js";
+export type { WireNames } from "./wire.js";
+export { metricNames } from "./metric-names.js";
+export {
+  ConfigError,
+  commonEnv,
+  drainEnv,
+  intVar,
+  numVar,
+  parseConfig,
+  serviceSettings,
+  taskQueueEnv,
+  taskQueueOptions,
+} from "./config.js";
+export type { Env, ServiceSettings } from "./config.js";
+export { createLogger } from "./log.js";
+export type { Logger } from "./log.js";
+export { tryDecode } from "./codec.js";
+export { connectNats, ensureTaskQueue } from "./nats.js";
+export type { TaskQueueOptions } from "./nats.js";
+export { startLocalNatsServer } from "./nats-server.js";
+export type { LocalNatsServer } from "./nats-server.js";
+export { unscored, verifyInput } from "./verify-input.js";
+export { EngineError } from "./engine-error.js";
+export type { EngineErrorCode, EngineErrorOptions } from "./engine-error.js";
+export { Readiness } from "./readiness.js";
+export { runService } from "./service.js";
+export type { RunningService, ServiceContext, ServiceDefinition, ServiceHost } from "./service.js";

@@ -1,10 +1,8 @@
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection, Status } from "@nats-io/nats-core";
 import { nanos } from "@nats-io/nats-core";
-import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { AckPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { WireNames } from "./wire.js";
-
-export type { NatsConnection };
 
 /** Connects with reconnects forever: a NATS restart must not kill a service, only pause it. */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
@@ -49,13 +47,14 @@ export async function ensureTaskQueue(nc: NatsConnection, names: WireNames, opti
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     max_age: nanos(options.maxAgeSeconds * 1000),
-    duplicate_window: nanos(120_000),
+    // JetStream refuses a duplicate window longer than the stream's max age.
+    duplicate_window: nanos(Math.min(120_000, options.maxAgeSeconds * 1000)),
   };
   try {
     await jsm.streams.info(names.taskStream);
     await jsm.streams.update(names.taskStream, streamConfig);
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
     await jsm.streams.add(streamConfig);
   }
   const consumerConfig = {
@@ -70,12 +69,15 @@ export async function ensureTaskQueue(nc: NatsConnection, names: WireNames, opti
     await jsm.consumers.info(names.taskStream, names.taskConsumer);
     await jsm.consumers.update(names.taskStream, names.taskConsumer, consumerConfig);
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!isJetStreamApiError(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
     await jsm.consumers.add(names.taskStream, consumerConfig);
   }
 }
 
-function isNotFound(err: unknown): boolean {
-  const text = String((err as { message?: string })?.message ?? err);
-  return /not found/i.test(text);
+/**
+ * True when JetStream's API refused a request with the error code `code` (`JetStreamApiCodes`, e.g.
+ * 10059 stream not found, 10014 consumer not found): the server's code, never its description.
+ */
+export function isJetStreamApiError(err: unknown, code: JetStreamApiCodes): boolean {
+  return err instanceof JetStreamApiError && err.code === code;
 }

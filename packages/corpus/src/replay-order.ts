@@ -3,18 +3,13 @@
  * in-process evaluator both use it, so a query with the same seed sees the same branches in the same
  * order in the cluster and offline.
  */
+import { splitmix32 } from "@ttc/stats";
 
 /** A permutation of 0..n-1 from a seed (Fisher–Yates driven by splitmix32). */
 export function replayOrder(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  let state = (Math.floor(seed) ^ Math.floor(seed / 2 ** 32)) >>> 0;
-  const next = (): number => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
+  // Query seeds run to 2^53: the high word is folded into the low one rather than dropped.
+  const next = splitmix32(Math.floor(seed) ^ Math.floor(seed / 2 ** 32));
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { z } from "zod";
-import { splitSteps } from "./steps.js";
+import { splitSteps } from "@ttc/policy";
 import { tokenCountings } from "./tokens.js";
 import type { CorpusAnswerFormat, CorpusBranch, CorpusRecord } from "./types.js";
 

@@ -1,64 +1,9 @@
 /**
- * Reasoning steps of a recorded trace: where a trace is cut into steps for step-level scores
- * (`CorpusBranch.stepScores`), for streaming a replayed branch step by step, and for charging its
- * tokens step by step.
+ * A recorded trace's tokens per reasoning step, for charging a replayed branch step by step. Where a
+ * trace is cut into steps is `splitSteps` of @ttc/policy, the one definition of a step.
  */
+import { splitSteps } from "@ttc/policy";
 import type { CorpusBranch, CorpusRecord } from "./types.js";
-
-/** `text` cut into lines, each with its `\n` (the last one may have none). */
-function linesOf(text: string): string[] {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-}
-
-function isBlank(line: string): boolean {
-  return line.trim() === "";
-}
-
-/**
- * The reasoning steps of a trace, so that `splitSteps(t).join("") === t` for every string.
- *
- * A step is a paragraph when the text has blank-line paragraphs (a whitespace-only line with
- * non-blank lines before and after it), else a line. A step ends after the newline(s) that end its
- * paragraph or line: the blank lines after a paragraph belong to it, whitespace before the first
- * non-blank line belongs to the first step and whitespace after the last one to the last step. So
- * no step is empty or whitespace-only, except that a text with no non-whitespace character at all is
- * one step (and `""` is none).
- *
- * Examples: `"a\nb\n"` → `["a\n", "b\n"]`; `"a\nb\n\nc\n"` → `["a\nb\n\n", "c\n"]`;
- * `"\nQ1. x\ny\n\n"` → `["\nQ1. x\n", "y\n\n"]`.
- */
-export function splitSteps(text: string): string[] {
-  if (text === "") return [];
-  const lines = linesOf(text);
-  const blank = lines.map(isBlank);
-  const first = blank.indexOf(false);
-  if (first < 0) return [text];
-  const last = blank.lastIndexOf(false);
-  let paragraphs = false;
-  for (let i = first + 1; i < last; i++) {
-    if (blank[i]) {
-      paragraphs = true;
-      break;
-    }
-  }
-  const steps: string[] = [];
-  let current = "";
-  let hasContent = false;
-  let previousBlank = false;
-  for (let i = 0; i < lines.length; i++) {
-    const isContent = !blank[i];
-    if (isContent && hasContent && (!paragraphs || previousBlank)) {
-      steps.push(current);
-      current = "";
-      hasContent = false;
-    }
-    current += lines[i];
-    if (isContent) hasContent = true;
-    previousBlank = !isContent;
-  }
-  steps.push(current);
-  return steps;
-}
 
 /**
  * The branch's `tokens` apportioned to its steps (`splitSteps(branch.text)`) in proportion to their

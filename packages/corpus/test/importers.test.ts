@@ -1,8 +1,8 @@
 /** The importers on small hand-made inputs: the mapping, and every way an input can be wrong. */
 import { describe, it, expect } from "vitest";
+import { splitSteps } from "@ttc/policy";
 import { importerNames, runImporter } from "../src/importers.js";
 import { CorpusFormatError } from "../src/schema.js";
-import { splitSteps } from "../src/steps.js";
 import { countTokens } from "../src/tokens.js";
 
 function jsonl(...values: unknown[]): string {

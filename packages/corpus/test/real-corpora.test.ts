@@ -6,10 +6,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, it, expect } from "vitest";
+import { splitSteps } from "@ttc/policy";
 import { runImporter, type ImporterName } from "../src/importers.js";
 import { readCorpus, writeCorpus } from "../src/schema.js";
 import { corpusStats } from "../src/stats.js";
-import { splitSteps, stepTokens } from "../src/steps.js";
+import { stepTokens } from "../src/steps.js";
 import type { CorpusRecord } from "../src/types.js";
 import { DATA_FILES, readSharedData, sharedDataPath } from "./shared-data.js";
 

@@ -1,49 +1,7 @@
 import { describe, it, expect } from "vitest";
-import { splitSteps, stepTokens } from "../src/steps.js";
+import { splitSteps } from "@ttc/policy";
+import { stepTokens } from "../src/steps.js";
 import type { CorpusRecord } from "../src/types.js";
-
-describe("splitSteps", () => {
-  it("splits at every line when the text has no blank-line paragraphs", () => {
-    expect(splitSteps("a\nb\nc")).toEqual(["a\n", "b\n", "c"]);
-    expect(splitSteps("a\nb\nc\n")).toEqual(["a\n", "b\n", "c\n"]);
-  });
-
-  it("splits at blank lines when the text has paragraphs, keeping the blank lines with the paragraph before", () => {
-    expect(splitSteps("a\nb\n\nc\nd\n\n\ne")).toEqual(["a\nb\n\n", "c\nd\n\n\n", "e"]);
-  });
-
-  it("treats a whitespace-only line as blank", () => {
-    expect(splitSteps("a\n  \t\nb")).toEqual(["a\n  \t\n", "b"]);
-  });
-
-  it("merges leading whitespace into the first step and trailing whitespace into the last", () => {
-    expect(splitSteps("\nQ1. x\ny.\n\n")).toEqual(["\nQ1. x\n", "y.\n\n"]);
-    expect(splitSteps("\n\n  a\nb  \n \n")).toEqual(["\n\n  a\n", "b  \n \n"]);
-  });
-
-  it("leading and trailing blank lines alone do not switch to paragraphs", () => {
-    expect(splitSteps("\n\na\nb\n\n")).toEqual(["\n\na\n", "b\n\n"]);
-  });
-
-  it("gives no steps for an empty text and one for a text of whitespace only", () => {
-    expect(splitSteps("")).toEqual([]);
-    expect(splitSteps(" \n\n ")).toEqual([" \n\n "]);
-    expect(splitSteps("one line")).toEqual(["one line"]);
-  });
-
-  it("keeps \\r\\n line ends inside the steps", () => {
-    expect(splitSteps("a\r\nb\r\n\r\nc")).toEqual(["a\r\nb\r\n\r\n", "c"]);
-  });
-
-  it("round-trips and never yields an empty or whitespace-only step, on awkward texts", () => {
-    const texts = ["\n", "\n\n\n", "a", "a\n\n", "\n\na", " a \n \n b \n", "x\n\n\ny\nz\n\n", "∑ 😀\n\n😀\n", "\r\n\r\na\r\n"];
-    for (const t of texts) {
-      const steps = splitSteps(t);
-      expect(steps.join("")).toBe(t);
-      if (t.trim() !== "") for (const s of steps) expect(s.trim()).not.toBe("");
-    }
-  });
-});
 
 function record(text: string, tokens: number): CorpusRecord {
   return {

@@ -2,15 +2,8 @@
  * The cluster runner: each query goes through a running scheduler (gRPC), NATS and replay workers
  * that serve the same corpus, so what is measured offline can be checked against the real path.
  */
-import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
-import {
-  answerFormatFromLabel,
-  executionModeFromLabel,
-  stopReasonLabel,
-  SchedulerClient,
-  SolveRequest,
-  type SolveResult,
-} from "@ttc/proto";
+import { TtcClient } from "@ttc/client";
+import { answerFormatFromLabel, executionModeFromLabel, stopReasonLabel } from "@ttc/proto";
 import type { QueryRunner } from "./evaluate.js";
 import { replayTokenBudget } from "./simulate.js";
 
@@ -21,29 +14,21 @@ export interface ClusterRunner {
 
 /** A runner that sends every query to the scheduler at `address`. */
 export function clusterRunner(address: string, o: { parallelism: number; timeoutMs: number }): ClusterRunner {
-  const client = new SchedulerClient(address, credentials.createInsecure());
-  const solve = (req: SolveRequest) =>
-    new Promise<SolveResult>((resolve, reject) =>
-      client.solve(req, new Metadata(), { deadline: Date.now() + o.timeoutMs }, (err: ServiceError | null, res?: SolveResult) =>
-        err ? reject(err) : resolve(res!),
-      ),
-    );
+  const client = new TtcClient(address, { timeoutMs: o.timeoutMs });
   const run: QueryRunner = async (problem, spec, mode, seed) => {
-    const r = await solve(
-      SolveRequest.create({
-        prompt: problem.record.problem,
-        systemPrompt: problem.record.system ?? "",
-        maxBranches: problem.branches.length,
-        maxTokensPerBranch: Math.max(1, ...problem.branches.map((b) => b.tokens)),
-        tokenBudget: replayTokenBudget(problem), // the same budget as in process: never the binding limit
-        policy: { name: spec.name, params: spec.params },
-        verifier: spec.verifier,
-        answerFormat: answerFormatFromLabel(problem.format),
-        seed,
-        parallelism: o.parallelism,
-        mode: executionModeFromLabel(mode),
-      }),
-    );
+    const r = await client.solve({
+      prompt: problem.record.problem,
+      systemPrompt: problem.record.system ?? "",
+      maxBranches: problem.branches.length,
+      maxTokensPerBranch: Math.max(1, ...problem.branches.map((b) => b.tokens)),
+      tokenBudget: replayTokenBudget(problem), // the same budget as in process: never the binding limit
+      policy: { name: spec.name, params: spec.params },
+      verifier: spec.verifier,
+      answerFormat: answerFormatFromLabel(problem.format),
+      seed,
+      parallelism: o.parallelism,
+      mode: executionModeFromLabel(mode),
+    });
     const answer = r.answer === "" ? null : r.answer;
     return {
       answer,

@@ -4,10 +4,11 @@
  */
 import type { CorpusRecord } from "@ttc/corpus";
 import type { ExecutionMode } from "@ttc/policy";
+import { FMIX32_MULTIPLIER_1, FMIX32_MULTIPLIER_2, GOLDEN_PRIME_32, mean, quantile, xorMultiply, xorShift } from "@ttc/stats";
 import { prepareProblem, type PreparedProblem } from "./prepare.js";
 import { simulateQuery, type QueryOutcome } from "./simulate.js";
 import { instantiate, type PolicySpec } from "./spec.js";
-import { bootstrapInterval, mean, quantile } from "./stats.js";
+import { bootstrapInterval } from "./stats.js";
 
 export interface EvalOptions {
   specs: PolicySpec[];
@@ -51,11 +52,16 @@ export interface EvalReport {
   policies: EvalRow[];
 }
 
+/** The multiplier of {@link querySeed}'s final mix. */
+const QUERY_SEED_MULTIPLIER = 0x27d4eb2f;
+
 /** The query seed of problem `p`, repeat `r`: shared by the in-process and cluster runs. */
 export function querySeed(seed: number, p: number, r: number): number {
-  let h = (seed * 0x9e3779b1 + p * 0x85ebca6b + r * 0xc2b2ae35) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x27d4eb2f) >>> 0;
-  return (h ^ (h >>> 15)) >>> 0 || 1;
+  // The weighted sum is taken in doubles (it rounds once past 2^53) before its low 32 bits are kept:
+  // that is how every recorded evaluation was seeded, so it stays.
+  const h = (seed * GOLDEN_PRIME_32 + p * FMIX32_MULTIPLIER_1 + r * FMIX32_MULTIPLIER_2) >>> 0;
+  // Never 0: a request seed of 0 asks the scheduler for a random one.
+  return xorShift(xorMultiply(h, h >>> 16, QUERY_SEED_MULTIPLIER), 15) || 1;
 }
 
 /** Produces one query's outcome: in process (virtual time) or through a running cluster. */

@@ -1,9 +1,16 @@
-/** @ttc/eval: accuracy versus compute on recorded traces, in virtual time. */
-export * from "./evaluate.js";
-export * from "./prepare.js";
-export * from "./simulate.js";
-export * from "./spec.js";
-export * from "./stats.js";
-export * from "./report.js";
-export * from "./cluster-runner.js";
-export * from "./goals.js";
+/**
+ * @ttc/eval: accuracy versus compute on recorded traces, in virtual time or through a running cluster;
+ * what `ttc eval`, `ttc goals` and the cluster evaluation test use.
+ */
+export { evaluate, querySeed, runConfiguration, virtualRunner } from "./evaluate.js";
+export type { EvalOptions, EvalReport, QueryRunner } from "./evaluate.js";
+export { prepareProblem } from "./prepare.js";
+export type { PreparedProblem } from "./prepare.js";
+export type { QueryOutcome } from "./simulate.js";
+export { parseModes, parsePolicySpec } from "./spec.js";
+export type { PolicySpec } from "./spec.js";
+export { formatTable, renderHtml } from "./report.js";
+export { clusterRunner } from "./cluster-runner.js";
+export type { ClusterRunner } from "./cluster-runner.js";
+export { checkGoals, formatGoals } from "./goals.js";
+export type { GoalOptions, GoalReport } from "./goals.js";

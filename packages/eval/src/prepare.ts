@@ -3,7 +3,7 @@
  * branch's steps and their tokens, its answer, and (lazily, memoised) what a verifier says of each
  * prefix. The simulation then only moves numbers around.
  */
-import { splitSteps, stepTokens, type CorpusRecord } from "@ttc/corpus";
+import { stepTokens, type CorpusRecord } from "@ttc/corpus";
 import {
   AnswerGroups,
   answerKey,
@@ -11,6 +11,7 @@ import {
   checkGame24,
   createVerifier,
   parseGame24Numbers,
+  splitSteps,
   type AnswerFormatName,
   type VerifyOutput,
 } from "@ttc/policy";
@@ -34,6 +35,8 @@ export interface PreparedProblem {
   readonly branches: readonly PreparedBranch[];
   /** Whether a (grouped) answer is right against the gold answer. */
   isCorrect(answer: string | null): boolean;
+  /** The grouped answer of a replayed trace (the steps of one of the branches, joined). */
+  answerOf(text: string): string | null;
   /** A verifier's judgement of branch `b` after `steps` steps (final: the whole trace), memoised. */
   verify(verifier: string, b: number, steps: number, final: boolean): VerifyOutput;
 }
@@ -51,6 +54,12 @@ export function prepareProblem(record: CorpusRecord): PreparedProblem {
     for (const t of perStep) cumulative.push((sum += t));
     return { index, steps, stepTokens: perStep, cumulative, tokens: b.tokens, answer: grouped[index]! };
   });
+  // A replayed trace is its steps joined; its answer was read above, once per branch.
+  const answers = new Map<string, string | null>(branches.map((b) => [b.steps.join(""), b.answer]));
+  const answerOf = (text: string): string | null => {
+    const known = answers.get(text);
+    return known !== undefined ? known : groups.canonical(answerKey(text, format));
+  };
   const numbers = format === "game24" ? parseGame24Numbers(record.problem) : null;
   const correctness = new Map<string, boolean>();
   const isCorrect = (answer: string | null): boolean => {
@@ -83,7 +92,7 @@ export function prepareProblem(record: CorpusRecord): PreparedProblem {
     }
     return out;
   };
-  return { record, format, branches, isCorrect, verify };
+  return { record, format, branches, isCorrect, answerOf, verify };
 }
 
 /** The gold answer as a grouping key: normalised like a branch's answer, or kept raw when it will not parse. */

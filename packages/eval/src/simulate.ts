@@ -1,11 +1,15 @@
 /**
- * One query replayed in virtual time: the recorded branches of a problem, in a seeded order, decode
- * at an emulated speed and reach the same pure controller and policy the scheduler runs. Chunks arrive
- * at step boundaries, as the replay worker sends them; a pruned or cancelled branch has generated
- * exactly the tokens its decoding reached by then.
+ * One query replayed in virtual time: the virtual-time adapter of the scheduler's `QueryEngine`. The
+ * recorded branches of a problem, in a seeded order, decode at an emulated speed and reach the engine
+ * as the replay worker would send them: a started chunk at launch, a chunk at every step boundary, a
+ * finished chunk with the last step, and a cancelled chunk with the tokens decoding had reached when
+ * a branch is stopped. Verify calls are answered at once with the verifier's judgement of the prefix.
  */
 import { replayOrder } from "@ttc/corpus";
-import { createQueryController, createVerifier, type Decision, type ExecutionMode, type Policy, type QueryEvent } from "@ttc/policy";
+import { answerFormatFromLabel, ChunkKind, stopReasonLabel, TraceChunk, type SolveResult } from "@ttc/proto";
+import { createVerifier, type Decision, type ExecutionMode, type Policy } from "@ttc/policy";
+import { QueryEngine, type QueryEffect, type QueryInput } from "@ttc/query";
+import { ArrivalQueue } from "./arrival-queue.js";
 import type { PreparedProblem } from "./prepare.js";
 
 export interface SimulationOptions {
@@ -38,60 +42,14 @@ export interface QueryOutcome {
   decisions: Decision[];
 }
 
-interface Running {
+/** A launched branch as the emulated worker sees it. */
+interface Replaying {
   recorded: number;
   start: number;
   alive: boolean;
-}
-
-interface Arrival {
-  time: number;
+  /** Steps sent so far (what a verify call judges). */
+  steps: number;
   seq: number;
-  branch: number;
-  step: number;
-}
-
-/** A binary heap of chunk arrivals ordered by time, then by scheduling order (deterministic ties). */
-class ArrivalQueue {
-  private readonly heap: Arrival[] = [];
-  private seq = 0;
-
-  push(time: number, branch: number, step: number): void {
-    const h = this.heap;
-    h.push({ time, seq: this.seq++, branch, step });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  pop(): Arrival | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: Arrival, b: Arrival): boolean {
-  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
 }
 
 /** The query's token budget in a replay: twice everything recorded, so it never binds before the policy. */
@@ -99,123 +57,135 @@ export function replayTokenBudget(problem: PreparedProblem): number {
   return Math.max(1, 2 * problem.branches.reduce((s, b) => s + b.tokens, 0));
 }
 
-/** Replays one query to its decision. Deterministic in its inputs. */
+const QUERY_ID = "replay";
+
+/** Replays one query to its answer. Deterministic in its inputs. */
 export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): QueryOutcome {
   const n = problem.branches.length;
-  const maxBranches = Math.min(o.maxBranches, n);
   const order = replayOrder(n, o.seed);
-  const controller = createQueryController(o.policy, {
-    maxBranches,
-    parallelism: o.parallelism,
-    tokenBudget: replayTokenBudget(problem),
-    mode: o.mode,
-  });
-  const queue = new ArrivalQueue();
-  const running: Running[] = [];
-  const decisions: Decision[] = [];
-  const generated = new Map<number, number>();
-  let now = 0;
-  let verifierCalls = 0;
-  let pruned = 0;
-  // A holder, not a `let`: the finish decision sets it inside `apply`, where the loop's narrowing cannot see.
-  const stop: { reason: string | null } = { reason: null };
   const speed = o.tokensPerSecond;
-  const partial = o.verifier !== "none" && createVerifier(o.verifier).partial;
+  const engine = new QueryEngine({
+    queryId: QUERY_ID,
+    prompt: problem.record.problem,
+    answerFormat: problem.format,
+    answerFormatEnum: answerFormatFromLabel(problem.format)!,
+    policy: o.policy,
+    limits: { maxBranches: Math.min(o.maxBranches, n), parallelism: o.parallelism, tokenBudget: replayTokenBudget(problem), mode: o.mode },
+    verifier: o.verifier,
+    partialVerification: o.verifier !== "none" && createVerifier(o.verifier).partial,
+    seed: o.seed,
+    gangSize: 1,
+    cancelSettleMs: 0,
+    deadlineAt: Infinity,
+    readAnswer: problem.answerOf,
+  });
+  const arrivals = new ArrivalQueue();
+  /** Inputs caused by effects, delivered at the same virtual moment, in order. */
+  const immediate: QueryInput[] = [];
+  const replaying: Replaying[] = [];
+  let now = 0;
+  let latency: number | null = null;
+  let result: SolveResult | null = null;
 
-  const tokensAt = (b: number, t: number): number => {
-    const r = running[b]!;
-    const total = problem.branches[r.recorded]!.tokens;
-    return Math.min(total, Math.round((t - r.start) * speed));
-  };
+  const chunk = (branch: number, kind: ChunkKind, text: string, tokens: number, finishReason = ""): QueryInput => ({
+    kind: "chunk",
+    at: now * 1000,
+    chunk: TraceChunk.create({
+      queryId: QUERY_ID,
+      branchIndex: branch,
+      workerId: "replay",
+      attempt: 1,
+      seq: replaying[branch]!.seq++,
+      kind,
+      text,
+      tokens,
+      finishReason,
+    }),
+  });
 
-  const apply = (ds: Decision[]): void => {
-    for (const d of ds) {
-      decisions.push(d);
-      if (d.kind === "launch") {
-        for (const b of d.branches) {
+  /** Tokens a branch's decoding has reached at the current moment. */
+  const tokensNow = (r: Replaying): number => Math.min(problem.branches[r.recorded]!.tokens, Math.round((now - r.start) * speed));
+
+  const perform = (effects: QueryEffect[]): void => {
+    for (const e of effects) {
+      if (e.kind === "dispatch") {
+        for (const b of e.branches) {
           const recorded = order[b]!;
-          running[b] = { recorded, start: now, alive: true };
+          replaying[b] = { recorded, start: now, alive: true, steps: 0, seq: 0 };
+          immediate.push(chunk(b, ChunkKind.CHUNK_KIND_STARTED, "", 0));
           const cum = problem.branches[recorded]!.cumulative;
-          if (cum.length === 0) queue.push(now, b, 0);
-          else queue.push(now + cum[0]! / speed, b, 0);
+          arrivals.push({ time: cum.length === 0 ? now : now + cum[0]! / speed, branch: b, step: 0 });
         }
-      } else if (d.kind === "prune") {
-        const r = running[d.branch];
-        if (r?.alive) {
+      } else if (e.kind === "cancel") {
+        const targets = e.branches.length > 0 ? e.branches : replaying.keys();
+        for (const b of targets) {
+          const r = replaying[b];
+          if (!r?.alive) continue;
           r.alive = false;
-          generated.set(d.branch, tokensAt(d.branch, now));
+          immediate.push(chunk(b, ChunkKind.CHUNK_KIND_CANCELLED, "", tokensNow(r), e.reason));
         }
-        pruned++;
-      } else {
-        stop.reason = d.reason;
-        for (const [b, r] of running.entries()) {
-          if (r?.alive) {
-            r.alive = false;
-            generated.set(b, tokensAt(b, now));
-          }
-        }
+      } else if (e.kind === "verify") {
+        const r = replaying[e.request.branchIndex]!;
+        const steps = e.request.final ? problem.branches[r.recorded]!.steps.length : r.steps;
+        const v = problem.verify(o.verifier, r.recorded, steps, e.request.final);
+        immediate.push({ kind: "verdict", at: now * 1000, id: e.id, response: { ...v, error: "" } });
+      } else if (e.kind === "arm") {
+        if (Number.isFinite(e.at)) arrivals.push({ time: e.at / 1000, timer: e.timer });
+      } else if (e.kind === "done") {
+        result = e.result;
       }
     }
   };
 
-  apply(controller.start());
-  while (stop.reason === null) {
-    const a = queue.pop();
+  const deliver = (input: QueryInput): void => {
+    immediate.push(input);
+    while (immediate.length > 0 && !engine.done) {
+      perform(engine.on(immediate.shift()!));
+      if (latency === null && engine.decided) latency = now;
+    }
+  };
+
+  perform(engine.start(0));
+  while (!engine.done) {
+    if (immediate.length > 0) {
+      deliver(immediate.shift()!);
+      continue;
+    }
+    const a = arrivals.pop();
     if (!a) break;
-    const r = running[a.branch]!;
+    if (a.timer) {
+      now = a.time;
+      deliver({ kind: "timer", at: now * 1000, timer: a.timer });
+      continue;
+    }
+    const r = replaying[a.branch]!;
     if (!r.alive) continue;
     now = a.time;
     const branch = problem.branches[r.recorded]!;
     const stepsDone = a.step + 1;
-    const last = stepsDone >= branch.steps.length;
-    const tokens = branch.cumulative[a.step] ?? 0;
-    let event: QueryEvent;
-    if (!last) {
-      queue.push(r.start + branch.cumulative[stepsDone]! / speed, a.branch, stepsDone);
-      event = { kind: "progress", branch: a.branch, tokens };
-      if (partial) {
-        verifierCalls++;
-        const v = problem.verify(o.verifier, r.recorded, stepsDone, false);
-        event = {
-          ...event,
-          score: v.score,
-          stepScores: v.stepScores,
-          ...(v.reject ? { reject: `verifier ${o.verifier}: ${v.reason}` } : {}),
-        };
-      }
+    r.steps = Math.min(stepsDone, branch.steps.length);
+    const text = branch.steps[a.step] ?? "";
+    if (stepsDone < branch.steps.length) {
+      arrivals.push({ time: r.start + branch.cumulative[stepsDone]! / speed, branch: a.branch, step: stepsDone });
+      deliver(chunk(a.branch, ChunkKind.CHUNK_KIND_PROGRESS, text, branch.cumulative[a.step] ?? 0));
     } else {
       r.alive = false;
-      generated.set(a.branch, branch.tokens);
-      event = { kind: "finished", branch: a.branch, answer: branch.answer, tokens: branch.tokens };
-      if (o.verifier !== "none") {
-        verifierCalls++;
-        const v = problem.verify(o.verifier, r.recorded, branch.steps.length, true);
-        event = v.reject
-          ? {
-              kind: "progress",
-              branch: a.branch,
-              tokens: branch.tokens,
-              score: v.score,
-              stepScores: v.stepScores,
-              reject: `verifier ${o.verifier}: ${v.reason}`,
-            }
-          : { ...event, score: v.score, verified: v.verified };
-      }
+      deliver(chunk(a.branch, ChunkKind.CHUNK_KIND_FINISHED, text, branch.tokens, "stop"));
     }
-    apply(controller.on(event));
   }
-  const answer = controller.consensus().leader;
-  let tokens = 0;
-  for (const t of generated.values()) tokens += t;
+  const final = result as SolveResult | null;
+  if (!final) throw new Error(`replay of problem ${problem.record.id} ended without an answer (a bug in the engine or this adapter)`);
+  const answer = engine.consensus().leader;
+  const compute = final.compute!;
   return {
     answer,
     correct: problem.isCorrect(answer),
-    tokens,
-    latency: now,
-    verifierCalls,
-    branchesLaunched: controller.launched,
-    branchesPruned: pruned,
-    stopReason: stop.reason ?? "all_branches_done",
-    decisions,
+    tokens: compute.generatedTokens,
+    latency: latency ?? now,
+    verifierCalls: compute.verifierCalls,
+    branchesLaunched: compute.branchesLaunched,
+    branchesPruned: compute.branchesPruned,
+    stopReason: stopReasonLabel(final.stopReason),
+    decisions: [...engine.decisions],
   };
 }

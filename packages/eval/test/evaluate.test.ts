@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runImporter, type CorpusBranch, type CorpusRecord } from "@ttc/corpus";
+import { mean } from "@ttc/stats";
 import {
   evaluate,
   querySeed,
@@ -19,7 +20,7 @@ import {
 import { prepareProblem } from "../src/prepare.js";
 import { formatTable, renderHtml } from "../src/report.js";
 import { parseModes, parsePolicySpec } from "../src/spec.js";
-import { bootstrapInterval, mean, quantile } from "../src/stats.js";
+import { bootstrapInterval } from "../src/stats.js";
 
 const QWEN = fileURLToPath(new URL("../../../../shared/data/qwen25-math-cot-maj8.jsonl", import.meta.url));
 let qwenRecords: CorpusRecord[] | null = null;
@@ -213,6 +214,22 @@ describe("querySeed", () => {
     expect(seeds.size).toBe(500);
     expect(querySeed(2, 0, 0)).not.toBe(querySeed(1, 0, 0));
   });
+
+  it("seeds exactly as before it was built on @ttc/stats (pinned from the old code)", () => {
+    const triples = [
+      [1, 0, 0],
+      [1, 0, 1],
+      [1, 5, 2],
+      [42, 49, 19],
+      [0, 0, 0],
+      // Past 2^53 the linear combination rounds as a double, as it always did.
+      [2 ** 31, 3, 1],
+      [2 ** 40 + 3, 7, 7],
+    ] as const;
+    expect(triples.map(([seed, p, r]) => querySeed(seed, p, r))).toEqual([
+      2193786397, 2217346914, 3814546002, 3031719868, 1, 3017737238, 2992929602,
+    ]);
+  });
 });
 
 describe("policy specs", () => {
@@ -312,18 +329,18 @@ describe("report rendering", () => {
   });
 });
 
-describe("stats", () => {
-  it("quantile interpolates; mean; bootstrap is seeded and brackets the mean", () => {
-    expect(quantile([], 0.5)).toBe(0);
-    expect(quantile([3, 1, 2], 0.5)).toBe(2);
-    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
-    expect(quantile([1, 2, 3, 4], 0.95)).toBeCloseTo(3.85, 12);
-    expect(mean([])).toBe(0);
+describe("bootstrapInterval", () => {
+  it("is seeded and brackets the mean", () => {
     const xs = [1, 0, 1, 1, 0, 1, 0, 1, 1, 1];
     const [lo, hi] = bootstrapInterval(xs, { seed: 3 });
     expect(lo).toBeLessThan(mean(xs));
     expect(hi).toBeGreaterThan(mean(xs));
     expect(bootstrapInterval(xs, { seed: 3 })).toEqual([lo, hi]);
     expect(bootstrapInterval([], {})).toEqual([0, 0]);
+  });
+
+  it("bootstraps exactly as before its generator moved to @ttc/stats (pinned from the old code)", () => {
+    expect(bootstrapInterval([1, 0, 1, 1, 0, 1, 0.5, 0.25], { seed: 7 })).toEqual([0.28125, 0.875]);
+    expect(bootstrapInterval([0.1, 0.9, 0.3], {})).toEqual([0.10000000000000002, 0.9]);
   });
 });

@@ -6,5 +6,5 @@ export { extractAnswer, answerKey } from "./answer/extract.js";
 export { normaliseAnswer } from "./normalise.js";
 export { answersEquivalent } from "./answer/equivalence.js";
 export type { EquivalenceOptions } from "./answer/equivalence.js";
-export { checkGame24, parseGame24Numbers } from "./answer/game24.js";
-export type { Game24Check } from "./answer/game24.js";
+export { checkGame24, parseGame24Numbers } from "./game24/mod.js";
+export type { Game24Check } from "./game24/mod.js";

@@ -2,18 +2,19 @@
  * The per-query state machine: schedules branches by execution mode, feeds progress and finished
  * branches to the policy, and decides when to launch more, prune one, or finish the query.
  */
-import type {
-  BranchConfidence,
-  BranchView,
-  Consensus,
-  Decision,
-  ExecutionMode,
-  Policy,
-  PolicyContext,
-  Prune,
-  QueryEvent,
-  QueryLimits,
-  StopReasonName,
+import {
+  defaultExecutionMode,
+  type BranchConfidence,
+  type BranchView,
+  type Consensus,
+  type Decision,
+  type ExecutionMode,
+  type Policy,
+  type PolicyContext,
+  type Prune,
+  type QueryEvent,
+  type QueryLimits,
+  type StopReasonName,
 } from "./types.js";
 
 /** Drives one query. Pure: events in, decisions out; the scheduler (or the evaluator) performs them. */
@@ -58,7 +59,7 @@ interface MutableBranch {
  */
 export function createQueryController(policy: Policy, limits: QueryLimits): QueryController {
   const { maxBranches, parallelism, tokenBudget } = limits;
-  const mode: ExecutionMode = limits.mode ?? "waves";
+  const mode: ExecutionMode = limits.mode ?? defaultExecutionMode;
   if (!Number.isInteger(maxBranches) || maxBranches < 1) {
     throw new RangeError(`maxBranches must be a positive integer, got ${maxBranches}`);
   }

@@ -5,9 +5,13 @@
  * counts always give the same probability.
  */
 
+import { FMIX32_MULTIPLIER_1, GOLDEN_RATIO_32, mulberry32, xorMultiply } from "@ttc/stats";
 import { probabilityLeaderIsMajority } from "./beta.js";
 
 const SAMPLES = 4000;
+
+/** Added to each count as it is mixed into the seed (the low word of the 64-bit golden ratio); part of the seed, so fixed. */
+const COUNT_OFFSET = 0x7f4a7c15;
 
 /** P(share of answer 0 is the largest) under Dirichlet(counts + 1); counts sorted leader first. */
 export function probabilityLeaderIsLargest(counts: readonly number[]): number {
@@ -16,8 +20,8 @@ export function probabilityLeaderIsLargest(counts: readonly number[]): number {
   // Two answers: the leader's share is Beta(c0 + 1, c1 + 1), so the exact Beta criterion applies (the
   // Monte Carlo estimate is off by up to 0.02 here, enough to flip a 0.95 decision, e.g. 12 against 5).
   if (counts.length === 2) return probabilityLeaderIsMajority(counts[0]!, counts[1]!);
-  let seed = 0x9e3779b9;
-  for (const c of counts) seed = Math.imul(seed ^ (c + 0x7f4a7c15), 0x85ebca6b) >>> 0;
+  // Seeded by the counts alone, so the same counts always give the same probability.
+  const seed = counts.reduce((h, c) => xorMultiply(h, c + COUNT_OFFSET, FMIX32_MULTIPLIER_1), GOLDEN_RATIO_32);
   const rng = mulberry32(seed);
   let wins = 0;
   for (let s = 0; s < SAMPLES; s++) {
@@ -32,17 +36,6 @@ export function probabilityLeaderIsLargest(counts: readonly number[]): number {
     if (best) wins++;
   }
   return wins / SAMPLES;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Gamma(shape, 1) by Marsaglia–Tsang (shape ≥ 1 here, since counts + 1 ≥ 1). */

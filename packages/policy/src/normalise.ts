@@ -3,7 +3,7 @@
  * answers are often equal strings; `answersEquivalent` (answer/equivalence.ts) decides the rest
  * (symbolic `math`, any correct `game24` expression).
  */
-import { normaliseGame24 } from "./answer/game24.js";
+import { normaliseGame24 } from "./game24/mod.js";
 import { normaliseMath } from "./answer/math.js";
 import type { AnswerFormatName } from "./types.js";
 

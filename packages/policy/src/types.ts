@@ -112,6 +112,9 @@ export type ExecutionMode =
 
 export const executionModes: readonly ExecutionMode[] = ["all-parallel", "sequential", "waves"];
 
+/** The mode of a query that names none, written only here (the scheduler's `TTC_DEFAULT_MODE` defaults to it too). */
+export const defaultExecutionMode: ExecutionMode = "waves";
+
 /** What happened to a query, as seen by the scheduler. */
 export type QueryEvent =
   /** A worker picked up the branch and began generating. */
@@ -159,7 +162,7 @@ export interface QueryLimits {
   maxBranches: number;
   /** Branches kept in flight at once (the wave width), 1..maxBranches; ignored by all-parallel and sequential. */
   parallelism: number;
-  /** How branches are scheduled. @default "waves" */
+  /** How branches are scheduled. @default {@link defaultExecutionMode} */
   mode?: ExecutionMode;
   /** Total generated tokens across all branches; reaching it ends the query. */
   tokenBudget: number;

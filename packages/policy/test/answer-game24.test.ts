@@ -68,11 +68,17 @@ describe("parseGame24Numbers", () => {
     expect(parseGame24Numbers("4 5 6 10")).toEqual(PUZZLE);
     expect(parseGame24Numbers(" 1, 1, 4, 6 ")).toEqual([1, 1, 4, 6]);
     expect(parseGame24Numbers("input: 2 5 8 11")).toEqual([2, 5, 8, 11]);
+    expect(parseGame24Numbers("input:  13, 12, 1, 1 ")).toEqual([13, 12, 1, 1]);
+    // A few-shot prompt: the last Input line is the puzzle.
+    const fewShot =
+      "Use numbers and basic arithmetic operations (+ - * /) to obtain 24.\nInput: 4 4 6 8\nSteps:\n...\nInput: 1 1 4 6\nSteps:";
+    expect(parseGame24Numbers(fewShot)).toEqual([1, 1, 4, 6]);
   });
 
   it("is null without exactly four numbers", () => {
     expect(parseGame24Numbers("4 5 6")).toBeNull();
     expect(parseGame24Numbers("Input: 4 5 6 10 11")).toBeNull();
+    expect(parseGame24Numbers("Input: 4 5 6 x")).toBeNull();
     expect(parseGame24Numbers("How many marbles are left in sim puzzle 42?")).toBeNull();
   });
 });

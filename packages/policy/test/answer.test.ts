@@ -123,6 +123,9 @@ describe("normaliseAnswer", () => {
     expect(normaliseAnswer("\\frac{8}{4}", "math")).toBe("2");
     expect(normaliseAnswer("\\frac{0}{7}", "math")).toBe("0");
     expect(normaliseAnswer("\\frac{1}{0}", "math")).toBe("\\frac{1}{0}");
+    // Two signs (one before \frac, one inside) used to throw while building "--10" for BigInt.
+    expect(normaliseAnswer("-\\frac{-10}{4}", "math")).toBe("5/2");
+    expect(normaliseAnswer("-\\frac{+10}{-4}", "math")).toBe("5/2");
   });
 
   it("strips LaTeX spacing, sizing and \\text, and canonicalises plain numbers", () => {

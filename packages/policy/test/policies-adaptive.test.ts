@@ -111,6 +111,18 @@ describe("adaptive, Dirichlet criterion", () => {
     expect(probabilityLeaderIsLargest([0])).toBe(0.5);
   });
 
+  it("draws exactly the Monte Carlo samples it drew before its seed and generator moved to @ttc/stats (pinned)", () => {
+    expect(
+      [
+        [3, 2, 1],
+        [5, 1, 1, 1],
+        [10, 9, 8],
+        [2, 2, 2, 2, 2],
+        [7, 3, 0],
+      ].map((c) => probabilityLeaderIsLargest(c)),
+    ).toEqual([0.58325, 0.84175, 0.45875, 0.206, 0.885]);
+  });
+
   it("with two answers is exactly the Beta criterion", () => {
     for (const [a, b] of [
       [5, 1],

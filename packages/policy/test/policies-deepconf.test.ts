@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { createQueryController } from "../src/controller.js";
-import { createDeepConfPolicy, percentile } from "../src/policies/deepconf.js";
+import { createDeepConfPolicy } from "../src/policies/deepconf.js";
 import { createMajorityPolicy } from "../src/policies/majority.js";
 import { PolicyConfigError } from "../src/policies/config-error.js";
 import type { BranchConfidence, BranchView, Decision, ExecutionMode, QueryEvent } from "../src/types.js";
@@ -51,17 +51,6 @@ function view(index: number, lowest: number | undefined, over: Partial<BranchVie
 function controller(mode: ExecutionMode, maxBranches: number, parallelism: number, params: Record<string, number>) {
   return createQueryController(createDeepConfPolicy(params), { mode, maxBranches, parallelism, tokenBudget: 1e9 });
 }
-
-describe("percentile", () => {
-  it("interpolates linearly between order statistics", () => {
-    expect(percentile([16, 10, 14, 12], 10)).toBeCloseTo(10.6, 12);
-    expect(percentile([16, 10, 14, 12], 90)).toBeCloseTo(15.4, 12);
-    expect(percentile([3, 1, 2], 50)).toBe(2);
-    expect(percentile([10, 20], 0)).toBe(10);
-    expect(percentile([10, 20], 100)).toBe(20);
-    expect(percentile([5], 90)).toBe(5);
-  });
-});
 
 describe("deepconf", () => {
   it("has the paper's defaults and validates its parameters", () => {

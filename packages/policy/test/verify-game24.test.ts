@@ -1,53 +1,31 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseGame24Numbers } from "../src/answer/game24.js";
-import { canMake24, checkGame24Answer, checkGame24Steps, game24AnswerExpression } from "../src/verify/game24.js";
-import { integer, parseNumber } from "../src/verify/rational.js";
+import { canMake24, checkGame24, checkGame24Steps, game24AnswerExpression } from "../src/game24/mod.js";
+import { integer, parseNumber } from "../src/rational.js";
 import { createRuleVerifier } from "../src/verify/rule.js";
 import { createVerifier } from "../src/verify/mod.js";
 
 const rats = (...xs: number[]) => xs.map((x) => integer(x));
 
-describe("parseGame24Numbers (as the rule verifier reads the puzzle)", () => {
-  it("reads the last Input line with four integers", () => {
-    expect(parseGame24Numbers("Input: 4 5 6 10")).toEqual([4, 5, 6, 10]);
-    const fewShot =
-      "Use numbers and basic arithmetic operations (+ - * /) to obtain 24.\nInput: 4 4 6 8\nSteps:\n...\nInput: 1 1 4 6\nSteps:";
-    expect(parseGame24Numbers(fewShot)).toEqual([1, 1, 4, 6]);
-    expect(parseGame24Numbers("input:  13, 12, 1, 1 ")).toEqual([13, 12, 1, 1]);
-  });
-
-  it("returns null without a four-number Input line", () => {
-    expect(parseGame24Numbers("What is 2 + 2?")).toBeNull();
-    expect(parseGame24Numbers("Input: 4 5 6")).toBeNull();
-    expect(parseGame24Numbers("Input: 4 5 6 x")).toBeNull();
-  });
-});
-
-describe("checkGame24Answer", () => {
+describe("checkGame24 on an Answer line (as the rule verifier reads it)", () => {
   it("accepts an expression that uses each number once and equals 24 exactly", () => {
-    expect(checkGame24Answer("(10 - 4) * 5 - 6", [4, 5, 6, 10])).toEqual({
-      ok: true,
-      reason: "(10 - 4) * 5 - 6 = 24 uses 4 5 6 10 exactly",
-    });
-    expect(checkGame24Answer("(10 - 4) * 5 - 6 = 24", [10, 6, 5, 4]).ok).toBe(true);
-    // Needs fractions on the way: 8 / (1/3). `8/3` without spaces is a division here.
-    expect(checkGame24Answer("8 / (3 - 8/3)", [3, 3, 8, 8]).ok).toBe(true);
-    expect(checkGame24Answer("[6 / (9 - 7)] × 8", [6, 7, 8, 9]).ok).toBe(true);
+    expect(checkGame24("(10 - 4) * 5 - 6", [4, 5, 6, 10])).toEqual({ valid: true, reason: "uses 4 5 6 10 and equals 24" });
+    expect(checkGame24("(10 - 4) * 5 - 6 = 24", [10, 6, 5, 4]).valid).toBe(true);
+    // Needs fractions on the way: 8 / (1/3). `8/3` without spaces is a division in an answer.
+    expect(checkGame24("8 / (3 - 8/3)", [3, 3, 8, 8]).valid).toBe(true);
+    expect(checkGame24("[6 / (9 - 7)] × 8", [6, 7, 8, 9]).valid).toBe(true);
   });
 
   it("says what is wrong otherwise", () => {
-    expect(checkGame24Answer("(10 - 6) * (4 + 5)", [4, 5, 6, 10]).reason).toBe('"(10 - 6) * (4 + 5)" equals 36, not 24');
-    expect(checkGame24Answer("(6 - 4) * 5", [4, 5, 6, 10]).reason).toBe('"(6 - 4) * 5" leaves 10 of 4 5 6 10 unused');
-    expect(checkGame24Answer("4 * 6 * (5 - 5)", [4, 5, 6, 10]).reason).toBe(
-      '"4 * 6 * (5 - 5)" 5 is not one of 4 5 6 10 (or is used too often)',
-    );
-    expect(checkGame24Answer("None", [4, 5, 6, 10]).reason).toBe('cannot read "None" as an arithmetic expression');
-    expect(checkGame24Answer("10 / (6 - 6) + 4 * 5", [4, 6, 6, 10]).reason).toBe('"10 / (6 - 6) + 4 * 5" divides by zero');
+    expect(checkGame24("(10 - 6) * (4 + 5)", [4, 5, 6, 10]).reason).toBe("equals 36, not 24");
+    expect(checkGame24("(6 - 4) * 5", [4, 5, 6, 10]).reason).toBe("uses 6 4 5, but the numbers are 4 5 6 10");
+    expect(checkGame24("4 * 6 * (5 - 5)", [4, 5, 6, 10]).reason).toBe("uses 4 6 5 5, but the numbers are 4 5 6 10");
+    expect(checkGame24("None", [4, 5, 6, 10]).reason).toBe('unexpected character "N"');
+    expect(checkGame24("10 / (6 - 6) + 4 * 5", [4, 6, 6, 10]).reason).toBe("division by zero");
     // Only the given numbers: a decimal is not one of them.
-    expect(checkGame24Answer("1.5 * 16", [3, 4, 6, 8]).ok).toBe(false);
-    expect(checkGame24Answer("(10 - 4) * 5 - 6 -", [4, 5, 6, 10]).ok).toBe(false);
+    expect(checkGame24("1.5 * 16", [3, 4, 6, 8]).valid).toBe(false);
+    expect(checkGame24("(10 - 4) * 5 - 6 -", [4, 5, 6, 10]).valid).toBe(false);
   });
 
   it("reads the last Answer line of a trace", () => {
@@ -151,6 +129,30 @@ describe("checkGame24Steps", () => {
     expect(checkGame24Steps("23 + 1 (left: 24)\n", [1, 23, 1, 1]).firstError).toMatch(/left: 24 should be 1 1 24/);
   });
 
+  it("reads every operator spelling a final answer may use (they used to end the check unread)", () => {
+    const spellings = ["\\times", "\\cdot", "·", "⋅", "✕", "×", "∗"];
+    for (const times of spellings) {
+      const trace = `10 - 4 = 6 (left: 5 6 6)\n6 ${times} 5 = 30 (left: 6 30)\n30 - 6 = 24 (left: 24)\n`;
+      expect(checkGame24Steps(trace, n), times).toMatchObject({ stepScores: [1, 1, 1], firstError: null, unread: null });
+    }
+    for (const over of ["\\div", "÷", "∕"]) {
+      expect(checkGame24Steps(`10 ${over} 5 = 2 (left: 2 2 6)\n`, [2, 5, 6, 10]), over).toMatchObject({ stepScores: [1], unread: null });
+    }
+    expect(checkGame24Steps("{10 − 4} \\times 5 = 30 (left: 6 30)\n", n)).toMatchObject({ stepScores: [1], unread: null });
+    expect(checkGame24Steps("\\left(10 – 4\\right) \\cdot 5 = 30 (left: 6 30)\n", n)).toMatchObject({ stepScores: [1], unread: null });
+    // ... and still judges them: a wrong product in LaTeX is wrong.
+    expect(checkGame24Steps("10 - 4 = 6 (left: 5 6 6)\n6 \\cdot 5 = 36 (left: 6 36)\n", n).firstError).toMatch(
+      /6 \\cdot 5 = 36 is wrong \(6 \\cdot 5 = 30\)/,
+    );
+  });
+
+  it("accepts as one step every expression the answer check accepts", () => {
+    for (const answer of ["(10 - 4) \\times 5 - 6", "{(10 - 6) \\cdot 5} + 4", "(4 · 5) + [10 − 6]", "(5 \\times 6) - (10 - 4)"]) {
+      expect(checkGame24(answer, n).valid, answer).toBe(true);
+      expect(checkGame24Steps(`${answer} = 24 (left: 24)\n`, n), answer).toMatchObject({ stepScores: [1], firstError: null, unread: null });
+    }
+  });
+
   it("ignores lines without a left list, and stops without a verdict at a step it cannot read", () => {
     const exploring = "7 - 2 = 5 (not valid)\n24 / 5 = 4.8 (not valid, try another combination)\n\n6 - 2 = 4 (left: 4 4 7)\n";
     expect(checkGame24Steps(exploring, [2, 4, 6, 7]).stepScores).toEqual([1]);
@@ -177,7 +179,7 @@ describe("rule verifier on Game of 24", () => {
       score: 1,
       stepScores: [1, 1, 1],
       reject: false,
-      reason: "verified: (10 - 4) * 5 - 6 = 24 uses 4 5 6 10 exactly",
+      reason: "verified: (10 - 4) * 5 - 6 uses 4 5 6 10 and equals 24",
       verified: true,
     });
     expect(rule.verify({ trace: good, final: true, prompt, format: "game24" }).verified).toBe(true);
@@ -189,11 +191,11 @@ describe("rule verifier on Game of 24", () => {
       score: 0,
       stepScores: [1],
       reject: true,
-      reason: 'answer "(10 - 4) * (6 - 5)" equals 6, not 24',
+      reason: 'answer "(10 - 4) * (6 - 5)": equals 6, not 24',
       verified: false,
     });
     expect(rule.verify({ trace: "Steps:\n10 - 4 = 6 (left: 5 6 6)\nAnswer: (10 - 4) * 5 = 24", final: true, prompt }).reason).toBe(
-      'answer "(10 - 4) * 5" leaves 6 of 4 5 6 10 unused',
+      'answer "(10 - 4) * 5": uses 10 4 5, but the numbers are 4 5 6 10',
     );
     expect(rule.verify({ trace: "Steps:\nThere is no solution.", final: true, prompt })).toMatchObject({
       score: 0,

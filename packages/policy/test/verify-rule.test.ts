@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createVerifier } from "../src/verify/mod.js";
-import { parseNumber, formatRational } from "../src/verify/rational.js";
+import { parseNumber, formatRational } from "../src/rational.js";
 
 describe("rule verifier on formats without an exact checker", () => {
   const rule = createVerifier("rule");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countSteps, createRecordedVerifier, logistic } from "../src/verify/recorded.js";
+import { createRecordedVerifier, logistic } from "../src/verify/recorded.js";
 import { aggregateStepScores, stepAggregations, stepScoringVerifier, type StepScorer } from "../src/verify/steps.js";
 import { createVerifier, type VerifyInput } from "../src/verify/mod.js";
 
@@ -71,16 +71,6 @@ describe("stepScoringVerifier", () => {
   });
 });
 
-describe("countSteps", () => {
-  it("counts non-blank lines, the last only once the trace is final", () => {
-    expect(countSteps("a\n\nb\nc", false)).toBe(2);
-    expect(countSteps("a\n\nb\nc", true)).toBe(3);
-    expect(countSteps("a\n\nb\n", false)).toBe(2);
-    expect(countSteps("", true)).toBe(0);
-    expect(countSteps("p one\nstill one\n\np two\n\n", false, "\n\n")).toBe(2);
-  });
-});
-
 describe("recorded verifier", () => {
   const recorded = createVerifier("recorded");
   const base = { recorded: { score: 0.7, stepScores: [0.9, 0.2, 0.8] } };
@@ -102,6 +92,14 @@ describe("recorded verifier", () => {
     });
     // More lines than recorded steps: all of them, no more.
     expect(recorded.verify({ ...base, trace: "1\n2\n3\n4\n5\n", final: false }).stepScores).toEqual([0.9, 0.2, 0.8]);
+  });
+
+  it("counts the steps seen as the recorded scores were cut: paragraphs when the trace has them (splitSteps)", () => {
+    // Two paragraphs of two lines each: two steps, not four lines.
+    const trace = "p1 a\np1 b\n\np2 a\np2 b\n\n";
+    expect(recorded.verify({ ...base, trace, final: false }).stepScores).toEqual([0.9, 0.2]);
+    // Blank lines never count as steps of their own.
+    expect(recorded.verify({ ...base, trace: "s1\n\n\n", final: false }).stepScores).toEqual([0.9]);
   });
 
   it("aggregates the step scores when no outcome score was recorded", () => {

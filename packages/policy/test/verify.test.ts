@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planBranch, renderTrace } from "../../sim/src/mod.js";
 import { checkArithmetic } from "../src/verify/arith.js";
-import { combine, formatRational, parseDecimal } from "../src/verify/rational.js";
+import { combine, formatRational, parseDecimal } from "../src/rational.js";
 import { createVerifier, engineVerifierNames, verifierNames } from "../src/verify/mod.js";
 
 describe("checkArithmetic", () => {

@@ -63,3 +63,12 @@ export function stopReasonFromName(name: string): StopReason {
 export function stopReasonLabel(reason: StopReason): string {
   return Object.entries(stopByName).find(([, v]) => v === reason)?.[0] ?? "unspecified";
 }
+
+/** How an engine failed, as `TraceChunk.failure_code` carries it: the gRPC status code name the caller should see. */
+export const engineFailureCodes = ["INVALID_ARGUMENT", "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED", "UNAVAILABLE"] as const;
+export type EngineFailureCode = (typeof engineFailureCodes)[number];
+
+/** True for a failure code this contract defines (a worker may send anything). */
+export function isEngineFailureCode(code: string): code is EngineFailureCode {
+  return (engineFailureCodes as readonly string[]).includes(code);
+}

@@ -1,2 +1,6 @@
-/** @ttc/query: The life of one query as a pure state machine (QueryEngine): chunks, verdicts, timers and interrupts in; tasks, cancels, verify calls, events and the result out. */
-export {};
+/**
+ * @ttc/query: the life of one query as a pure state machine. The scheduler's `QueryRun` drives it
+ * over NATS and the evaluator's `simulateQuery` in virtual time; neither adds decisions of its own.
+ */
+export { QueryEngine } from "./engine.js";
+export type { QueryEffect, QueryFailure, QueryInput, QuerySpec, QueryTimer } from "./types.js";

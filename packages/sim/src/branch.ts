@@ -1,6 +1,7 @@
+import { mulberry32, type Rng } from "@ttc/stats";
 import { resolveSimOptions, type SimOptions } from "./options.js";
 import { planProblem } from "./problem.js";
-import { createRng, gaussian, hashString, intBetween, zipfIndex, type Rng } from "./rng.js";
+import { gaussian, hashString, intBetween, zipfIndex } from "./rng.js";
 import { draftTrace, stepCountFor, type SimToken } from "./text.js";
 import { planWalk } from "./walk.js";
 
@@ -33,7 +34,7 @@ export function planBranch(prompt: string, seed: number, maxTokens: number, opti
   if (!(maxTokens >= 0)) throw new RangeError(`maxTokens must be >= 0, got ${maxTokens}`);
   const opts = resolveSimOptions(options);
   const problem = planProblem(prompt, opts.wrongAnswers);
-  const rng = createRng(hashString(`${prompt}\u0000${seed}`));
+  const rng = mulberry32(hashString(`${prompt}\u0000${seed}`));
 
   const correct = rng() < opts.pCorrect;
   const slip = !correct && rng() < opts.pSlip;

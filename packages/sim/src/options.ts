@@ -1,18 +1,18 @@
 /** Knobs of the synthetic generator; every branch of a query shares them. */
 export interface SimOptions {
-  /** Mean length of a branch in tokens (lognormal). @default 300 */
+  /** Mean length of a branch in tokens (lognormal). @default {@link defaultSimOptions}.meanTokens */
   meanTokens: number;
-  /** Sigma of the log-length. @default 0.35 */
+  /** Sigma of the log-length. @default {@link defaultSimOptions}.lengthSigma */
   lengthSigma: number;
-  /** Probability that a branch reaches the right answer. @default 0.6 */
+  /** Probability that a branch reaches the right answer. @default {@link defaultSimOptions}.pCorrect */
   pCorrect: number;
-  /** Number of distinct wrong answers wrong branches spread over (Zipf-weighted, the first most common). @default 4 */
+  /** Number of distinct wrong answers wrong branches spread over (Zipf-weighted, the first most common). @default {@link defaultSimOptions}.wrongAnswers */
   wrongAnswers: number;
-  /** Share of wrong branches whose error is a visible arithmetic slip (the rest misread the problem but compute correctly). @default 0.6 */
+  /** Share of wrong branches whose error is a visible arithmetic slip (the rest misread the problem but compute correctly). @default {@link defaultSimOptions}.pSlip */
   pSlip: number;
 }
 
-/** The defaults documented on {@link SimOptions}. */
+/** The defaults of {@link SimOptions}, written only here (the worker's `TTC_SIM_*` settings default to them too). */
 export const defaultSimOptions: SimOptions = Object.freeze({
   meanTokens: 300,
   lengthSigma: 0.35,

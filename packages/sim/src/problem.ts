@@ -1,4 +1,5 @@
-import { createRng, hashString, intBetween } from "./rng.js";
+import { mulberry32 } from "@ttc/stats";
+import { hashString, intBetween } from "./rng.js";
 
 /**
  * What a prompt "means" to the simulator. The prompt text alone decides it, so every branch of a
@@ -14,7 +15,7 @@ export interface SimProblem {
 
 /** The true answer and wrong-answer set of a prompt. */
 export function planProblem(prompt: string, wrongAnswers: number): SimProblem {
-  const rng = createRng(hashString(prompt));
+  const rng = mulberry32(hashString(prompt));
   const truth = intBetween(rng, 10, 999);
   // Wrong answers are near misses, like real slips; the window is wide enough that at least half
   // of the draws are new, so the rejection loop ends quickly.

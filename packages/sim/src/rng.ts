@@ -1,39 +1,16 @@
 /**
  * Seeded randomness. Everything the simulator does is a pure function of (prompt, seed), so a branch
- * can be replayed exactly, e.g. after a redelivery, and tests need no fixtures.
+ * can be replayed exactly, e.g. after a redelivery, and tests need no fixtures. The generator and the
+ * hash are @ttc/stats's; the distributions the simulator draws from are here.
  */
-
-/** A source of uniform numbers in [0, 1). */
-export type Rng = () => number;
+import { fmix32, fnv1a32, type Rng } from "@ttc/stats";
 
 /**
- * 32-bit hash of a string: FNV-1a over UTF-16 code units, then the murmur3 finaliser so that
- * strings differing only in their last character (consecutive seeds) still land far apart.
+ * 32-bit hash of a string: FNV-1a, then the murmur3 finaliser so that strings differing only in
+ * their last character (consecutive seeds) still land far apart.
  */
 export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** mulberry32: tiny, fast and good enough for synthetic traffic (not for cryptography). */
-export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return fmix32(fnv1a32(text));
 }
 
 /** Uniform integer in [lo, hi], both inclusive. */

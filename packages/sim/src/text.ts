@@ -1,4 +1,5 @@
-import { intBetween, type Rng } from "./rng.js";
+import type { Rng } from "@ttc/stats";
+import { intBetween } from "./rng.js";
 import type { SimStep } from "./walk.js";
 
 /** One emitted token of a synthetic trace. */

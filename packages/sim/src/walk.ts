@@ -1,4 +1,5 @@
-import { intBetween, type Rng } from "./rng.js";
+import type { Rng } from "@ttc/stats";
+import { intBetween } from "./rng.js";
 
 /** An operator the simulated arithmetic uses. */
 export type SimOp = "+" | "-" | "×";

@@ -10,6 +10,18 @@ describe("planBranch", () => {
     expect(planBranch(prompt, 42, unlimited)).toEqual(planBranch(prompt, 42, unlimited));
   });
 
+  it("plans exactly what it planned before its randomness moved to @ttc/stats (pinned from the old code)", () => {
+    const marbles = "How many marbles are left in sim puzzle 42?";
+    expect(planProblem(marbles, 4)).toEqual({ truth: 805, wrong: [809, 795, 796, 803] });
+    const branch = planBranch(marbles, 42, 400);
+    expect({ correct: branch.correct, answer: branch.answer, tokens: branch.tokens.length }).toEqual({
+      correct: true,
+      answer: "805",
+      tokens: 400,
+    });
+    expect(branch.tokens.slice(0, 3).map((t) => t.logprob)).toEqual([-0.12668627166422083, -0.17357700575375928, -0.17246440617600456]);
+  });
+
   it("gives different seeds different paths", () => {
     const traces = new Set([1, 2, 3, 4, 5].map((seed) => renderTrace(planBranch(prompt, seed, unlimited).tokens)));
     expect(traces.size).toBe(5);

@@ -1,2 +1,17 @@
-/** @ttc/test-harness: Test fixtures only: a real nats-server, real service processes, a real Prometheus, a fake OpenAI-compatible engine and a tiny GGUF model writer. Never imported by production code. */
-export {};
+/**
+ * @ttc/test-harness: test fixtures only, never imported by production code. A real nats-server, a
+ * whole cluster of real service processes, a real Prometheus, a fake OpenAI-compatible engine, and a
+ * GGUF writer with a tiny random-weight llama model.
+ */
+export { collect, healthStatus, request, scrape, startTestCluster } from "./cluster.js";
+export type { CollectedStream, TestCluster } from "./cluster.js";
+export { startNats } from "./nats.js";
+export type { NatsFixture } from "./nats.js";
+export { startPrometheus } from "./prometheus.js";
+export type { PrometheusFixture } from "./prometheus.js";
+export { FakeOpenAI, readTranscript, sseEvents } from "./fake-openai.js";
+export type { FakeOpenAIOptions, FakeReply, RecordedRequest } from "./fake-openai.js";
+export { arr, bool, encodeGguf, f32, GgmlType, GgufValueType, i32, str, u32, u64, writeGguf } from "./gguf/writer.js";
+export type { GgufFile, GgufScalarType, GgufTensor, GgufValue } from "./gguf/writer.js";
+export { encodeTinyLlama, tinyLlama, tinyLlamaTokens, tinyLlamaVocabulary, writeTinyLlama } from "./gguf/tiny-llama.js";
+export type { TinyLlamaOptions } from "./gguf/tiny-llama.js";

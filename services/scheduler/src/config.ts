@@ -1,8 +1,14 @@
-import { answerFormatNames } from "@ttc/proto";
+import { answerFormatNames, defaultSchedulerPort } from "@ttc/proto";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, intVar, numVar, parseConfig, type TaskQueueOptions } from "@ttc/common";
-import { policyNames, verifierNames } from "@ttc/policy";
+import { commonEnv, drainEnv, intVar, parseConfig, serviceSettings, taskQueueEnv, taskQueueOptions, type Env } from "@ttc/common";
+import { defaultExecutionMode, defaultPolicyName, executionModes, policyNames, verifierNames } from "@ttc/policy";
+
+/**
+ * Defaults of the scheduler's ports, written only here (the gRPC port in `@ttc/proto`, which callers
+ * share): the schema below reads them, and `ttc up` offers them as its `--grpc-port` and `--metrics-port`.
+ */
+export const schedulerDefaults = Object.freeze({ grpcPort: defaultSchedulerPort, metricsPort: 9101 });
 
 /** Every scheduler setting, read from the environment once at start-up. */
 const schedulerEnv = z.object({
@@ -12,17 +18,17 @@ const schedulerEnv = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .optional(),
   TTC_GRPC_HOST: z.string().default("127.0.0.1"),
-  TTC_GRPC_PORT: intVar(50051, 0, 65535),
-  TTC_METRICS_PORT: intVar(9101, 0, 65535),
+  TTC_GRPC_PORT: intVar(schedulerDefaults.grpcPort, 0, 65535),
+  TTC_METRICS_PORT: intVar(schedulerDefaults.metricsPort, 0, 65535),
   /** Defaults applied when a request leaves a field at 0 / empty. */
   TTC_DEFAULT_BRANCHES: intVar(16, 1, 100_000),
   TTC_DEFAULT_PARALLELISM: intVar(4, 1, 100_000),
   TTC_DEFAULT_MAX_TOKENS: intVar(2048, 1, 10_000_000),
-  TTC_DEFAULT_POLICY: z.string().default("adaptive"),
+  TTC_DEFAULT_POLICY: z.string().default(defaultPolicyName),
   TTC_DEFAULT_VERIFIER: z.string().default("arith"),
   TTC_DEFAULT_ANSWER_FORMAT: z.enum(answerFormatNames).default("text"),
   TTC_DEFAULT_DEADLINE_MS: intVar(120_000, 100, 86_400_000),
-  TTC_DEFAULT_MODE: z.enum(["waves", "all-parallel", "sequential"]).default("waves"),
+  TTC_DEFAULT_MODE: z.enum(executionModes).default(defaultExecutionMode),
   /** Limits: requests above them get INVALID_ARGUMENT. */
   TTC_MAX_BRANCHES: intVar(256, 1, 100_000),
   TTC_MAX_TOKENS_PER_BRANCH: intVar(32_768, 1, 10_000_000),
@@ -45,11 +51,8 @@ const schedulerEnv = z.object({
   TTC_VERIFIER_TIMEOUT_MS: intVar(30_000, 10, 600_000),
   /** A worker is live while its heartbeats arrive within this window. */
   TTC_WORKER_LIVENESS_MS: intVar(3_000, 100, 600_000),
-  /** On SIGTERM, how long in-flight queries may run before they are stopped and answered with what they have. */
-  TTC_DRAIN_GRACE_MS: intVar(10_000, 0, 600_000),
-  TTC_ACK_WAIT_SECONDS: numVar(30, 0.5, 3600),
-  TTC_MAX_DELIVER: intVar(5, 1, 100),
-  TTC_TASK_MAX_AGE_SECONDS: intVar(600, 10, 86_400),
+  ...drainEnv,
+  ...taskQueueEnv,
 });
 
 export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
@@ -69,22 +72,14 @@ const consistentEnv = schedulerEnv.superRefine((c, ctx) => {
     problem("TTC_DEFAULT_VERIFIER", `unknown verifier; known: ${verifierNames.join(", ")}`);
 });
 
-export function loadSchedulerConfig(env: Record<string, string | undefined>) {
+/** The scheduler's settings from an environment-style record. Throws ConfigError listing every problem. */
+export function loadSchedulerConfig(env: Env) {
   const raw = parseConfig(consistentEnv, env);
-  const queue: TaskQueueOptions = {
-    ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS,
-    maxDeliver: raw.TTC_MAX_DELIVER,
-    maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS,
-  };
   return {
-    natsUrl: raw.TTC_NATS_URL,
-    namespace: raw.TTC_NAMESPACE,
-    logLevel: raw.TTC_LOG_LEVEL,
+    ...serviceSettings(raw),
     schedulerId: raw.TTC_SCHEDULER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`,
     grpcHost: raw.TTC_GRPC_HOST,
     grpcPort: raw.TTC_GRPC_PORT,
-    metricsHost: raw.TTC_METRICS_HOST,
-    metricsPort: raw.TTC_METRICS_PORT,
     defaults: {
       branches: raw.TTC_DEFAULT_BRANCHES,
       parallelism: raw.TTC_DEFAULT_PARALLELISM,
@@ -110,6 +105,6 @@ export function loadSchedulerConfig(env: Record<string, string | undefined>) {
     verifierTimeoutMs: raw.TTC_VERIFIER_TIMEOUT_MS,
     workerLivenessMs: raw.TTC_WORKER_LIVENESS_MS,
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
-    queue,
+    queue: taskQueueOptions(raw),
   };
 }

@@ -1,9 +1,5 @@
-/** The ttc scheduler as a library (used by tests and by embedding). */
-export * from "./config.js";
-export * from "./errors.js";
-export * from "./metrics.js";
-export * from "./resolve-request.js";
-export * from "./scheduler.js";
-export * from "./server.js";
-export * from "./verifier-client.js";
-export * from "./worker-registry.js";
+/**
+ * @ttc/scheduler as a library: only what other packages read. The scheduler itself runs as a process
+ * (`@ttc/scheduler/main`, which `ttc up` spawns), and its own tests import `../src`.
+ */
+export { schedulerDefaults } from "./config.js";

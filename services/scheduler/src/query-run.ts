@@ -2,33 +2,13 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import {
-  stopReasonFromName,
-  BranchStatus,
-  BranchTask,
-  CancelBranches,
-  ChunkKind,
-  TraceChunk,
-  type SolveEvent,
-  type SolveResult,
-} from "@ttc/proto";
+import { BranchTask, CancelBranches, stopReasonLabel, TraceChunk, type SolveEvent, type SolveResult } from "@ttc/proto";
 import { tryDecode, type Logger, type WireNames } from "@ttc/common";
-import {
-  AnswerGroups,
-  answerKey,
-  createQueryController,
-  type BranchConfidence,
-  type Decision,
-  type QueryController,
-  type QueryEvent,
-  type StopReasonName,
-} from "@ttc/policy";
-import { BranchState } from "./branch-state.js";
-import { ServiceError } from "./errors.js";
+import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
+import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
 import type { VerifierClient } from "./verifier-client.js";
-import { buildResult, outcomeOf } from "./result.js";
 
 export interface QueryRunDeps {
   nc: NatsConnection;
@@ -45,31 +25,23 @@ export interface QueryRunDeps {
   liveWorkers: () => number;
 }
 
+/** The engine's clock: epoch milliseconds with sub-millisecond resolution, so timings are not rounded to 1 ms. */
+const now = (): number => performance.timeOrigin + performance.now();
+
 /**
- * One query in flight: the I/O shell around the pure controller. Publishes branch tasks, consumes
- * trace chunks, asks the verifier, carries out prune / launch / finish decisions, and answers.
+ * One query in flight: the NATS adapter of its `QueryEngine`. It subscribes to the query's trace
+ * subject, turns messages, verdicts and timers into engine inputs, and carries out the engine's
+ * effects (publish tasks, cancels, verify calls, stream events, metrics). Every decision is the engine's.
  */
 export class QueryRun {
   readonly queryId = randomUUID().replace(/-/g, "");
-  private readonly branches = new Map<number, BranchState>();
-  private readonly controller: QueryController;
-  private readonly acceptedAt = performance.now();
+  private readonly engine: QueryEngine;
   private readonly log: Logger;
-  private readonly verifying = new Map<number, Promise<void>>();
-  private readonly verifyAgain = new Set<number>();
-  private readonly answers: AnswerGroups;
+  private readonly traceSubject: string;
+  private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
+  /** Task publishes go out one after another, in launch order. */
+  private dispatching: Promise<void> = Promise.resolve();
   private sub: Subscription | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private settleTimer: NodeJS.Timeout | null = null;
-  private firstPickupAt: number | null = null;
-  private firstTokensAt: number | null = null;
-  private decidedAt: number | null = null;
-  private stop: { reason: StopReasonName; detail: string } | null = null;
-  private enqueueError: string | null = null;
-  private verifierCalls = 0;
-  private verifierFailures: { count: number; firstError: string } | null = null;
-  private finalized = false;
-  private readonly deadlineAtMs: number;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
 
@@ -77,350 +49,158 @@ export class QueryRun {
     private readonly deps: QueryRunDeps,
     private readonly query: ResolvedQuery,
     /** Absolute deadline, ms since the epoch, already shortened to leave time to answer. */
-    deadlineAtMs: number,
+    private readonly deadlineAtMs: number,
     private readonly emit: (event: SolveEvent) => void,
   ) {
-    this.deadlineAtMs = Math.floor(deadlineAtMs);
-    this.controller = createQueryController(query.policy, query.limits);
-    this.answers = new AnswerGroups(query.answerFormat);
     this.log = deps.log.child({ queryId: this.queryId });
+    this.traceSubject = deps.names.traceSubject(deps.schedulerId, this.queryId);
+    this.engine = new QueryEngine({
+      queryId: this.queryId,
+      prompt: query.prompt,
+      answerFormat: query.answerFormat,
+      answerFormatEnum: query.answerFormatEnum,
+      policy: query.policy,
+      limits: query.limits,
+      verifier: query.verifier,
+      partialVerification: query.verifier !== "none" && deps.verifier.supportsPartial(query.verifier),
+      seed: query.seed,
+      gangSize: deps.gangSize,
+      cancelSettleMs: deps.cancelSettleMs,
+      deadlineAt: Math.floor(deadlineAtMs),
+    });
   }
 
   /** Runs the query to its end. Resolves with the result; rejects with a ServiceError. */
   async run(): Promise<SolveResult> {
-    const { nc, names, schedulerId } = this.deps;
-    this.sub = nc.subscribe(names.traceSubject(schedulerId, this.queryId), {
+    this.sub = this.deps.nc.subscribe(this.traceSubject, {
       callback: (err, msg) => {
-        if (!err) this.onChunk(msg.data);
+        if (err) return;
+        const chunk = tryDecode(TraceChunk, msg.data);
+        if (chunk) this.input({ kind: "chunk", at: now(), chunk });
+        else this.deps.metrics.malformedMessages.inc({ kind: "trace" });
       },
     });
-    await nc.flush(); // the inbox must exist before any worker can answer into it
-    this.deadlineTimer = setTimeout(() => this.interrupt("deadline"), Math.max(0, this.deadlineAtMs - Date.now()));
+    await this.deps.nc.flush(); // the inbox must exist before any worker can answer into it
     this.log.debug({ limits: this.query.limits, policy: this.query.policy.name }, "query started");
-    this.apply(this.controller.start());
+    this.perform(this.engine.start(now()));
     const outcome = await this.done;
     if (outcome instanceof ServiceError) throw outcome;
     return outcome;
   }
 
   /** Ends the query now for an outside reason; it answers with what it has. */
-  interrupt(reason: "deadline" | "cancelled" | "draining"): void {
-    this.apply(this.controller.on({ kind: "interrupt", reason }));
+  interrupt(reason: "cancelled" | "draining"): void {
+    this.input({ kind: "interrupt", at: now(), reason });
   }
 
-  private apply(decisions: Decision[]): void {
-    for (const d of decisions) {
-      if (d.kind === "launch") void this.launch(d.branches);
-      else if (d.kind === "prune") this.prune(d.branch, d.reason);
-      else this.finish(d.reason, d.detail);
+  private input(input: QueryInput): void {
+    this.perform(this.engine.on(input));
+  }
+
+  private perform(effects: QueryEffect[]): void {
+    for (const e of effects) {
+      switch (e.kind) {
+        case "dispatch":
+          this.dispatch(e.branches);
+          break;
+        case "cancel": {
+          const msg = CancelBranches.encode({
+            queryId: this.queryId,
+            branchIndexes: e.branches,
+            reason: e.reason,
+            prune: e.prune,
+          }).finish();
+          this.deps.nc.publish(this.deps.names.cancelSubject(this.queryId), msg);
+          break;
+        }
+        case "verify":
+          this.deps.metrics.verifierCalls.inc({ verifier: this.query.verifier });
+          void this.deps.verifier.verify(e.request).then((response) => {
+            if (response.error) this.deps.metrics.verifierErrors.inc({ verifier: this.query.verifier });
+            this.input({ kind: "verdict", at: now(), id: e.id, response });
+          });
+          break;
+        case "emit":
+          this.emit(e.event);
+          break;
+        case "arm":
+          this.arm(e.timer, e.at);
+          break;
+        case "dropped":
+          this.deps.metrics.malformedMessages.inc({ kind: "trace" });
+          this.log.debug({ reason: e.reason }, "trace chunk dropped");
+          break;
+        case "stop-acked":
+          this.deps.metrics.cancelToAck.observe(e.seconds);
+          break;
+        case "note":
+          this.log[e.level](e.fields, e.message);
+          break;
+        case "done":
+          this.finish(e.result, e.failure);
+          break;
+      }
     }
   }
 
-  private feed(event: QueryEvent): void {
-    this.apply(this.controller.on(event));
+  private arm(timer: QueryTimer, at: number): void {
+    clearTimeout(this.timers.get(timer));
+    const fire = () => {
+      this.timers.delete(timer);
+      const liveWorkers = timer === "deadline" ? this.deps.liveWorkers() : undefined;
+      this.input({ kind: "timer", at: now(), timer, ...(liveWorkers !== undefined ? { liveWorkers } : {}) });
+    };
+    this.timers.set(timer, setTimeout(fire, Math.max(0, at - now())));
   }
 
-  private async launch(indexes: number[]): Promise<void> {
-    const { js, names, schedulerId, chunkTokens, gangSize } = this.deps;
-    for (const index of indexes) this.branches.set(index, new BranchState(index));
-    // Siblings launched together go out as gangs of `gangSize`: one task, one worker, shared prefill.
-    for (let i = 0; i < indexes.length; i += gangSize) {
-      const gang = indexes.slice(i, i + gangSize);
-      const first = gang[0]!;
+  private dispatch(branches: number[]): void {
+    const { js, names, chunkTokens } = this.deps;
+    const q = this.query;
+    const first = branches[0]!;
+    const task = BranchTask.encode({
+      queryId: this.queryId,
+      branchIndex: first,
+      prompt: q.prompt,
+      systemPrompt: q.systemPrompt,
+      model: q.model,
+      maxTokens: q.maxTokensPerBranch,
+      seed: branchSeed(q.seed, first),
+      querySeed: q.seed,
+      answerFormat: q.answerFormatEnum,
+      deadlineUnixMs: Math.floor(this.deadlineAtMs),
+      traceSubject: this.traceSubject,
+      chunkTokens,
+      gangBranchIndexes: branches.length > 1 ? branches : [],
+      gangSeeds: branches.length > 1 ? branches.map((b) => branchSeed(q.seed, b)) : [],
+    }).finish();
+    this.dispatching = this.dispatching.then(async () => {
+      // Decided while this task waited its turn: the query's cancel already covers it, so do not queue work nobody needs.
+      if (this.engine.decided) return;
       try {
-        const task = BranchTask.encode({
-          queryId: this.queryId,
-          branchIndex: first,
-          prompt: this.query.prompt,
-          systemPrompt: this.query.systemPrompt,
-          model: this.query.model,
-          maxTokens: this.query.maxTokensPerBranch,
-          seed: branchSeed(this.query.seed, first),
-          querySeed: this.query.seed,
-          answerFormat: this.query.answerFormatEnum,
-          deadlineUnixMs: this.deadlineAtMs,
-          traceSubject: names.traceSubject(schedulerId, this.queryId),
-          chunkTokens,
-          gangBranchIndexes: gang.length > 1 ? gang : [],
-          gangSeeds: gang.length > 1 ? gang.map((b) => branchSeed(this.query.seed, b)) : [],
-        }).finish();
         // msgID makes a retried publish of the same task a no-op within the stream's duplicate window.
         await js.publish(names.taskSubject, task, { msgID: `${this.queryId}-${first}` });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        this.enqueueError = `could not enqueue branch tasks on stream ${names.taskStream}: ${message}`;
-        this.log.warn({ branches: gang, err: message }, "enqueue failed");
-        for (const index of gang) {
-          const b = this.branches.get(index)!;
-          if (b.ended) continue;
-          b.status = BranchStatus.BRANCH_STATUS_FAILED;
-          b.reason = this.enqueueError;
-          this.emit({ event: { $case: "branchFailed", value: { index, reason: b.reason, tokens: 0 } } });
-          this.feed({ kind: "failed", branch: index, tokens: 0, reason: b.reason });
-        }
+        this.log.warn({ branches, err: message }, "enqueue failed");
+        const error = `could not enqueue branch tasks on stream ${names.taskStream}: ${message}`;
+        this.input({ kind: "dispatch-failed", at: now(), branches, error });
       }
-    }
-  }
-
-  private onChunk(data: Uint8Array): void {
-    const chunk = tryDecode(TraceChunk, data);
-    const b = chunk && chunk.queryId === this.queryId ? this.branches.get(chunk.branchIndex) : undefined;
-    if (!chunk || !b) {
-      this.deps.metrics.malformedMessages.inc({ kind: "trace" });
-      return;
-    }
-    if (chunk.attempt < b.attempt) return; // a superseded attempt still talking
-    if (chunk.attempt > b.attempt) {
-      if (b.ended && b.finalChunkSeen) {
-        // A redelivery of a branch we already have the end of: stop the duplicate at once.
-        this.publishCancel([b.index], "branch already ended", true);
-        return;
-      }
-      if (b.attempt > 0)
-        this.log.info({ branch: b.index, attempt: chunk.attempt, lostTokens: b.tokens }, "branch redelivered to another worker");
-      b.supersede(chunk.attempt);
-    }
-    if (chunk.seq <= b.lastSeq) return; // duplicate
-    b.lastSeq = chunk.seq;
-    b.tokens = chunk.tokens;
-    b.engineSeconds = chunk.engineSeconds;
-    if (chunk.promptTokens) b.promptTokens = chunk.promptTokens;
-    if (chunk.cachedPromptTokens) b.cachedPromptTokens = chunk.cachedPromptTokens;
-    if (chunk.confidence) b.confidence = chunk.confidence;
-    if (chunk.recordedScore !== undefined) b.recordedScore = chunk.recordedScore;
-    if (chunk.recordedStepScores.length > 0) b.recordedStepScores = chunk.recordedStepScores;
-    b.workerId = chunk.workerId;
-    b.text += chunk.text;
-    const now = performance.now();
-
-    switch (chunk.kind) {
-      case ChunkKind.CHUNK_KIND_STARTED:
-        this.firstPickupAt ??= now;
-        if (b.ended) return;
-        b.status = BranchStatus.BRANCH_STATUS_RUNNING;
-        this.emit({ event: { $case: "branchStarted", value: { index: b.index, workerId: b.workerId, attempt: b.attempt } } });
-        this.feed({ kind: "started", branch: b.index });
-        return;
-      case ChunkKind.CHUNK_KIND_PROGRESS:
-        if (chunk.tokens > 0) this.firstTokensAt ??= now;
-        if (b.ended) return;
-        this.emit({ event: { $case: "branchProgress", value: { index: b.index, tokens: b.tokens, score: b.score } } });
-        this.feed({ kind: "progress", branch: b.index, tokens: b.tokens, ...confidenceOf(b) });
-        if (this.query.verifier !== "none" && this.deps.verifier.supportsPartial(this.query.verifier)) this.verifyPartial(b);
-        return;
-      case ChunkKind.CHUNK_KIND_FINISHED:
-        this.firstTokensAt ??= now;
-        this.endChunk(b);
-        if (!b.ended) void this.finishBranch(b, chunk.finishReason);
-        return;
-      case ChunkKind.CHUNK_KIND_CANCELLED:
-      case ChunkKind.CHUNK_KIND_FAILED: {
-        this.endChunk(b);
-        if (b.ended) return;
-        b.status = BranchStatus.BRANCH_STATUS_FAILED;
-        b.failureCode = chunk.failureCode;
-        b.reason =
-          chunk.kind === ChunkKind.CHUNK_KIND_FAILED
-            ? `worker ${chunk.workerId} failed: ${chunk.finishReason}`
-            : `worker ${chunk.workerId} stopped it: ${chunk.finishReason}`;
-        this.emit({ event: { $case: "branchFailed", value: { index: b.index, reason: b.reason, tokens: b.totalTokens } } });
-        this.feed({ kind: "failed", branch: b.index, tokens: b.totalTokens, reason: b.reason });
-        return;
-      }
-      default:
-        this.deps.metrics.malformedMessages.inc({ kind: "trace" });
-    }
-  }
-
-  /** Records a worker's last word on a branch; completes the settle wait when it was the last one owed. */
-  private endChunk(b: BranchState): void {
-    b.finalChunkSeen = true;
-    if (b.stopSentAt !== null) {
-      this.deps.metrics.cancelToAck.observe((performance.now() - b.stopSentAt) / 1000);
-      b.stopSentAt = null;
-    }
-    if (this.stop && !this.awaitingStops()) this.finalize();
-  }
-
-  private verifyPartial(b: BranchState): void {
-    if (this.verifying.has(b.index)) {
-      this.verifyAgain.add(b.index);
-      return;
-    }
-    const work = (async () => {
-      do {
-        this.verifyAgain.delete(b.index);
-        const response = await this.callVerifier(b, false);
-        if (response && !b.ended && !this.stop) {
-          this.feed({
-            kind: "progress",
-            branch: b.index,
-            tokens: b.tokens,
-            score: b.score,
-            stepScores: b.stepScores,
-            ...confidenceOf(b),
-            ...(response.reject ? { reject: `verifier ${this.query.verifier}: ${response.reason}` } : {}),
-          });
-        }
-      } while (this.verifyAgain.has(b.index) && !b.ended && !this.stop);
-    })().finally(() => this.verifying.delete(b.index));
-    this.verifying.set(b.index, work);
-  }
-
-  private async callVerifier(b: BranchState, final: boolean) {
-    this.verifierCalls++;
-    this.deps.metrics.verifierCalls.inc({ verifier: this.query.verifier });
-    const response = await this.deps.verifier.verify({
-      verifier: this.query.verifier,
-      prompt: this.query.prompt,
-      trace: b.text,
-      final,
-      answerFormat: this.query.answerFormatEnum,
-      queryId: this.queryId,
-      branchIndex: b.index,
-      recordedScore: b.recordedScore,
-      recordedStepScores: b.recordedStepScores,
-      confidence: b.confidence,
-    });
-    if (response.error) {
-      this.deps.metrics.verifierErrors.inc({ verifier: this.query.verifier });
-      if (this.verifierFailures) this.verifierFailures.count++;
-      else this.verifierFailures = { count: 1, firstError: response.error };
-      this.log.warn({ branch: b.index, err: response.error }, "verifier call failed; trace left unscored");
-      return null;
-    }
-    b.score = response.score;
-    b.stepScores = response.stepScores;
-    b.verified = response.verified;
-    return response;
-  }
-
-  private async finishBranch(b: BranchState, finishReason: string): Promise<void> {
-    await this.verifying.get(b.index);
-    const answer = this.answers.canonical(answerKey(b.text, this.query.answerFormat));
-    let score: number | undefined;
-    if (this.query.verifier !== "none" && !this.stop) {
-      const response = await this.callVerifier(b, true);
-      if (response?.reject && !b.ended && !this.stop) {
-        this.feed({
-          kind: "progress",
-          branch: b.index,
-          tokens: b.tokens,
-          score: b.score,
-          reject: `verifier ${this.query.verifier}: ${response.reason}`,
-        });
-        return;
-      }
-      if (response) score = response.score;
-    }
-    if (b.ended) return;
-    b.status = BranchStatus.BRANCH_STATUS_FINISHED;
-    b.answer = answer ?? "";
-    b.reason = answer === null ? "no answer found in the trace" : finishReason === "length" ? "hit the per-branch token limit" : "";
-    this.emit({
-      event: { $case: "branchFinished", value: { index: b.index, answer: b.answer, score: b.score, tokens: b.totalTokens, finishReason } },
-    });
-    this.feed({
-      kind: "finished",
-      branch: b.index,
-      answer,
-      tokens: b.totalTokens,
-      verified: b.verified,
-      ...confidenceOf(b),
-      ...(score !== undefined ? { score } : {}),
-    });
-    if (!this.stop || this.stop.reason !== "deadline") this.emitConsensus();
-  }
-
-  private emitConsensus(): void {
-    const c = this.controller.consensus();
-    this.emit({
-      event: {
-        $case: "consensus",
-        value: {
-          leader: c.leader ?? "",
-          votes: c.votes,
-          leaderProbability: c.leaderProbability,
-          branchesFinished: this.controller.finished,
-          branchesInFlight: this.controller.inFlight,
-        },
-      },
     });
   }
 
-  private prune(index: number, reason: string): void {
-    const b = this.branches.get(index);
-    if (!b || b.ended) return;
-    const running = b.status === BranchStatus.BRANCH_STATUS_RUNNING;
-    b.status = BranchStatus.BRANCH_STATUS_PRUNED;
-    b.reason = reason;
-    if (running && !b.finalChunkSeen) b.stopSentAt = performance.now();
-    this.publishCancel([index], reason, true);
-    this.emit({ event: { $case: "branchPruned", value: { index, status: b.status, reason, tokens: b.totalTokens } } });
-  }
-
-  private finish(reason: StopReasonName, detail: string): void {
-    if (this.stop) return;
-    this.stop = { reason, detail };
-    this.decidedAt = performance.now();
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    let openBranches = false;
-    for (const b of this.branches.values()) {
-      if (b.ended) continue;
-      openBranches = true;
-      const running = b.status === BranchStatus.BRANCH_STATUS_RUNNING;
-      b.status = BranchStatus.BRANCH_STATUS_CANCELLED;
-      b.reason = `not needed: query stopped (${reason})`;
-      if (running && !b.finalChunkSeen) b.stopSentAt = performance.now();
-      this.emit({ event: { $case: "branchPruned", value: { index: b.index, status: b.status, reason: b.reason, tokens: b.totalTokens } } });
-    }
-    // One cancel for the whole query also stops tasks that are still queued or in publication.
-    if (openBranches || this.controller.launched < this.query.limits.maxBranches) this.publishCancel([], `query stopped: ${reason}`, false);
-    if (!this.awaitingStops()) this.finalize();
-    else this.settleTimer = setTimeout(() => this.finalize(), this.deps.cancelSettleMs);
-  }
-
-  private awaitingStops(): boolean {
-    for (const b of this.branches.values()) if (b.stopSentAt !== null && !b.finalChunkSeen) return true;
-    return false;
-  }
-
-  private publishCancel(branchIndexes: number[], reason: string, prune: boolean): void {
-    const msg = CancelBranches.encode({ queryId: this.queryId, branchIndexes, reason, prune }).finish();
-    this.deps.nc.publish(this.deps.names.cancelSubject(this.queryId), msg);
-  }
-
-  private finalize(): void {
-    if (this.finalized || !this.stop) return;
-    this.finalized = true;
-    if (this.settleTimer) clearTimeout(this.settleTimer);
+  private finish(result: SolveResult, failure: QueryFailure | null): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
     this.sub?.unsubscribe();
-    const since = (t: number | null) => (t === null ? 0 : (t - this.acceptedAt) / 1000);
-    const result = buildResult({
-      queryId: this.queryId,
-      query: this.query,
-      branches: [...this.branches.values()].sort((a, b) => a.index - b.index),
-      consensus: this.controller.consensus(),
-      stopReason: stopReasonFromName(this.stop.reason),
-      stopDetail: this.stop.detail,
-      verifierCalls: this.verifierCalls,
-      ...(this.verifierFailures ? { verifierFailures: this.verifierFailures } : {}),
-      gangSize: this.deps.gangSize,
-      timing: {
-        queuedSeconds: since(this.firstPickupAt),
-        firstBranchStartedSeconds: since(this.firstTokensAt),
-        decidedSeconds: since(this.decidedAt),
-        totalSeconds: since(performance.now()),
-      },
-    });
-    const error = this.errorFor(result);
+    const error = failure ? new ServiceError(status[failure.code], failure.message) : null;
     this.record(result, error);
+    const c = result.compute!;
     this.log.info(
       {
         answer: result.answer,
-        stop: this.stop.reason,
-        tokens: result.compute?.generatedTokens,
-        wasted: result.compute?.wastedTokens,
+        stop: stopReasonLabel(result.stopReason),
+        tokens: c.generatedTokens,
+        wasted: c.wastedTokens,
         seconds: result.timing?.totalSeconds,
       },
       "query answered",
@@ -428,40 +208,10 @@ export class QueryRun {
     this.resolveDone(error ?? result);
   }
 
-  /** Turns a result with nothing to say into the error the caller should see. */
-  private errorFor(result: SolveResult): ServiceError | null {
-    const stop = this.stop!;
-    if (stop.reason === "cancelled") return new ServiceError(status.CANCELLED, "the caller cancelled the query");
-    if (result.answer !== "") return null;
-    const all = [...this.branches.values()];
-    const picked = all.filter((b) => b.attempt > 0).length;
-    if (stop.reason === "deadline") {
-      const live = this.deps.liveWorkers();
-      return new ServiceError(
-        status.DEADLINE_EXCEEDED,
-        picked === 0
-          ? `deadline passed before any worker picked up a branch (${all.length} queued, ${live} live workers); add workers or allow a longer deadline`
-          : `deadline passed before any branch produced an answer (${picked} of ${all.length} branches started); allow a longer deadline or fewer tokens per branch`,
-      );
-    }
-    if (stop.reason === "draining")
-      return new ServiceError(status.UNAVAILABLE, "the scheduler shut down before the query had an answer; retry on another replica");
-    if (this.enqueueError && picked === 0) return new ServiceError(status.UNAVAILABLE, this.enqueueError);
-    // Every branch failed the same way at the engine: the request itself is the problem (a prompt
-    // too long, a bad parameter) or the engine is down; say so with the matching code.
-    const failed = all.filter((b) => b.status === BranchStatus.BRANCH_STATUS_FAILED);
-    const code = failed[0]?.failureCode;
-    if (code && failed.length === all.filter((b) => b.attempt > 0).length && failed.every((b) => b.failureCode === code)) {
-      const grpc = engineStatus[code];
-      if (grpc !== undefined) return new ServiceError(grpc, `every branch failed at the engine: ${failed[0]!.reason}`);
-    }
-    return null; // branches ran but none answered: a valid result with an empty answer and the reasons per branch
-  }
-
   private record(result: SolveResult, error: ServiceError | null): void {
     const m = this.deps.metrics;
     const c = result.compute!;
-    m.queries.inc({ outcome: outcomeOf(result, error) });
+    m.queries.inc({ outcome: error ? outcomeLabel(error.code) : result.answer === "" ? "no_answer" : "answered" });
     m.queryDuration.observe(result.timing!.totalSeconds);
     m.queryGeneratedTokens.observe(c.generatedTokens);
     m.queryWastedTokens.observe(c.wastedTokens);
@@ -471,17 +221,4 @@ export class QueryRun {
     m.wastedTokens.inc(c.wastedTokens);
     m.cachedPromptTokens.inc(c.cachedPromptTokens);
   }
-}
-
-/** Engine failure codes the workers report, as gRPC statuses. */
-const engineStatus: Record<string, status> = {
-  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
-  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
-  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
-  UNAVAILABLE: status.UNAVAILABLE,
-};
-
-/** The branch's confidence statistics as a controller event field, when the worker sent any. */
-function confidenceOf(b: BranchState): { confidence?: BranchConfidence } {
-  return b.confidence && b.confidence.tokens > 0 ? { confidence: { ...b.confidence } } : {};
 }

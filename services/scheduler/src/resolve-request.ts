@@ -9,6 +9,7 @@ import {
   type SolveRequest,
 } from "@ttc/proto";
 import { createPolicy, engineVerifierNames, PolicyConfigError, verifierNames, type Policy, type QueryLimits } from "@ttc/policy";
+import { fmix32, GOLDEN_PRIME_32 } from "@ttc/stats";
 import type { SchedulerConfig } from "./config.js";
 import { invalidArgument } from "./errors.js";
 
@@ -110,8 +111,6 @@ export function resolveRequest(
 
 /** Seed of one branch: deterministic in the query seed and the branch index, spread apart. */
 export function branchSeed(querySeed: number, index: number): number {
-  let h = (querySeed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return ((h ^ (h >>> 16)) >>> 0) + Math.floor(querySeed / 2 ** 32) * 2 ** 32;
+  // The low word is mixed with the index; the high word is kept, so seeds above 2^32 stay apart.
+  return fmix32(querySeed ^ Math.imul(index + 1, GOLDEN_PRIME_32)) + Math.floor(querySeed / 2 ** 32) * 2 ** 32;
 }

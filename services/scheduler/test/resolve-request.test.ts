@@ -176,4 +176,19 @@ describe("branchSeed", () => {
     const s = branchSeed(high + 99, 4);
     expect(Math.floor(s / 2 ** 32)).toBe(Math.floor((high + 99) / 2 ** 32));
   });
+
+  it("seeds exactly as before it was built on @ttc/stats (pinned from the old code)", () => {
+    const pairs = [
+      [1, 0],
+      [1, 1],
+      [2, 0],
+      [42, 7],
+      [0xffffffff, 3],
+      [2 ** 40 + 99, 4],
+      [0, 999],
+    ] as const;
+    expect(pairs.map(([seed, index]) => branchSeed(seed, index))).toEqual([
+      2980047484, 232174035, 2117216093, 2784414415, 794245118, 1102307609954, 1495803851,
+    ]);
+  });
 });

@@ -2,10 +2,12 @@
  * Verifiers that need an engine (a process reward model, an LLM judge): the asynchronous sibling of
  * the pure `TraceVerifier`, and the HTTP plumbing they share.
  *
- * An engine that is down, slow or answers nonsense makes `verify` reject with an {@link EngineError};
- * the verifier service turns that into a VerifyResponse with `error` set, so the scheduler leaves the
- * trace unscored and answers anyway (its result then says the verifier was degraded).
+ * An engine that is down, slow or answers nonsense makes `verify` reject with an {@link EngineError}
+ * (the type the workers' backends throw too, from `@ttc/common`); the verifier service turns that into a
+ * VerifyResponse with `error` set, so the scheduler leaves the trace unscored and answers anyway (its
+ * result then says the verifier was degraded).
  */
+import { EngineError } from "@ttc/common";
 import type { VerifyInput, VerifyOutput } from "@ttc/policy";
 
 /** A trace verifier backed by an engine: the same contract as `TraceVerifier`, but asynchronous. */
@@ -19,12 +21,9 @@ export interface AsyncTraceVerifier {
   close?(): void;
 }
 
-/** The engine could not score a trace: unreachable, timed out, an HTTP error, or an answer it could not read. */
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EngineError";
-  }
+/** The engine answered, but not with what the protocol promises: a retry would get the same nonsense. */
+export function unreadableAnswer(message: string): EngineError {
+  return new EngineError(message, { code: "UNAVAILABLE", retryable: false });
 }
 
 /** Options of {@link postJson}. */
@@ -38,8 +37,9 @@ export interface PostJsonOptions {
 
 /**
  * POSTs `body` as JSON to `url` and returns the parsed JSON answer. Every failure is an
- * {@link EngineError} naming the engine and the URL: connection refused or reset, the timeout (which
- * covers reading the body too), a non-2xx status (with the start of the error body) or invalid JSON.
+ * {@link EngineError} naming the engine and the URL: connection refused or reset and the timeout (which
+ * covers reading the body too) are `UNAVAILABLE`, a non-2xx status has the code of its HTTP status (and
+ * the start of the error body in the message), and invalid JSON is an {@link unreadableAnswer}.
  */
 export async function postJson(url: string, body: unknown, o: PostJsonOptions): Promise<unknown> {
   const signal = AbortSignal.timeout(o.timeoutMs);
@@ -56,14 +56,14 @@ export async function postJson(url: string, body: unknown, o: PostJsonOptions): 
     status = res.status;
     text = await res.text();
   } catch (err) {
-    if (signal.aborted) throw new EngineError(`${where} timed out after ${o.timeoutMs} ms`);
-    throw new EngineError(`${where} failed: ${networkError(err)}`);
+    if (signal.aborted) throw new EngineError(`${where} timed out after ${o.timeoutMs} ms`, { code: "UNAVAILABLE", cause: err });
+    throw new EngineError(`${where} failed: ${networkError(err)}`, { code: "UNAVAILABLE", cause: err });
   }
-  if (status < 200 || status > 299) throw new EngineError(`${where} answered HTTP ${status}: ${snippet(text)}`);
+  if (status < 200 || status > 299) throw EngineError.fromHttpStatus(status, `${where} answered HTTP ${status}: ${snippet(text)}`);
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new EngineError(`${where} answered with invalid JSON: ${snippet(text)}`);
+    throw unreadableAnswer(`${where} answered with invalid JSON: ${snippet(text)}`);
   }
 }
 

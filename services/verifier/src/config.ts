@@ -1,10 +1,10 @@
 /** The verifier service's settings (environment, validated once at start-up) and the engine verifiers they configure. */
 import { z } from "zod";
-import { commonEnv, intVar, parseConfig } from "@ttc/common";
+import { commonEnv, intVar, parseConfig, serviceSettings, type Env } from "@ttc/common";
 import { stepAggregations, type StepAggregation } from "@ttc/policy";
 import type { AsyncTraceVerifier } from "./async-verifier.js";
-import { JudgeVerifier } from "./engines/judge.js";
-import { PrmVerifier } from "./engines/prm.js";
+import { JudgeVerifier, type JudgeOptions } from "./engines/judge.js";
+import { PrmVerifier, type PrmOptions } from "./engines/prm.js";
 
 /** An optional env var: unset or empty both mean "not set". */
 function optional<T extends z.ZodType>(schema: T) {
@@ -43,39 +43,38 @@ export const verifierEnv = z
       ctx.addIssue({ code: "custom", path: ["TTC_JUDGE_MODEL"], message: "required when TTC_JUDGE_URL is set" });
   });
 
-export type VerifierConfig = z.infer<typeof verifierEnv>;
+export type VerifierConfig = ReturnType<typeof loadVerifierConfig>;
 
-/** The verifier's settings from an environment-style record. Throws ConfigError listing every problem. */
-export function loadVerifierConfig(env: Record<string, string | undefined>): VerifierConfig {
-  return parseConfig(verifierEnv, env);
+/**
+ * The verifier's settings from an environment-style record: `prm` and `judge` are set when their URL
+ * is. Throws ConfigError listing every problem.
+ */
+export function loadVerifierConfig(env: Env) {
+  const raw = parseConfig(verifierEnv, env);
+  const prm: PrmOptions | undefined = raw.TTC_PRM_URL
+    ? {
+        url: raw.TTC_PRM_URL,
+        model: raw.TTC_PRM_MODEL,
+        aggregation: raw.TTC_PRM_AGGREGATION,
+        timeoutMs: raw.TTC_PRM_TIMEOUT_MS,
+        batchWindowMs: raw.TTC_PRM_BATCH_WINDOW_MS,
+        maxBatch: raw.TTC_PRM_MAX_BATCH,
+      }
+    : undefined;
+  const judge: JudgeOptions | undefined = raw.TTC_JUDGE_URL
+    ? {
+        url: raw.TTC_JUDGE_URL,
+        model: raw.TTC_JUDGE_MODEL!,
+        ...(raw.TTC_JUDGE_API_KEY ? { apiKey: raw.TTC_JUDGE_API_KEY } : {}),
+        timeoutMs: raw.TTC_JUDGE_TIMEOUT_MS,
+        maxTokens: raw.TTC_JUDGE_MAX_TOKENS,
+        rejectIncorrect: raw.TTC_JUDGE_REJECT_INCORRECT,
+      }
+    : undefined;
+  return { ...serviceSettings(raw), prm, judge };
 }
 
-/** The engine verifiers the settings configure: `prm` when TTC_PRM_URL is set, `judge` when TTC_JUDGE_URL is. */
+/** The engine verifiers the settings configure: `prm` and `judge` when set. */
 export function createEngineVerifiers(c: VerifierConfig): AsyncTraceVerifier[] {
-  const engines: AsyncTraceVerifier[] = [];
-  if (c.TTC_PRM_URL) {
-    engines.push(
-      new PrmVerifier({
-        url: c.TTC_PRM_URL,
-        model: c.TTC_PRM_MODEL,
-        aggregation: c.TTC_PRM_AGGREGATION,
-        timeoutMs: c.TTC_PRM_TIMEOUT_MS,
-        batchWindowMs: c.TTC_PRM_BATCH_WINDOW_MS,
-        maxBatch: c.TTC_PRM_MAX_BATCH,
-      }),
-    );
-  }
-  if (c.TTC_JUDGE_URL) {
-    engines.push(
-      new JudgeVerifier({
-        url: c.TTC_JUDGE_URL,
-        model: c.TTC_JUDGE_MODEL!,
-        ...(c.TTC_JUDGE_API_KEY ? { apiKey: c.TTC_JUDGE_API_KEY } : {}),
-        timeoutMs: c.TTC_JUDGE_TIMEOUT_MS,
-        maxTokens: c.TTC_JUDGE_MAX_TOKENS,
-        rejectIncorrect: c.TTC_JUDGE_REJECT_INCORRECT,
-      }),
-    );
-  }
-  return engines;
+  return [...(c.prm ? [new PrmVerifier(c.prm)] : []), ...(c.judge ? [new JudgeVerifier(c.judge)] : [])];
 }

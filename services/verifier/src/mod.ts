@@ -1,6 +1,5 @@
-/** The ttc verifier service as a library. */
-export * from "./verifier-service.js";
-export * from "./async-verifier.js";
-export * from "./config.js";
-export * from "./engines/prm.js";
-export * from "./engines/judge.js";
+/**
+ * @ttc/verifier as a library: nothing yet. The verifier runs as a process (`@ttc/verifier/main`, which
+ * `ttc up` spawns), no other package reads any of its modules, and its own tests import `../src`.
+ */
+export {};

@@ -1,9 +1,9 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { Counter, Histogram, Registry } from "prom-client";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { metricNames, tryDecode, unscored, verifyInput, type Logger, type WireNames } from "@ttc/common";
+import { EngineError, metricNames, tryDecode, unscored, verifyInput, type Logger, type WireNames } from "@ttc/common";
 import { createVerifier, engineVerifierNames, verifierNames, type TraceVerifier } from "@ttc/policy";
-import { EngineError, type AsyncTraceVerifier } from "./async-verifier.js";
+import type { AsyncTraceVerifier } from "./async-verifier.js";
 
 const names = metricNames.verifier;
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BranchStatus } from "@ttc/proto";
-import { request, solve, startTestCluster, type TestCluster } from "../../../test/harness/cluster.js";
+import { request, startTestCluster, type TestCluster } from "@ttc/test-harness";
 import { poolingAnswer, startFakeServer, stepTags, type FakeServer } from "./fixtures/fake-engines.js";
 
 describe("prm in a cluster", () => {
@@ -28,7 +28,7 @@ describe("prm in a cluster", () => {
     request({ maxBranches: 6, parallelism: 6, policy: { name: "weighted", params: {} }, verifier, prompt: `sim puzzle ${verifier}` });
 
   it("scores branches with a healthy PRM", async () => {
-    const r = await solve(c.client, weighted("prm"));
+    const r = await c.client.solve(weighted("prm"));
     expect(r.answer).not.toBe("");
     expect(r.verifier).toBe("prm");
     expect(r.verifierDegraded).toBe(false);
@@ -42,7 +42,7 @@ describe("prm in a cluster", () => {
 
   it("answers unweighted and says so when the PRM is down", async () => {
     await prm.close(); // now connection refused
-    const r = await solve(c.client, weighted("prm"));
+    const r = await c.client.solve(weighted("prm"));
     expect(r.answer).not.toBe("");
     expect(r.verifierDegraded).toBe(true);
     expect(r.verifierNote).toMatch(
@@ -53,14 +53,14 @@ describe("prm in a cluster", () => {
   });
 
   it("answers and says so when no verifier serves the one asked for (judge without TTC_JUDGE_URL)", async () => {
-    const r = await solve(c.client, weighted("judge"));
+    const r = await c.client.solve(weighted("judge"));
     expect(r.answer).not.toBe("");
     expect(r.verifierDegraded).toBe(true);
     expect(r.verifierNote).toMatch(/calls to verifier judge failed; .*first error: no verifier service serves "judge"/);
   });
 
   it("is not degraded with a pure verifier", async () => {
-    const r = await solve(c.client, weighted("arith"));
+    const r = await c.client.solve(weighted("arith"));
     expect(r.verifierDegraded).toBe(false);
     expect(r.verifierNote).toBe("");
   });

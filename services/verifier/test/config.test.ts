@@ -7,20 +7,26 @@ import { PrmVerifier } from "../src/engines/prm.js";
 describe("verifier settings", () => {
   it("serves no engine verifier by default, with documented defaults", () => {
     const c = loadVerifierConfig({});
-    expect(c).toMatchObject({
-      TTC_PRM_MODEL: "Qwen/Qwen2.5-Math-PRM-7B",
-      TTC_PRM_AGGREGATION: "min",
-      TTC_PRM_TIMEOUT_MS: 1500,
-      TTC_PRM_BATCH_WINDOW_MS: 5,
-      TTC_PRM_MAX_BATCH: 16,
-      TTC_JUDGE_TIMEOUT_MS: 20000,
-      TTC_JUDGE_MAX_TOKENS: 1024,
-      TTC_JUDGE_REJECT_INCORRECT: false,
-    });
-    expect(c.TTC_PRM_URL).toBeUndefined();
+    expect(c).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", namespace: "ttc", metricsHost: "127.0.0.1", metricsPort: 9103 });
+    expect(c.prm).toBeUndefined();
+    expect(c.judge).toBeUndefined();
     expect(createEngineVerifiers(c)).toEqual([]);
     // An empty variable is the same as an unset one.
     expect(createEngineVerifiers(loadVerifierConfig({ TTC_PRM_URL: "", TTC_JUDGE_URL: "" }))).toEqual([]);
+    const engines = loadVerifierConfig({
+      TTC_PRM_URL: "http://127.0.0.1:8001",
+      TTC_JUDGE_URL: "http://127.0.0.1:8000",
+      TTC_JUDGE_MODEL: "m",
+    });
+    expect(engines.prm).toEqual({
+      url: "http://127.0.0.1:8001",
+      model: "Qwen/Qwen2.5-Math-PRM-7B",
+      aggregation: "min",
+      timeoutMs: 1500,
+      batchWindowMs: 5,
+      maxBatch: 16,
+    });
+    expect(engines.judge).toEqual({ url: "http://127.0.0.1:8000", model: "m", timeoutMs: 20000, maxTokens: 1024, rejectIncorrect: false });
   });
 
   it("configures prm and judge from their URLs", () => {

@@ -126,9 +126,11 @@ describe("judge", () => {
 
   it("treats a reply without a verdict as an error, not a guess", async () => {
     fake.handle(() => ({ status: 200, body: fixtureText("chat-judge-garbage.json") }));
-    await expect(judge().verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(
+    const garbage = judge().verify({ trace: solution, final: true, prompt: question });
+    await expect(garbage).rejects.toThrow(
       /^judge: no "VERDICT: CORRECT\|INCORRECT" line in the reply \(the reply hit max_tokens 1024\): Let me check/,
     );
+    await expect(garbage).rejects.toMatchObject({ name: "EngineError", code: "UNAVAILABLE", retryable: false });
     fake.handle(() => ({ status: 200, body: JSON.stringify({ choices: [] }) }));
     await expect(judge().verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(
       /without choices\[0\]\.message\.content/,
@@ -137,9 +139,9 @@ describe("judge", () => {
 
   it("judges only finished traces", async () => {
     expect(judge().partial).toBe(false);
-    await expect(judge().verify({ trace: "In May she sold", final: false, prompt: question })).rejects.toThrow(
-      /only finished traces are judged/,
-    );
+    const partial = judge().verify({ trace: "In May she sold", final: false, prompt: question });
+    await expect(partial).rejects.toThrow(/only finished traces are judged/);
+    await expect(partial).rejects.toMatchObject({ code: "INVALID_ARGUMENT", retryable: false });
     expect(fake.requests).toHaveLength(0);
   });
 
@@ -152,5 +154,15 @@ describe("judge", () => {
     await expect(judge().verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(/answered HTTP 500/);
     const down = judge({ url: `http://127.0.0.1:${await closedPort()}` });
     await expect(down.verify({ trace: solution, final: true, prompt: question })).rejects.toThrow(/failed: ECONNREFUSED/);
+  });
+
+  it("names a rejected key (401) a deployment problem: FAILED_PRECONDITION, not retried", async () => {
+    fake.handle(() => ({
+      status: 401,
+      body: JSON.stringify({ error: { message: "Incorrect API key provided", type: "invalid_request_error" } }),
+    }));
+    const refused = judge({ apiKey: "wrong" }).verify({ trace: solution, final: true, prompt: question });
+    await expect(refused).rejects.toThrow(/answered HTTP 401: .*Incorrect API key/);
+    await expect(refused).rejects.toMatchObject({ code: "FAILED_PRECONDITION", retryable: false, httpStatus: 401 });
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EngineError } from "../src/async-verifier.js";
+import { EngineError } from "@ttc/common";
 import { PRM_SYSTEM_PROMPT, PrmVerifier, prmInput, prmSteps, stepScoresFromRows, type PrmOptions } from "../src/engines/prm.js";
 import {
   closedPort,
@@ -205,10 +205,22 @@ describe("prm batching", () => {
     expect(results[0]).toMatchObject({ status: "fulfilled", value: { stepScores: [0.5] } });
     expect(results[1]).toMatchObject({
       status: "rejected",
-      reason: { message: expect.stringMatching(/^prm: POST .*\/pooling answered HTTP 400: .*maximum context length is 4096 tokens/) },
+      reason: {
+        code: "INVALID_ARGUMENT",
+        httpStatus: 400,
+        message: expect.stringMatching(/^prm: POST .*\/pooling answered HTTP 400: .*maximum context length is 4096 tokens/),
+      },
     });
     expect(results[2]).toMatchObject({ status: "fulfilled", value: { stepScores: [0.5, 0.5] } });
     expect(fake.requests.map((r) => poolingInputs(r).length)).toEqual([3, 1, 1, 1]);
+  });
+
+  it("fails a batch the engine is too busy for (429) as a whole: splitting it would only add load", async () => {
+    const v = prm({ batchWindowMs: 10 });
+    fake.handle(() => ({ status: 429, body: JSON.stringify({ object: "error", message: "Too many requests", code: 429 }) }));
+    const results = await Promise.allSettled([1, 2, 3].map((k) => v.verify({ trace: `step ${k}\n`, final: true, prompt: "q" })));
+    for (const r of results) expect(r).toMatchObject({ status: "rejected", reason: { code: "RESOURCE_EXHAUSTED", retryable: true } });
+    expect(fake.requests.map((r) => poolingInputs(r).length)).toEqual([3]);
   });
 });
 
@@ -216,26 +228,30 @@ describe("prm failures", () => {
   it("times out", async () => {
     fake.handle(() => ({ status: 200, body: fixtureText("vllm-pooling-prm.json"), delayMs: 1_000 }));
     const started = performance.now();
-    await expect(prm({ timeoutMs: 100 }).verify({ trace, final: true, prompt: question })).rejects.toThrow(
-      /^prm: POST http:\/\/127\.0\.0\.1:\d+\/pooling timed out after 100 ms$/,
-    );
+    const timedOut = prm({ timeoutMs: 100 }).verify({ trace, final: true, prompt: question });
+    await expect(timedOut).rejects.toThrow(/^prm: POST http:\/\/127\.0\.0\.1:\d+\/pooling timed out after 100 ms$/);
+    await expect(timedOut).rejects.toMatchObject({ code: "UNAVAILABLE", retryable: true, httpStatus: undefined });
     expect(performance.now() - started).toBeLessThan(800);
   });
 
   it("reports a 500 with vLLM's error message", async () => {
     fake.handle(() => ({ status: 500, body: fixtureText("vllm-error-500.json") }));
-    await expect(prm().verify({ trace, final: true, prompt: question })).rejects.toThrow(
-      /answered HTTP 500: .*EngineCore encountered an issue/,
-    );
+    const failed = prm().verify({ trace, final: true, prompt: question });
+    await expect(failed).rejects.toThrow(/answered HTTP 500: .*EngineCore encountered an issue/);
+    await expect(failed).rejects.toMatchObject({ code: "UNAVAILABLE", retryable: true, httpStatus: 500 });
   });
 
   it("reports connection refused, a dropped connection and an answer it cannot read", async () => {
     const down = prm({ url: `http://127.0.0.1:${await closedPort()}` });
-    await expect(down.verify({ trace, final: true, prompt: question })).rejects.toThrow(/^prm: POST .* failed: ECONNREFUSED/);
+    const refused = down.verify({ trace, final: true, prompt: question });
+    await expect(refused).rejects.toThrow(/^prm: POST .* failed: ECONNREFUSED/);
+    await expect(refused).rejects.toMatchObject({ code: "UNAVAILABLE", retryable: true });
     fake.handle(() => ({ drop: true }));
     await expect(prm().verify({ trace, final: true, prompt: question })).rejects.toThrow(/^prm: POST .* failed: /);
     fake.handle(() => ({ status: 200, body: "<html>not json</html>" }));
-    await expect(prm().verify({ trace, final: true, prompt: question })).rejects.toThrow(/invalid JSON: <html>not json<\/html>/);
+    const unreadable = prm().verify({ trace, final: true, prompt: question });
+    await expect(unreadable).rejects.toThrow(/invalid JSON: <html>not json<\/html>/);
+    await expect(unreadable).rejects.toMatchObject({ code: "UNAVAILABLE", retryable: false });
     fake.handle(() => ({ status: 200, body: JSON.stringify({ object: "list", data: [{ index: 0, object: "pooling", data: [[0, 1]] }] }) }));
     await expect(prm().verify({ trace, final: true, prompt: question })).rejects.toThrow(/1 step rows for 4 steps/);
   });
@@ -249,5 +265,6 @@ describe("prm failures", () => {
     const pending = v.verify({ trace: "step\n", final: true, prompt: "q" });
     v.close();
     await expect(pending).rejects.toThrow(/shutting down/);
+    await expect(pending).rejects.toMatchObject({ code: "UNAVAILABLE", retryable: true });
   });
 });

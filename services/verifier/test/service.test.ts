@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connectNats, createLogger, wireNames, type WireNames } from "@ttc/common";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { startNats, type NatsFixture } from "../../../test/harness/nats.js";
+import { startNats, type NatsFixture } from "@ttc/test-harness";
 import { createEngineVerifiers, loadVerifierConfig } from "../src/config.js";
 import { createVerifierMetrics, VerifierService, type VerifierMetrics } from "../src/verifier-service.js";
 import {

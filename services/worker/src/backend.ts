@@ -1,7 +1,13 @@
 /**
- * The seam between a worker and the engine that generates text: `sim`, `replay` and `openai` (vLLM /
- * SGLang / llama.cpp server / TGI / Ollama) implement it; `llama` (in-process GGUF) will plug in here.
+ * The seam between a worker and the engine that generates text: `sim`, `replay`, `openai` (vLLM /
+ * SGLang / llama.cpp server / TGI / Ollama) and `llama` (in-process GGUF) implement it. An engine
+ * fails with an {@link EngineError}, whose `code` the worker sends as the branch's `failure_code`.
  */
+import { EngineError } from "@ttc/common";
+
+/** Backends throw it (and import it from here, the seam); the worker reads its `code`. */
+export { EngineError };
+export type { EngineErrorCode } from "@ttc/common";
 
 export interface GenerationRequest {
   prompt: string;
@@ -44,7 +50,9 @@ export interface Backend {
   readonly synthetic: boolean;
   /**
    * Generates one branch. Ends with an `end` event, or returns early without one when `signal`
-   * aborts. Throws on engine failure.
+   * aborts. Throws an {@link EngineError} on engine failure: its `code` decides how the scheduler
+   * answers a query whose every branch failed so, and `retryable` whether a retry before the first
+   * token may help (a backend that retries does so itself). Anything else it throws is a bug.
    */
   generate(request: GenerationRequest): AsyncIterable<GenerationEvent>;
   /**

@@ -1,7 +1,6 @@
 import { answerFormatLabel, ChunkKind, type BranchTask, type TraceChunk } from "@ttc/proto";
-import { ConfidenceTracker } from "@ttc/policy";
-import type { Backend } from "./backend.js";
-import { engineErrorCode } from "./backends/openai/errors.js";
+import { ConfidenceTracker, DEFAULT_GROUP_SIZE } from "@ttc/policy";
+import { EngineError, type Backend } from "./backend.js";
 
 /** How a branch run ended, for the caller to ack the task and record metrics. */
 export type BranchOutcome =
@@ -25,7 +24,7 @@ export interface BranchRunOptions {
   publish: (chunk: TraceChunk) => void;
   /** Called with every batch of newly generated tokens (metrics). */
   onTokens: (count: number) => void;
-  /** Sliding window and tail of the DeepConf group confidence, in tokens. @default 2048 */
+  /** Sliding window and tail of the DeepConf group confidence, in tokens. @default {@link DEFAULT_GROUP_SIZE} */
   confidenceWindow?: number;
 }
 
@@ -67,7 +66,7 @@ export class BranchRun {
     let pendingTokens = 0;
     // DeepConf statistics from the backend's per-token logprobs (top-k when it has them; the sampled
     // token's alone otherwise, which makes the token confidence −log p(sampled)).
-    const window = this.options.confidenceWindow ?? 2048;
+    const window = this.options.confidenceWindow ?? DEFAULT_GROUP_SIZE;
     const confidence = new ConfidenceTracker({ groupSize: window, tailSize: window });
     // Recorded scores ride on the next chunk sent, once.
     let recorded: Partial<TraceChunk> | null = null;
@@ -144,7 +143,8 @@ export class BranchRun {
     } catch (err) {
       if (!this.stopRequest) {
         const error = err instanceof Error ? err.message : String(err);
-        flush(ChunkKind.CHUNK_KIND_FAILED, { finishReason: error, failureCode: engineErrorCode(err) ?? "" });
+        // An engine's failure carries its gRPC code name; anything else is a bug, reported without one.
+        flush(ChunkKind.CHUNK_KIND_FAILED, { finishReason: error, failureCode: err instanceof EngineError ? err.code : "" });
         return { kind: "failed", tokens: this.tokens, error };
       }
     }

@@ -1,7 +1,17 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, intVar, numVar, parseConfig } from "@ttc/common";
+import { commonEnv, drainEnv, intVar, numVar, parseConfig, serviceSettings, taskQueueEnv, taskQueueOptions, type Env } from "@ttc/common";
+import { DEFAULT_GROUP_SIZE } from "@ttc/policy";
+import { defaultSimOptions } from "@ttc/sim";
+import { llamaDefaults } from "./backends/llama.js";
+import { openaiDefaults } from "./backends/openai/options.js";
 import { extraBodyProblems } from "./backends/openai/request.js";
+
+/**
+ * Defaults of the worker settings `ttc up` sets from its flags (`--capacity`, `--tokens-per-second`),
+ * written only here: the schema below reads them, and so do the flags.
+ */
+export const workerDefaults = Object.freeze({ capacity: 4, simTokensPerSecond: 200 });
 
 /** An optional JSON setting: parsed once, checked by `problems` (one message per problem). */
 function jsonVar(expected: string, problems: (value: unknown) => string[]) {
@@ -38,19 +48,19 @@ const workerEnv = z.object({
   /** llama backend: the GGUF model file (node-llama-cpp, in process; one sequence per capacity slot). */
   TTC_LLAMA_MODEL: z.string().optional(),
   /** llama backend: tokens per sequence, prompt plus generation. */
-  TTC_LLAMA_CONTEXT: intVar(4096, 64, 1_048_576),
+  TTC_LLAMA_CONTEXT: intVar(llamaDefaults.contextSize, 64, 1_048_576),
   /** llama backend: CPU threads; 0 = all cores. */
-  TTC_LLAMA_THREADS: intVar(0, 0, 1024),
-  /** llama backend: GPU to use, or false for CPU only. */
-  TTC_LLAMA_GPU: z.enum(["false", "auto", "cuda", "vulkan", "metal"]).default("false"),
-  TTC_LLAMA_TEMPERATURE: numVar(0.7, 0, 2),
-  TTC_LLAMA_TOP_K: intVar(40, 0, 100_000),
-  TTC_LLAMA_TOP_P: numVar(0.95, 0, 1),
-  TTC_LLAMA_MIN_P: numVar(0.05, 0, 1),
+  TTC_LLAMA_THREADS: intVar(llamaDefaults.threads, 0, 1024),
+  /** llama backend: GPU to use, or false for CPU only (the option's `false`, spelled as a string). */
+  TTC_LLAMA_GPU: z.enum(["false", "auto", "cuda", "vulkan", "metal"]).default(`${llamaDefaults.gpu}` as const),
+  TTC_LLAMA_TEMPERATURE: numVar(llamaDefaults.temperature, 0, 2),
+  TTC_LLAMA_TOP_K: intVar(llamaDefaults.topK, 0, 100_000),
+  TTC_LLAMA_TOP_P: numVar(llamaDefaults.topP, 0, 1),
+  TTC_LLAMA_MIN_P: numVar(llamaDefaults.minP, 0, 1),
   /** llama backend: top-k logprobs per token for DeepConf confidence; 0 = only the sampled token's. */
-  TTC_LLAMA_TOP_LOGPROBS: intVar(5, 0, 100),
+  TTC_LLAMA_TOP_LOGPROBS: intVar(llamaDefaults.topLogprobs, 0, 100),
   /** llama backend: `auto` uses the model's chat template when it has one; `raw` sends the prompt as is. */
-  TTC_LLAMA_TEMPLATE: z.enum(["auto", "raw", "chat"]).default("auto"),
+  TTC_LLAMA_TEMPLATE: z.enum(["auto", "raw", "chat"]).default(llamaDefaults.template),
   /** replay backend: a corpus file in the ttc corpus format (JSONL; `ttc corpus import` makes one). */
   TTC_REPLAY_CORPUS: z.string().optional(),
   /** replay backend: emulated decode speed per branch, tokens per second; 0 = as fast as possible. */
@@ -58,15 +68,15 @@ const workerEnv = z.object({
   /** openai backend: the server's OpenAI API root, e.g. http://127.0.0.1:8000/v1. */
   TTC_OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8000/v1" }).optional(),
   /** openai backend: bearer key; vLLM and SGLang started without --api-key accept anything. */
-  TTC_OPENAI_API_KEY: z.string().default("EMPTY"),
+  TTC_OPENAI_API_KEY: z.string().default(openaiDefaults.apiKey),
   /** openai backend: model for tasks that name none; unset = the first model the engine lists at /models. */
   TTC_OPENAI_MODEL: z.string().min(1).optional(),
   /** openai backend: `completions` (/v1/completions, raw prompt) or `chat` (/v1/chat/completions, the engine's chat template). */
-  TTC_OPENAI_API: z.enum(["completions", "chat"]).default("completions"),
+  TTC_OPENAI_API: z.enum(["completions", "chat"]).default(openaiDefaults.api),
   /** openai backend: top-k logprobs per token for the DeepConf confidence; 0 = none. */
-  TTC_OPENAI_TOP_LOGPROBS: intVar(5, 0, 20),
-  TTC_OPENAI_TEMPERATURE: numVar(0.7, 0, 2),
-  TTC_OPENAI_TOP_P: numVar(1, 0, 1),
+  TTC_OPENAI_TOP_LOGPROBS: intVar(openaiDefaults.topLogprobs, 0, 20),
+  TTC_OPENAI_TEMPERATURE: numVar(openaiDefaults.temperature, 0, 2),
+  TTC_OPENAI_TOP_P: numVar(openaiDefaults.topP, 0, 1),
   /** openai backend: stop sequences, a JSON array of strings. */
   TTC_OPENAI_STOP: jsonVar('an array of strings such as ["</answer>"]', (value) =>
     Array.isArray(value) && value.every((x) => typeof x === "string" && x !== "")
@@ -82,32 +92,29 @@ const workerEnv = z.object({
     (v) => v as Record<string, unknown> | undefined,
   ),
   /** openai backend: longest wait for a response to start or between two streamed chunks. */
-  TTC_OPENAI_TIMEOUT_MS: intVar(120_000, 100, 3_600_000),
+  TTC_OPENAI_TIMEOUT_MS: intVar(openaiDefaults.timeoutMs, 100, 3_600_000),
   /** openai backend: period of the engine health probe (GET /models); 0 = no probe, always ready. */
-  TTC_OPENAI_HEALTH_INTERVAL_MS: intVar(5000, 0, 600_000),
+  TTC_OPENAI_HEALTH_INTERVAL_MS: intVar(openaiDefaults.healthIntervalMs, 0, 600_000),
   /** openai backend: retries of a request that failed before its first token (connection errors, 5xx, 429). */
-  TTC_OPENAI_MAX_RETRIES: intVar(3, 0, 20),
+  TTC_OPENAI_MAX_RETRIES: intVar(openaiDefaults.maxRetries, 0, 20),
   /** openai backend: first retry delay; doubles per retry (with jitter), at most 5 s. */
-  TTC_OPENAI_RETRY_BASE_MS: intVar(250, 1, 60_000),
+  TTC_OPENAI_RETRY_BASE_MS: intVar(openaiDefaults.retryBaseMs, 1, 60_000),
   /** Branches generated at once; the worker pulls a task only when a slot is free. */
-  TTC_WORKER_CAPACITY: intVar(4, 1, 1024),
+  TTC_WORKER_CAPACITY: intVar(workerDefaults.capacity, 1, 1024),
   TTC_METRICS_PORT: intVar(9102, 0, 65535),
   TTC_HEARTBEAT_MS: intVar(1000, 50, 60_000),
-  /** Seconds a task may go without a progress signal before JetStream redelivers it. */
-  TTC_ACK_WAIT_SECONDS: numVar(30, 0.5, 3600),
-  TTC_MAX_DELIVER: intVar(5, 1, 100),
-  TTC_TASK_MAX_AGE_SECONDS: intVar(600, 10, 86_400),
-  /** On SIGTERM, how long in-flight branches may run before they are handed back to the queue. */
-  TTC_DRAIN_GRACE_MS: intVar(10_000, 0, 600_000),
+  ...taskQueueEnv,
+  ...drainEnv,
   /** Sliding window (and tail) of the DeepConf group confidence computed from logprobs, in tokens. */
-  TTC_CONFIDENCE_WINDOW: intVar(2048, 1, 1_000_000),
+  TTC_CONFIDENCE_WINDOW: intVar(DEFAULT_GROUP_SIZE, 1, 1_000_000),
   /** sim backend: emulated decode speed per branch, tokens per second; 0 = as fast as possible. */
-  TTC_SIM_TOKENS_PER_SECOND: numVar(200, 0, 1_000_000),
-  TTC_SIM_MEAN_TOKENS: intVar(300, 40, 100_000),
-  TTC_SIM_LENGTH_SIGMA: numVar(0.35, 0, 3),
-  TTC_SIM_P_CORRECT: numVar(0.6, 0, 1),
-  TTC_SIM_WRONG_ANSWERS: intVar(4, 1, 1000),
-  TTC_SIM_P_SLIP: numVar(0.6, 0, 1),
+  TTC_SIM_TOKENS_PER_SECOND: numVar(workerDefaults.simTokensPerSecond, 0, 1_000_000),
+  /** sim backend: the generator's knobs (`SimOptions`), with its defaults. */
+  TTC_SIM_MEAN_TOKENS: intVar(defaultSimOptions.meanTokens, 40, 100_000),
+  TTC_SIM_LENGTH_SIGMA: numVar(defaultSimOptions.lengthSigma, 0, 3),
+  TTC_SIM_P_CORRECT: numVar(defaultSimOptions.pCorrect, 0, 1),
+  TTC_SIM_WRONG_ANSWERS: intVar(defaultSimOptions.wrongAnswers, 1, 1000),
+  TTC_SIM_P_SLIP: numVar(defaultSimOptions.pSlip, 0, 1),
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
@@ -136,19 +143,16 @@ const consistentEnv = workerEnv.superRefine((c, ctx) => {
   }
 });
 
-export function loadWorkerConfig(env: Record<string, string | undefined>) {
+/** The worker's settings from an environment-style record. Throws ConfigError listing every problem. */
+export function loadWorkerConfig(env: Env) {
   const raw = parseConfig(consistentEnv, env);
   return {
-    natsUrl: raw.TTC_NATS_URL,
-    namespace: raw.TTC_NAMESPACE,
-    logLevel: raw.TTC_LOG_LEVEL,
-    metricsHost: raw.TTC_METRICS_HOST,
-    metricsPort: raw.TTC_METRICS_PORT,
+    ...serviceSettings(raw),
     workerId: raw.TTC_WORKER_ID ?? `${hostname()}-${process.pid}`,
     backend: raw.TTC_WORKER_BACKEND,
     capacity: raw.TTC_WORKER_CAPACITY,
     heartbeatMs: raw.TTC_HEARTBEAT_MS,
-    queue: { ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS, maxDeliver: raw.TTC_MAX_DELIVER, maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS },
+    queue: taskQueueOptions(raw),
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
     confidenceWindow: raw.TTC_CONFIDENCE_WINDOW,
     llama: {

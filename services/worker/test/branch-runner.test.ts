@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BranchTask, ChunkKind, type TraceChunk } from "@ttc/proto";
 import { defaultSimOptions, planBranch, renderTrace, syntheticDisclaimer } from "@ttc/sim";
-import type { Backend, GenerationEvent, GenerationRequest } from "../src/backend.js";
+import { EngineError, type Backend, type GenerationEvent, type GenerationRequest } from "../src/backend.js";
 import { SimBackend } from "../src/backends/sim.js";
 import { BranchRun, type StopRequest } from "../src/branch-runner.js";
 
@@ -167,7 +167,19 @@ describe("BranchRun with a fake backend", () => {
     const { run, chunks } = start(backend);
     expect(await run.run()).toEqual({ kind: "failed", tokens: 3, error: "engine exploded: CUDA out of memory" });
     expect(kinds(chunks)).toEqual([ChunkKind.CHUNK_KIND_STARTED, ChunkKind.CHUNK_KIND_FAILED]);
-    expect(chunks[1]).toMatchObject({ text: "abc", tokens: 3, finishReason: "engine exploded: CUDA out of memory" });
+    expect(chunks[1]).toMatchObject({ text: "abc", tokens: 3, finishReason: "engine exploded: CUDA out of memory", failureCode: "" });
+  });
+
+  it("sends an EngineError's code as the failure code, whatever its message says", async () => {
+    for (const code of ["INVALID_ARGUMENT", "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED", "UNAVAILABLE"] as const) {
+      const backend = new FakeBackend(async function* () {
+        yield* [];
+        throw new EngineError("HTTP 503: connection refused", { code });
+      });
+      const { run, chunks } = start(backend);
+      expect(await run.run()).toEqual({ kind: "failed", tokens: 0, error: "HTTP 503: connection refused" });
+      expect(chunks.at(-1)).toMatchObject({ kind: ChunkKind.CHUNK_KIND_FAILED, failureCode: code });
+    }
   });
 
   it("reports a stream that ends without an end event as failed", async () => {

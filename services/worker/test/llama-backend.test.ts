@@ -6,9 +6,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GenerationEvent, GenerationRequest } from "../src/backend.js";
-import { writeTinyLlama } from "../src/backends/gguf/tiny-llama.js";
+import { BranchTask, ChunkKind, type TraceChunk } from "@ttc/proto";
+import { EngineError, type GenerationEvent, type GenerationRequest } from "../src/backend.js";
+import { writeTinyLlama } from "@ttc/test-harness";
 import { LlamaBackend, StopMatcher, type LlamaBackendOptions } from "../src/backends/llama.js";
+import { BranchRun } from "../src/branch-runner.js";
 
 type TokensEvent = Extract<GenerationEvent, { type: "tokens" }>;
 
@@ -243,7 +245,27 @@ describe("LlamaBackend on a tiny GGUF model", () => {
     const prompt = run.events[0] as Extract<GenerationEvent, { type: "prompt" }>;
     expect(run.end).toMatchObject({ finishReason: "length" });
     expect(prompt.promptTokens + run.count).toBe(backend.contextSize);
-    await expect(collect(backend, request({ prompt: "x ".repeat(400) }))).rejects.toThrow(/fills the context of \d+ tokens per sequence/);
+    const overflow = collect(backend, request({ prompt: "x ".repeat(400) }));
+    await expect(overflow).rejects.toThrow(/fills the context of \d+ tokens per sequence/);
+    await expect(overflow).rejects.toMatchObject({ code: "INVALID_ARGUMENT", retryable: false, httpStatus: undefined });
+  });
+
+  it("fails a branch whose prompt is longer than the context with INVALID_ARGUMENT, as vLLM's 400 does", async () => {
+    const chunks: TraceChunk[] = [];
+    const run = new BranchRun({
+      task: BranchTask.fromPartial({ queryId: "q-long", branchIndex: 0, prompt: "x ".repeat(400), seed: 3, maxTokens: 16, chunkTokens: 8 }),
+      attempt: 1,
+      workerId: "w-llama",
+      backend,
+      publish: (chunk) => chunks.push(chunk),
+      onTokens: () => {},
+    });
+    const outcome = await run.run();
+    expect(outcome).toMatchObject({ kind: "failed", tokens: 0, error: expect.stringMatching(/fills the context of \d+ tokens/) });
+    expect(chunks.map((c) => c.kind)).toEqual([ChunkKind.CHUNK_KIND_STARTED, ChunkKind.CHUNK_KIND_FAILED]);
+    expect(chunks.at(-1)).toMatchObject({ failureCode: "INVALID_ARGUMENT", tokens: 0 });
+    // The sequence is free again for the next branch.
+    expect((await collect(backend, request({ maxTokens: 4 }))).count).toBe(4);
   });
 
   it("uses a chat template when asked", async () => {
@@ -263,19 +285,32 @@ describe("LlamaBackend on a tiny GGUF model", () => {
     const b = await LlamaBackend.load(base({ sequences: 1 }));
     await b.close();
     expect(b.ready()).toBe(false);
-    await expect(collect(b, request())).rejects.toThrow(/closed/);
+    const closed = collect(b, request());
+    await expect(closed).rejects.toThrow(/closed/);
+    await expect(closed).rejects.toMatchObject({ code: "UNAVAILABLE", retryable: false });
   });
 });
 
 describe("LlamaBackend load errors", () => {
   it("names a missing file", async () => {
-    await expect(LlamaBackend.load(base({ modelPath: join(dir, "missing.gguf") }))).rejects.toThrow(/missing\.gguf does not exist/);
+    const missing = LlamaBackend.load(base({ modelPath: join(dir, "missing.gguf") }));
+    await expect(missing).rejects.toThrow(/missing\.gguf does not exist/);
+    await expect(missing).rejects.toBeInstanceOf(EngineError);
+    await expect(missing).rejects.toMatchObject({ code: "FAILED_PRECONDITION", retryable: false });
   });
 
   it("names a file that is not GGUF", async () => {
     const path = join(dir, "notes.gguf");
     await writeFile(path, "these are notes, not a model ".repeat(4));
-    await expect(LlamaBackend.load(base({ modelPath: path }))).rejects.toThrow(/notes\.gguf is not a GGUF file \(it starts with "thes"/);
+    const notGguf = LlamaBackend.load(base({ modelPath: path }));
+    await expect(notGguf).rejects.toThrow(/notes\.gguf is not a GGUF file \(it starts with "thes"/);
+    await expect(notGguf).rejects.toMatchObject({ code: "FAILED_PRECONDITION" });
+  });
+
+  it("names a path that is not a file", async () => {
+    const directory = LlamaBackend.load(base({ modelPath: dir }));
+    await expect(directory).rejects.toThrow(/is not a file$/);
+    await expect(directory).rejects.toMatchObject({ code: "FAILED_PRECONDITION" });
   });
 
   it("names a truncated GGUF file", async () => {

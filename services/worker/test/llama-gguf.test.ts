@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeTinyLlama, tinyLlama, tinyLlamaVocabulary, writeTinyLlama } from "../src/backends/gguf/tiny-llama.js";
-import { arr, encodeGguf, f32, str, u32, u64 } from "../src/backends/gguf/writer.js";
+import { arr, encodeGguf, encodeTinyLlama, f32, str, tinyLlama, tinyLlamaVocabulary, u32, u64, writeTinyLlama } from "@ttc/test-harness";
 
 describe("GGUF writer", () => {
   it("writes the header, metadata and tensor infos of the format, with aligned tensor data", () => {

@@ -2,10 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { BranchTask, ChunkKind, type TraceChunk } from "@ttc/proto";
 import { lowestGroupConfidence, tailConfidence, tokenConfidence } from "@ttc/policy";
-import type { GenerationEvent, GenerationRequest } from "../src/backend.js";
-import { EngineRequestError, EngineUnavailableError, OpenAIBackend, type OpenAIBackendOptions } from "../src/backends/openai.js";
+import { EngineError, type GenerationEvent, type GenerationRequest } from "../src/backend.js";
+import { OpenAIBackend } from "../src/backends/openai.js";
+import type { OpenAIBackendOptions } from "../src/backends/openai/options.js";
 import { BranchRun } from "../src/branch-runner.js";
-import { FakeOpenAI, readTranscript, type RecordedRequest } from "../../../test/harness/fake-openai.js";
+import { FakeOpenAI, readTranscript, type RecordedRequest } from "@ttc/test-harness";
 
 const fixture = (name: string) => new URL(`./fixtures/openai/${name}`, import.meta.url);
 const transcript = (name: string) => readTranscript(fixture(name));
@@ -298,27 +299,26 @@ describe("openai backend: cancel and prune", () => {
 });
 
 describe("openai backend: errors and retries", () => {
-  it("4xx: an EngineRequestError with the engine's message (vLLM's legacy flat body), never retried", async () => {
+  it("4xx: an INVALID_ARGUMENT EngineError with the engine's message (vLLM's legacy flat body), never retried", async () => {
     fake.enqueue({ kind: "json", status: 400, body: jsonFixture("vllm-400-context-length.json") });
     const { events, error } = await collect(backend({ maxRetries: 3 }));
     expect(events).toEqual([]);
-    expect(error).toBeInstanceOf(EngineRequestError);
-    const e = error as EngineRequestError;
-    expect(e.status).toBe(400);
-    expect(e.code).toBe("INVALID_ARGUMENT");
-    expect(e.engineMessage).toMatch(/^This model's maximum context length is 2048 tokens/);
-    expect(e.message).toMatch(/^engine rejected the request \(HTTP 400 BadRequestError\): This model's maximum context length/);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ httpStatus: 400, code: "INVALID_ARGUMENT", retryable: false });
+    expect((error as EngineError).message).toMatch(
+      /^engine rejected the request \(HTTP 400 BadRequestError\): This model's maximum context length is 2048 tokens/,
+    );
     expect(fake.generations).toHaveLength(1);
   });
 
   it("4xx: an unknown model is FAILED_PRECONDITION; TGI's string error bodies are read too; the branch fails with the message", async () => {
     fake.enqueue({ kind: "json", status: 404, body: jsonFixture("vllm-404-model.json") });
-    const notFound = (await collect(backend())).error as EngineRequestError;
+    const notFound = (await collect(backend())).error as EngineError;
     expect(notFound).toMatchObject({
-      status: 404,
+      httpStatus: 404,
       code: "FAILED_PRECONDITION",
-      engineMessage: "The model `missing-model` does not exist.",
-      engineType: "NotFoundError",
+      retryable: false,
+      message: "engine rejected the request (HTTP 404 NotFoundError): The model `missing-model` does not exist.",
     });
 
     fake.enqueue({ kind: "json", status: 422, body: jsonFixture("tgi-422-validation.json") });
@@ -331,6 +331,7 @@ describe("openai backend: errors and retries", () => {
     expect(chunks.at(-1)).toMatchObject({
       kind: ChunkKind.CHUNK_KIND_FAILED,
       finishReason: outcome.kind === "failed" ? outcome.error : "",
+      failureCode: "INVALID_ARGUMENT",
     });
     expect(fake.generations).toHaveLength(2);
   });
@@ -352,12 +353,12 @@ describe("openai backend: errors and retries", () => {
     expect(new Set(fake.generations.map((r) => r.headers["x-request-id"])).size).toBe(3); // a fresh id per attempt
   });
 
-  it("5xx every time: an EngineUnavailableError saying the engine failed, after the retries", async () => {
+  it("5xx every time: an UNAVAILABLE EngineError saying the engine failed, after the retries", async () => {
     const body = jsonFixture("vllm-500.json");
     fake.enqueue(...[0, 1, 2].map(() => ({ kind: "json" as const, status: 500, body })));
-    const error = (await collect(backend({ maxRetries: 2 }))).error as EngineUnavailableError;
-    expect(error).toBeInstanceOf(EngineUnavailableError);
-    expect(error).toMatchObject({ status: 500, code: "UNAVAILABLE" });
+    const error = (await collect(backend({ maxRetries: 2 }))).error as EngineError;
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ httpStatus: 500, code: "UNAVAILABLE", retryable: true });
     expect(error.message).toBe(
       "engine failed (HTTP 500 InternalServerError): EngineCore encountered an issue. See stack trace (above) for the root cause. (after 3 attempts)",
     );
@@ -385,7 +386,8 @@ describe("openai backend: errors and retries", () => {
 
     fake.enqueue({ kind: "stream", events, dropAfter: 5 }, { kind: "stream", events });
     const second = await collect(backend({ maxRetries: 3 }));
-    expect(second.error).toBeInstanceOf(EngineUnavailableError);
+    expect(second.error).toBeInstanceOf(EngineError);
+    expect(second.error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
     expect((second.error as Error).message).toMatch(
       /^engine connection dropped at http:\/\/127\.0\.0\.1:\d+\/v1: terminated \(.*\) after 5 tokens$/,
     );
@@ -400,7 +402,8 @@ describe("openai backend: errors and retries", () => {
     );
     const { events, error } = await collect(backend());
     expect(textOf(events)).toBe("We add the");
-    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
     expect((error as Error).message).toBe(
       "engine failed mid-stream: EngineCore encountered an issue. See stack trace (above) for the root cause. after 3 tokens",
     );
@@ -426,7 +429,8 @@ describe("openai backend: errors and retries", () => {
     const events = transcript("vllm-completions-logprobs.sse");
     fake.enqueue({ kind: "stream", events, stallAfter: 0 }, { kind: "stream", events, stallAfter: 4 });
     const { events: got, error } = await collect(backend({ timeoutMs: 150, maxRetries: 1 }));
-    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
     expect((error as Error).message).toMatch(
       /^engine stalled: nothing from http:\/\/127\.0\.0\.1:\d+\/v1 for 150 ms \(after 2 attempts\) after 4 tokens$/,
     );
@@ -439,7 +443,8 @@ describe("openai backend: errors and retries", () => {
     const b = backend({ maxRetries: 2 });
     await fake.down();
     const { error } = await collect(b);
-    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
     expect((error as Error).message).toMatch(
       /^engine unreachable at http:\/\/127\.0\.0\.1:\d+\/v1: .*ECONNREFUSED.* \(after 3 attempts\)$/,
     );

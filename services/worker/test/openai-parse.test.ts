@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { splitSteps } from "@ttc/corpus";
 import { ConfigError } from "@ttc/common";
-import { parseChatChunk, parseCompletionChunk, segmentDelta, StepBoundaries, type ParsedDelta } from "../src/backends/openai/chunks.js";
+import { StepBoundaries } from "@ttc/policy";
+import { parseChatChunk, parseCompletionChunk, segmentDelta, type ParsedDelta } from "../src/backends/openai/chunks.js";
 import { extraBodyProblems, fillTemplate, requestBody } from "../src/backends/openai/request.js";
 import type { GenerationRequest } from "../src/backend.js";
 import { loadWorkerConfig } from "../src/config.js";
-import { readTranscript } from "../../../test/harness/fake-openai.js";
+import { readTranscript } from "@ttc/test-harness";
 
 const fixture = (name: string) => new URL(`./fixtures/openai/${name}`, import.meta.url);
 const dataOf = (events: string[]) =>
@@ -92,37 +92,7 @@ describe("reading streamed chunks", () => {
   });
 });
 
-describe("step boundaries", () => {
-  function cut(pieces: string[]): string[] {
-    const steps = new StepBoundaries();
-    const out: string[] = [];
-    let current = "";
-    for (const p of pieces) {
-      current += p;
-      if (steps.feed(p)) {
-        out.push(current);
-        current = "";
-      }
-    }
-    if (current) out.push(current);
-    return out;
-  }
-
-  it("ends a step at each line until the text has paragraphs, then at each paragraph", () => {
-    // Streamed, "b" is known to open a paragraph only once the blank line after it arrives.
-    const text = "a\nb\n\nc\nd\n\ne";
-    expect(cut([...text])).toEqual(["a\n", "b\n", "\nc\nd\n\n", "e"]);
-    // whole paragraphs in one piece end there too, and a lone blank line never makes a chunk of its own
-    expect(cut(["x.\n\n", "y\n", "z\n\n"])).toEqual(["x.\n\n", "y\nz\n\n"]);
-    expect(cut(["x\n", "\n", "y\n", "z\n\n"])).toEqual(["x\n", "\ny\nz\n\n"]);
-    expect(cut(["\n", "  \n", "q\n"])).toEqual(["\n  \nq\n"]);
-  });
-
-  it("agrees with splitSteps on a line-only trace", () => {
-    const text = "We add.\n17 + 25 = 42\nThe answer is 42.";
-    expect(cut([...text])).toEqual(splitSteps(text));
-  });
-
+describe("segmentDelta", () => {
   it("cuts a multi-token delta between tokens, and keeps a delta whole when its tokens do not spell it", () => {
     const delta: ParsedDelta = {
       text: "42\nThe",

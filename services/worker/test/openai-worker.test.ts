@@ -8,8 +8,7 @@ import { BranchTask, CancelBranches, ChunkKind, TraceChunk, WorkerHeartbeat } fr
 import { OpenAIBackend } from "../src/backends/openai.js";
 import { createWorkerMetrics } from "../src/metrics.js";
 import { Worker } from "../src/worker.js";
-import { FakeOpenAI, readTranscript } from "../../../test/harness/fake-openai.js";
-import { startNats, type NatsFixture } from "../../../test/harness/nats.js";
+import { FakeOpenAI, type NatsFixture, readTranscript, startNats } from "@ttc/test-harness";
 
 const fixture = (name: string) => new URL(`./fixtures/openai/${name}`, import.meta.url);
 

@@ -7,9 +7,9 @@
  * `values`), and the best 5 were kept (`select_new_ys`, the next step's `ys`). The final `ys` are the
  * last step's kept candidates and `infos[i].r` says whether `ys[i]` is a correct solution.
  */
+import { splitSteps } from "@ttc/policy";
 import { z } from "zod";
 import { CorpusFormatError, type CorpusIssue } from "../schema.js";
-import { splitSteps } from "../steps.js";
 import { countTokens } from "../tokens.js";
 import type { CorpusBranch, CorpusRecord } from "../types.js";
 import { parseJsonArray } from "./common.js";

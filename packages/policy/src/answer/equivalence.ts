@@ -2,7 +2,7 @@
  * When two normalised answers say the same thing, per answer format.
  */
 import type { AnswerFormatName } from "../types.js";
-import { checkGame24, game24Operands } from "./game24.js";
+import { checkGame24, game24Operands } from "../game24/mod.js";
 import { mathEquivalent } from "./math.js";
 
 /** What equivalence may need to know beyond the two answers. */

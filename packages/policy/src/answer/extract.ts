@@ -4,7 +4,7 @@
 import { matchingBrace } from "../braces.js";
 import { normaliseAnswer } from "../normalise.js";
 import type { AnswerFormatName } from "../types.js";
-import { game24Expression } from "./game24.js";
+import { game24Expression } from "../game24/mod.js";
 
 /** Content of the last `\boxed{...}` or `\fbox{...}` that is closed and not empty (also `\boxed 5`). */
 function lastBoxed(trace: string): string | null {

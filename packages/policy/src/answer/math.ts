@@ -15,6 +15,7 @@
  */
 import { ComputeEngine, isNumber, type Expression } from "@cortex-js/compute-engine";
 import { matchingBrace } from "../braces.js";
+import { formatFraction, fraction } from "../rational.js";
 
 // ---------------------------------------------------------------------------------------------
 // Normalisation
@@ -56,20 +57,10 @@ function canonicalNumber(text: string): string | null {
   return value === 0 ? "0" : String(value);
 }
 
-function gcd(a: bigint, b: bigint): bigint {
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
-}
-
 /** "a/b" in lowest terms with the sign on the numerator, or the integer when b divides a; null for b = 0. */
-function reducedFraction(numerator: string, denominator: string): string | null {
-  let n = BigInt(numerator);
-  let d = BigInt(denominator);
-  if (d === 0n) return null;
-  if (d < 0n) [n, d] = [-n, -d];
-  const g = gcd(n < 0n ? -n : n, d);
-  [n, d] = [n / g, d / g];
-  return d === 1n ? String(n) : `${n}/${d}`;
+function reducedFraction(negated: boolean, numerator: string, denominator: string): string | null {
+  const value = fraction((negated ? -1n : 1n) * BigInt(numerator), BigInt(denominator));
+  return value && formatFraction(value);
 }
 
 const LATEX_FRACTION = /^(-?)\\frac\{([+-]?\d+)\}\{([+-]?\d+)\}$/;
@@ -106,10 +97,10 @@ export function normaliseMath(answer: string): string | null {
   if (s === "") return null;
   const number = canonicalNumber(s);
   if (number !== null) return number;
-  const fraction = LATEX_FRACTION.exec(s) ?? PLAIN_FRACTION.exec(s);
-  if (fraction) {
-    const [, sign, numerator, denominator] = fraction;
-    return reducedFraction(sign + numerator, denominator) ?? s;
+  const written = LATEX_FRACTION.exec(s) ?? PLAIN_FRACTION.exec(s);
+  if (written) {
+    const [, sign, numerator, denominator] = written;
+    return reducedFraction(sign === "-", numerator!, denominator!) ?? s;
   }
   return s;
 }

@@ -6,6 +6,7 @@
  * Branches without confidence (an engine without logprobs, recorded text) are never stopped and vote
  * with weight 1, so the policy then behaves as a majority vote with a consensus stop.
  */
+import { quantile } from "@ttc/stats";
 import type { BranchView, Consensus, Policy, PolicyContext, Prune } from "../types.js";
 import { VoteTally } from "../vote.js";
 import { readParams } from "./params.js";
@@ -53,7 +54,8 @@ export function createDeepConfPolicy(params: Record<string, number> = {}): Polic
       // The bar is set once the whole warm-up ended, from those of its branches that reported confidence;
       // the votes already counted are then recounted through the filter.
       if (warmEnded === p.warmup && warm.length > 0) {
-        bar = percentile(warm, 100 - p.eta);
+        // The paper's (100 - eta)th percentile, as numpy computes it (linear interpolation).
+        bar = quantile(warm, (100 - p.eta) / 100);
         tally = new VoteTally();
         for (const [b, v] of ended) count(b, v.answer, v.confidence);
       }
@@ -89,13 +91,4 @@ export function createDeepConfPolicy(params: Record<string, number> = {}): Polic
       return context.launched < size ? size - context.ended : context.inFlight;
     },
   };
-}
-
-/** The q-th percentile (0..100) by linear interpolation between order statistics. */
-export function percentile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (q / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }

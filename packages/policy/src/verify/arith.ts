@@ -1,4 +1,4 @@
-import { combine, formatRational, parseDecimal, roundsToShown, sameRational } from "./rational.js";
+import { combine, formatRational, parseDecimal, roundsToShown, sameRational } from "../rational.js";
 
 /** What {@link checkArithmetic} found in a trace. */
 export interface ArithCheck {

@@ -27,8 +27,9 @@ export interface ConfidenceSnapshot {
   tailGroupConfidence: number;
 }
 
-/** The DeepConf window and tail sizes. */
+/** The DeepConf window size, the paper's (the worker's `TTC_CONFIDENCE_WINDOW` defaults to it too). */
 export const DEFAULT_GROUP_SIZE = 2048;
+/** The DeepConf tail size, the paper's. */
 export const DEFAULT_TAIL_SIZE = 2048;
 /**
  * Logprobs below this count as this: an engine may report -Infinity for an impossible alternative,
@@ -90,9 +91,9 @@ export function bottomGroupConfidence(confidences: readonly number[], groupSize 
 
 /** Options of {@link ConfidenceTracker}. */
 export interface ConfidenceTrackerOptions {
-  /** Tokens per group (the sliding window). @default 2048 */
+  /** Tokens per group (the sliding window). @default {@link DEFAULT_GROUP_SIZE} */
   groupSize?: number;
-  /** Tokens of the tail. @default 2048 */
+  /** Tokens of the tail. @default {@link DEFAULT_TAIL_SIZE} */
   tailSize?: number;
 }
 

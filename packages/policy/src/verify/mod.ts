@@ -18,17 +18,9 @@ export {
   type StepScorer,
   type StepScoringOptions,
 } from "./steps.js";
-export {
-  canMake24,
-  checkGame24Answer,
-  checkGame24Steps,
-  game24AnswerExpression,
-  type Game24AnswerCheck,
-  type Game24StepCheck,
-  type Game24StepOptions,
-} from "./game24.js";
+export { canMake24, checkGame24Steps, game24AnswerExpression, type Game24StepCheck, type Game24StepOptions } from "../game24/mod.js";
 export { createRuleVerifier, type RuleOptions } from "./rule.js";
-export { countSteps, createRecordedVerifier, logistic, type RecordedOptions, type RecordedScale, type RecordedScores } from "./recorded.js";
+export { createRecordedVerifier, logistic, type RecordedOptions, type RecordedScale, type RecordedScores } from "./recorded.js";
 export {
   bottomGroupConfidence,
   ConfidenceTracker,

@@ -2,6 +2,7 @@
  * The `recorded` verifier: replays the scores stored with a recorded trace (a reward model's outcome
  * score, a PRM's or a tree search's per-step values) as if a verifier computed them now.
  */
+import { completedSteps } from "../reasoning-steps.js";
 import { clampScore, stepScoringVerifier, type StepAggregation, type StepScorer } from "./steps.js";
 import type { TraceVerifier, VerifyInput } from "./verifier.js";
 
@@ -17,7 +18,7 @@ export type RecordedScale = "probability" | "logit";
 export interface RecordedScores {
   /** The finished trace's score (an outcome reward model's). */
   score?: number;
-  /** One score per step (per non-empty line of the trace, see {@link countSteps}). */
+  /** One score per step of the whole trace (see `splitSteps`). */
   stepScores?: number[];
   /** How to read the numbers; when absent, the verifier's `scale` option decides. */
   scale?: RecordedScale;
@@ -36,23 +37,11 @@ export interface RecordedOptions {
    * branches can be mapped differently and change order; name the scale for such a corpus.
    */
   scale?: RecordedScale | "auto";
-  /** What separates steps in the trace. @default "\n" */
-  stepDelimiter?: string;
 }
 
 /** The logistic function, 1 / (1 + e^-x). */
 export function logistic(x: number): number {
   return 1 / (1 + Math.exp(-x));
-}
-
-/**
- * Steps the trace shows: non-blank pieces between `delimiter`s. In a partial trace only pieces
- * ended by a delimiter count (the last may still be growing); in a final trace all do.
- */
-export function countSteps(trace: string, final: boolean, delimiter = "\n"): number {
-  const pieces = trace.split(delimiter);
-  if (!final) pieces.pop();
-  return pieces.filter((p) => p.trim() !== "").length;
 }
 
 /**
@@ -62,7 +51,7 @@ export function countSteps(trace: string, final: boolean, delimiter = "\n"): num
  * scores 1 (no evidence either way) and never rejects.
  */
 export function createRecordedVerifier(options: RecordedOptions = {}): TraceVerifier {
-  const { aggregation = "min", rejectBelow, scale = "auto", stepDelimiter = "\n" } = options;
+  const { aggregation = "min", rejectBelow, scale = "auto" } = options;
   const mapping = (recorded: RecordedScores): ((x: number) => number) => {
     let chosen = recorded.scale ?? scale;
     if (chosen === "auto") {
@@ -77,7 +66,7 @@ export function createRecordedVerifier(options: RecordedOptions = {}): TraceVeri
       const recorded = input.recorded;
       if (recorded?.stepScores === undefined) return [];
       const map = mapping(recorded);
-      const seen = input.final ? recorded.stepScores.length : countSteps(input.trace, false, stepDelimiter);
+      const seen = input.final ? recorded.stepScores.length : completedSteps(input.trace, false).length;
       return recorded.stepScores.slice(0, seen).map(map);
     },
     scoreOutcome(input: VerifyInput) {

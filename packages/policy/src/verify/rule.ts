@@ -5,7 +5,8 @@
  *   `a op b = c (left: x y z)` is checked as it arrives (numbers available, arithmetic exact, the
  *   `left:` list right, 24 still reachable: see {@link checkGame24Steps}); the branch is rejected at
  *   the first impossible step. A final `Answer:` expression using exactly the four numbers and
- *   equal to 24 is verified (score 1); any other final answer is rejected (score 0).
+ *   equal to 24 ({@link checkGame24}, the check answers are graded with) is verified (score 1); any
+ *   other final answer is rejected (score 0).
  * - Other formats: any `a op b = c` slip rejects (the `arith` check). A finished trace whose answer
  *   cannot be extracted, or does not read as its format, scores 0 but is not rejected: the branch
  *   has ended, so there is nothing left to prune, and the vote already ignores an answer it cannot
@@ -15,8 +16,7 @@
 import { extractAnswer, normaliseAnswer } from "../answer.js";
 import type { AnswerFormatName } from "../types.js";
 import { checkArithmetic } from "./arith.js";
-import { parseGame24Numbers } from "../answer/game24.js";
-import { checkGame24Answer, checkGame24Steps, game24AnswerExpression } from "./game24.js";
+import { checkGame24, checkGame24Steps, game24AnswerExpression, parseGame24Numbers } from "../game24/mod.js";
 import type { TraceVerifier, VerifyInput, VerifyOutput } from "./verifier.js";
 
 /** Options of {@link createRuleVerifier}. */
@@ -51,11 +51,11 @@ function verifyGame24({ trace, final }: VerifyInput, numbers: number[], pruneSte
     return { score: bad ? 0 : 1, stepScores: steps.stepScores, reject: bad && pruneSteps, reason, verified: false };
   }
   const expression = game24AnswerExpression(trace);
-  const answer = expression === null ? { ok: false, reason: "no Answer: line" } : checkGame24Answer(expression, numbers);
-  const said = expression === null ? answer.reason : `answer ${answer.reason}`;
-  if (answer.ok) {
+  const answer = expression === null ? { valid: false, reason: "no Answer: line" } : checkGame24(expression, numbers);
+  const said = expression === null ? answer.reason : `answer "${expression}": ${answer.reason}`;
+  if (answer.valid) {
     // An exact check of the answer outranks the steps: a right answer reached by muddled steps is right.
-    const reason = `verified: ${answer.reason}${steps.firstError === null ? "" : ` (though ${steps.firstError})`}`;
+    const reason = `verified: ${expression} ${answer.reason}${steps.firstError === null ? "" : ` (though ${steps.firstError})`}`;
     return { score: 1, stepScores: steps.stepScores, reject: false, reason, verified: true };
   }
   const reason = `${said}${steps.firstError === null ? "" : `; ${steps.firstError}`}`;

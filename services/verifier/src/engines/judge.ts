@@ -22,7 +22,8 @@
  * (the trace stays unscored), never a guess. Only finished traces are judged (`partial: false`).
  */
 import type { VerifyInput, VerifyOutput } from "@ttc/policy";
-import { EngineError, joinUrl, postJson, snippet, type AsyncTraceVerifier } from "../async-verifier.js";
+import { EngineError } from "@ttc/common";
+import { joinUrl, postJson, snippet, unreadableAnswer, type AsyncTraceVerifier } from "../async-verifier.js";
 
 /** The judge's system message. */
 export const JUDGE_SYSTEM_PROMPT = "You are a careful, strict grader of solutions to math and reasoning problems.";
@@ -111,7 +112,8 @@ export class JudgeVerifier implements AsyncTraceVerifier {
   }
 
   async verify(input: VerifyInput): Promise<VerifyOutput> {
-    if (!input.final) throw new EngineError("judge: only finished traces are judged (partial: false); this one is partial");
+    if (!input.final)
+      throw new EngineError("judge: only finished traces are judged (partial: false); this one is partial", { code: "INVALID_ARGUMENT" });
     const body = {
       model: this.o.model,
       messages: [
@@ -127,11 +129,11 @@ export class JudgeVerifier implements AsyncTraceVerifier {
     const choice = (json as { choices?: { message?: { content?: unknown }; finish_reason?: unknown }[] } | null)?.choices?.[0];
     const content = choice?.message?.content;
     if (typeof content !== "string")
-      throw new EngineError(`judge: POST ${this.endpoint} answered without choices[0].message.content: ${snippet(JSON.stringify(json))}`);
+      throw unreadableAnswer(`judge: POST ${this.endpoint} answered without choices[0].message.content: ${snippet(JSON.stringify(json))}`);
     const verdict = parseVerdict(content);
     if (!verdict) {
       const cut = choice?.finish_reason === "length" ? ` (the reply hit max_tokens ${this.o.maxTokens})` : "";
-      throw new EngineError(`judge: no "VERDICT: CORRECT|INCORRECT" line in the reply${cut}: ${snippet(content.slice(-400))}`);
+      throw unreadableAnswer(`judge: no "VERDICT: CORRECT|INCORRECT" line in the reply${cut}: ${snippet(content.slice(-400))}`);
     }
     return judgement(verdict, this.o.rejectIncorrect);
   }

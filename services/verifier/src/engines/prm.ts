@@ -40,9 +40,9 @@
  * step counts only once its line has ended (it may still be growing); a partial trace with no whole
  * step is not sent (score 1, "no steps scored yet", as `stepScoringVerifier` says).
  */
-import { splitSteps } from "@ttc/corpus";
-import { stepScoringVerifier, type StepAggregation, type VerifyInput, type VerifyOutput } from "@ttc/policy";
-import { EngineError, joinUrl, postJson, snippet, type AsyncTraceVerifier } from "../async-verifier.js";
+import { completedSteps, stepScoringVerifier, type StepAggregation, type VerifyInput, type VerifyOutput } from "@ttc/policy";
+import { EngineError } from "@ttc/common";
+import { joinUrl, postJson, snippet, unreadableAnswer, type AsyncTraceVerifier } from "../async-verifier.js";
 
 /** The step separator Qwen2.5-Math-PRM was trained with (vLLM's default step tag for it, id 151651). */
 export const PRM_STEP_TAG = "<extra_0>";
@@ -70,9 +70,9 @@ export interface PrmOptions {
 
 /** The steps of `trace` the PRM scores: whole steps, trimmed; a partial trace's unfinished last line is left out. */
 export function prmSteps(trace: string, final: boolean): string[] {
-  const steps = splitSteps(trace);
-  if (!final && steps.length > 0 && !steps.at(-1)!.endsWith("\n")) steps.pop();
-  return steps.map((s) => s.split(PRM_STEP_TAG).join("").trim()).filter((s) => s !== "");
+  return completedSteps(trace, final)
+    .map((s) => s.split(PRM_STEP_TAG).join("").trim())
+    .filter((s) => s !== "");
 }
 
 /** The PRM's input text: the Qwen chat template with the steps joined by {@link PRM_STEP_TAG} (see the module comment). */
@@ -88,20 +88,20 @@ export function prmInput(question: string, steps: readonly string[], systemPromp
 
 /**
  * Per-step scores from one input's pooled rows: P(positive) of each `[negative, positive]` row
- * (softmaxed first when the row is logits). Throws an EngineError when the rows are not such pairs
- * or their number is not `steps`.
+ * (softmaxed first when the row is logits). Throws an {@link unreadableAnswer} when the rows are not
+ * such pairs or their number is not `steps`.
  */
 export function stepScoresFromRows(rows: unknown, steps: number): number[] {
   if (!Array.isArray(rows))
-    throw new EngineError(`prm: expected a list of [negative, positive] rows, got ${snippet(JSON.stringify(rows) ?? String(rows))}`);
+    throw unreadableAnswer(`prm: expected a list of [negative, positive] rows, got ${snippet(JSON.stringify(rows) ?? String(rows))}`);
   if (rows.length !== steps) {
-    throw new EngineError(
+    throw unreadableAnswer(
       `prm: ${rows.length} step rows for ${steps} steps (is the model a step-tag PRM whose step token is ${PRM_STEP_TAG}?)`,
     );
   }
   return rows.map((row: unknown, i) => {
     if (!Array.isArray(row) || row.length !== 2 || !row.every((x) => typeof x === "number" && Number.isFinite(x))) {
-      throw new EngineError(
+      throw unreadableAnswer(
         `prm: step ${i + 1}: expected [negative, positive] numbers, got ${snippet(JSON.stringify(row) ?? String(row))}`,
       );
     }
@@ -114,7 +114,7 @@ export function stepScoresFromRows(rows: unknown, steps: number): number[] {
 interface Pending {
   input: string;
   resolve(rows: unknown): void;
-  reject(err: Error): void;
+  reject(err: unknown): void;
 }
 
 /** The `prm` verifier: scores steps with a PRM over vLLM's pooling API, batching concurrent calls. */
@@ -148,11 +148,11 @@ export class PrmVerifier implements AsyncTraceVerifier {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const p of this.queue.splice(0)) p.reject(new EngineError("prm: the verifier is shutting down"));
+    for (const p of this.queue.splice(0)) p.reject(shuttingDown());
   }
 
   private enqueue(input: string): Promise<unknown> {
-    if (this.closed) return Promise.reject(new EngineError("prm: the verifier is shutting down"));
+    if (this.closed) return Promise.reject(shuttingDown());
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
       if (this.queue.length >= this.o.maxBatch) this.flush();
@@ -166,18 +166,21 @@ export class PrmVerifier implements AsyncTraceVerifier {
     while (this.queue.length > 0) void this.send(this.queue.splice(0, this.o.maxBatch));
   }
 
-  /** Sends one batch; a batch the server refuses as a whole (4xx) is retried input by input, so one bad input fails alone. */
+  /**
+   * Sends one batch. A batch the server refuses as a bad request (400/413/422: one input too long, say)
+   * is retried input by input, so one bad input fails alone; an engine that is down, overloaded or
+   * misconfigured fails the whole batch (splitting it would only multiply the load).
+   */
   private async send(batch: Pending[]): Promise<void> {
     try {
       const rows = await this.post(batch.map((p) => p.input));
       batch.forEach((p, i) => (rows[i] instanceof Error ? p.reject(rows[i]) : p.resolve(rows[i])));
     } catch (err) {
-      const error = err instanceof Error ? err : new EngineError(String(err));
-      if (batch.length > 1 && / answered HTTP 4\d\d:/.test(error.message)) {
+      if (batch.length > 1 && err instanceof EngineError && err.code === "INVALID_ARGUMENT") {
         await Promise.all(batch.map((p) => this.send([p])));
         return;
       }
-      for (const p of batch) p.reject(error);
+      for (const p of batch) p.reject(err);
     }
   }
 
@@ -189,8 +192,8 @@ export class PrmVerifier implements AsyncTraceVerifier {
     const json = await postJson(this.endpoint, body, { timeoutMs: this.o.timeoutMs, engine: "prm" });
     const data = (json as { data?: unknown } | null)?.data;
     if (!Array.isArray(data))
-      throw new EngineError(`prm: POST ${this.endpoint} answered without a data list: ${snippet(JSON.stringify(json))}`);
-    const out: (unknown | Error)[] = inputs.map((_, i) => new EngineError(`prm: the answer has no data for input ${i}`));
+      throw unreadableAnswer(`prm: POST ${this.endpoint} answered without a data list: ${snippet(JSON.stringify(json))}`);
+    const out: (unknown | Error)[] = inputs.map((_, i) => unreadableAnswer(`prm: the answer has no data for input ${i}`));
     data.forEach((item: unknown, position) => {
       const entry = item as { index?: unknown; data?: unknown } | null;
       const index = typeof entry?.index === "number" ? entry.index : position;
@@ -198,4 +201,9 @@ export class PrmVerifier implements AsyncTraceVerifier {
     });
     return out;
   }
+}
+
+/** The verifier stopped before a queued call was sent: another replica may take it. */
+function shuttingDown(): EngineError {
+  return new EngineError("prm: the verifier is shutting down", { code: "UNAVAILABLE" });
 }

@@ -1,7 +1,7 @@
 import { open, stat } from "node:fs/promises";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import type { Backend, GenerationEvent, GenerationRequest } from "../backend.js";
-import { StepBoundaries } from "./openai/chunks.js";
+import { StepBoundaries } from "@ttc/policy";
+import { EngineError, type Backend, type GenerationEvent, type GenerationRequest } from "../backend.js";
 
 /** Where the backend reports loading and llama.cpp's warnings (a pino logger fits). */
 export interface LlamaBackendLog {
@@ -14,42 +14,56 @@ export type LlamaPromptTemplate = "raw" | "chat" | "auto";
 export interface LlamaBackendOptions {
   /** The GGUF file to load. */
   modelPath: string;
-  /** Parallel sequences of the one context: branches generated at once (the worker's capacity). @default 1 */
+  /** Parallel sequences of the one context: branches generated at once (the worker's capacity). @default {@link llamaDefaults}.sequences */
   sequences?: number;
   /**
    * Tokens each sequence holds, prompt and generation together; a branch that reaches it ends with
-   * `length`. @default 4096, or the model's training context when that is smaller
+   * `length`. @default {@link llamaDefaults}.contextSize, or the model's training context when that is smaller
    */
   contextSize?: number;
-  /** CPU threads for evaluation; 0 lets llama.cpp use every core. @default 0 */
+  /** CPU threads for evaluation; 0 lets llama.cpp use every core. @default {@link llamaDefaults}.threads */
   threads?: number;
-  /** `false` for the CPU, `"auto"` to use a GPU when a prebuilt binary for it works. @default false */
+  /** `false` for the CPU, `"auto"` to use a GPU when a prebuilt binary for it works. @default {@link llamaDefaults}.gpu */
   gpu?: false | "auto" | "cuda" | "vulkan" | "metal";
-  /** @default 0.7 */
+  /** @default {@link llamaDefaults}.temperature */
   temperature?: number;
-  /** 0 turns it off. @default 40 (llama.cpp's default) */
+  /** 0 turns it off. @default {@link llamaDefaults}.topK (llama.cpp's default) */
   topK?: number;
-  /** @default 0.95 (llama.cpp's default) */
+  /** @default {@link llamaDefaults}.topP (llama.cpp's default) */
   topP?: number;
-  /** @default 0.05 (llama.cpp's default) */
+  /** @default {@link llamaDefaults}.minP (llama.cpp's default) */
   minP?: number;
   /**
    * Top-k logprobs per token, for the DeepConf confidence; 0 reports only the sampled token's logprob.
    * They come from the distribution the token was sampled from (after temperature, top-k, top-p and
    * min-p), which is what node-llama-cpp exposes; at temperature 0 that is the whole vocabulary.
-   * @default 5
+   * @default {@link llamaDefaults}.topLogprobs
    */
   topLogprobs?: number;
   /**
    * `raw`: system prompt, a blank line and the prompt, as text. `chat`: through the model's chat
    * template. `auto`: `chat` when the GGUF carries a template (`tokenizer.chat_template`), else `raw`.
-   * @default "auto"
+   * @default {@link llamaDefaults}.template
    */
   template?: LlamaPromptTemplate;
   /** Texts that end a generation (not included in the output). */
   stop?: readonly string[];
   log?: LlamaBackendLog;
 }
+
+/** The defaults of {@link LlamaBackendOptions}, written only here (the worker's `TTC_LLAMA_*` settings default to them too). */
+export const llamaDefaults: Readonly<Required<Omit<LlamaBackendOptions, "modelPath" | "stop" | "log">>> = Object.freeze({
+  sequences: 1,
+  contextSize: 4096,
+  threads: 0,
+  gpu: false,
+  temperature: 0.7,
+  topK: 40,
+  topP: 0.95,
+  minP: 0.05,
+  topLogprobs: 5,
+  template: "auto",
+});
 
 /** The library, loaded on first use: it is an optional dependency, and a worker without it still runs `sim`. */
 type NodeLlamaCpp = typeof import("node-llama-cpp");
@@ -58,8 +72,9 @@ async function loadLibrary(): Promise<NodeLlamaCpp> {
   try {
     return await import("node-llama-cpp");
   } catch (err) {
-    throw new Error(
+    throw deploymentError(
       `the llama backend needs the optional dependency node-llama-cpp (npm install node-llama-cpp@3.21.1 in services/worker): ${errorMessage(err)}`,
+      err,
     );
   }
 }
@@ -68,20 +83,25 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The worker's set-up is wrong (a missing or broken model file, no usable llama.cpp): no request can succeed. */
+function deploymentError(message: string, cause?: unknown): EngineError {
+  return new EngineError(message, { code: "FAILED_PRECONDITION", cause });
+}
+
+/** This request cannot be served (an empty prompt, a prompt over the context): the caller's to fix. */
+function requestError(message: string): EngineError {
+  return new EngineError(message, { code: "INVALID_ARGUMENT" });
+}
+
 /** Throws a clear error unless `path` is a readable file that starts with the GGUF magic. */
 export async function checkGgufFile(path: string): Promise<void> {
-  let size: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new Error(`llama model ${path} is not a file`);
-    size = s.size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT")
-      throw new Error(`llama model ${path} does not exist (set TTC_LLAMA_MODEL to a GGUF file)`);
-    throw err instanceof Error && err.message.startsWith("llama model")
-      ? err
-      : new Error(`llama model ${path} cannot be read: ${errorMessage(err)}`);
-  }
+  const file = await stat(path).catch((err: unknown) => {
+    throw (err as NodeJS.ErrnoException).code === "ENOENT"
+      ? deploymentError(`llama model ${path} does not exist (set TTC_LLAMA_MODEL to a GGUF file)`, err)
+      : deploymentError(`llama model ${path} cannot be read: ${errorMessage(err)}`, err);
+  });
+  if (!file.isFile()) throw deploymentError(`llama model ${path} is not a file`);
+  const size = file.size;
   const head = Buffer.alloc(8);
   const handle = await open(path, "r");
   try {
@@ -90,12 +110,12 @@ export async function checkGgufFile(path: string): Promise<void> {
     await handle.close();
   }
   if (size < 24 || head.toString("latin1", 0, 4) !== "GGUF") {
-    throw new Error(
+    throw deploymentError(
       `llama model ${path} is not a GGUF file (it starts with ${JSON.stringify(head.toString("latin1", 0, Math.min(4, size)))}, not "GGUF")`,
     );
   }
   const version = head.readUInt32LE(4);
-  if (version < 2 || version > 3) throw new Error(`llama model ${path} is GGUF version ${version}; llama.cpp reads versions 2 and 3`);
+  if (version < 2 || version > 3) throw deploymentError(`llama model ${path} is GGUF version ${version}; llama.cpp reads versions 2 and 3`);
 }
 
 /** Why a GGUF file that llama.cpp refused is broken, when its header tells: unreadable metadata, or tensor data past the end. */
@@ -194,15 +214,15 @@ export class LlamaBackend implements Backend {
   private readonly sampling: { temperature: number; topK: number; topP: number; minP: number };
 
   constructor(private readonly options: LlamaBackendOptions) {
-    this.sequences = options.sequences ?? 1;
+    this.sequences = options.sequences ?? llamaDefaults.sequences;
     if (!Number.isInteger(this.sequences) || this.sequences < 1)
       throw new RangeError(`sequences must be a positive integer, not ${this.sequences}`);
-    this.topLogprobs = options.topLogprobs ?? 5;
+    this.topLogprobs = options.topLogprobs ?? llamaDefaults.topLogprobs;
     this.sampling = {
-      temperature: options.temperature ?? 0.7,
-      topK: options.topK ?? 40,
-      topP: options.topP ?? 0.95,
-      minP: options.minP ?? 0.05,
+      temperature: options.temperature ?? llamaDefaults.temperature,
+      topK: options.topK ?? llamaDefaults.topK,
+      topP: options.topP ?? llamaDefaults.topP,
+      minP: options.minP ?? llamaDefaults.minP,
     };
   }
 
@@ -231,10 +251,11 @@ export class LlamaBackend implements Backend {
     const lib = await loadLibrary();
     this.recentErrors.length = 0;
     this.lib = lib;
-    const threads = this.options.threads ?? 0;
+    const threads = this.options.threads ?? llamaDefaults.threads;
+    const gpu = this.options.gpu ?? llamaDefaults.gpu;
     try {
       this.llama = await lib.getLlama({
-        gpu: this.options.gpu ?? false,
+        gpu,
         // Never download or compile llama.cpp at run time: the prebuilt binaries come with the npm packages.
         build: "never",
         ...(threads > 0 ? { maxThreads: threads } : {}),
@@ -249,21 +270,22 @@ export class LlamaBackend implements Backend {
         },
       });
     } catch (err) {
-      throw new Error(
+      throw deploymentError(
         `llama.cpp could not start (no usable prebuilt binary for ${process.platform}-${process.arch}?): ${errorMessage(err)}`,
+        err,
       );
     }
     if (this.closed) return;
     try {
-      this.model = await this.llama.loadModel({ modelPath, ...(this.options.gpu ? {} : { gpuLayers: 0 }) });
+      this.model = await this.llama.loadModel({ modelPath, ...(gpu ? {} : { gpuLayers: 0 }) });
     } catch (err) {
       // node-llama-cpp's error often only says "Failed to load model": say what is wrong with the file when we can tell.
       const why = await diagnoseGguf(lib, modelPath);
-      throw new Error(`llama model ${modelPath} could not be loaded: ${errorMessage(err)}${why ? ` (${why})` : ""}`);
+      throw deploymentError(`llama model ${modelPath} could not be loaded: ${errorMessage(err)}${why ? ` (${why})` : ""}`, err);
     }
     if (this.closed) return;
     const train = this.model.trainContextSize;
-    const contextSize = this.options.contextSize ?? Math.min(4096, train > 0 ? train : 4096);
+    const contextSize = this.options.contextSize ?? Math.min(llamaDefaults.contextSize, train > 0 ? train : llamaDefaults.contextSize);
     try {
       this.context = await this.model.createContext({
         sequences: this.sequences,
@@ -271,12 +293,13 @@ export class LlamaBackend implements Backend {
         ...(threads > 0 ? { threads } : {}),
       });
     } catch (err) {
-      throw new Error(
+      throw deploymentError(
         `llama context of ${this.sequences} × ${contextSize} tokens could not be created for ${modelPath}: ${errorMessage(err)}`,
+        err,
       );
     }
     for (let i = 0; i < this.sequences; i++) this.free.push(this.context.getSequence());
-    const template = this.options.template ?? "auto";
+    const template = this.options.template ?? llamaDefaults.template;
     this.chat = template === "chat" || (template === "auto" && typeof this.model.fileInfo.metadata.tokenizer?.chat_template === "string");
     this.loaded = !this.closed;
     log?.info(
@@ -374,11 +397,12 @@ export class LlamaBackend implements Backend {
   async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
     await this.start();
     const { model, lib } = this;
-    if (this.closed || !model || !lib) throw new Error("the llama backend is closed");
+    // Closed for good: this backend will not serve again, so a retry here cannot help.
+    if (this.closed || !model || !lib) throw new EngineError("the llama backend is closed", { code: "UNAVAILABLE", retryable: false });
     const { signal } = request;
     if (signal.aborted) return;
     const { tokens: prompt, stops } = this.promptTokens(request, model, lib);
-    if (prompt.length === 0) throw new Error("the prompt is empty: llama.cpp needs at least one token to generate from");
+    if (prompt.length === 0) throw requestError("the prompt is empty: llama.cpp needs at least one token to generate from");
     const sequence = await this.acquire(signal);
     if (!sequence) return; // aborted while waiting for a free sequence
     // Released only once nothing runs on it any more (see the finally below).
@@ -396,8 +420,9 @@ export class LlamaBackend implements Backend {
     });
     try {
       const room = sequence.contextSize - prompt.length;
+      // The request's fault, as vLLM's 400 for a prompt over the model's length: never retried, INVALID_ARGUMENT.
       if (room <= 0)
-        throw new Error(
+        throw requestError(
           `the prompt has ${prompt.length} tokens: it fills the context of ${sequence.contextSize} tokens per sequence (TTC_LLAMA_CONTEXT)`,
         );
       const budget = request.maxTokens > 0 ? Math.min(request.maxTokens, room) : room;
@@ -485,7 +510,9 @@ export class LlamaBackend implements Backend {
       yield { type: "end", finishReason: finish, promptTokens: prompt.length, ...(cached > 0 ? { cachedPromptTokens: cached } : {}) };
     } catch (err) {
       failed = true;
-      throw err;
+      throw err instanceof EngineError
+        ? err
+        : new EngineError(`llama.cpp failed: ${errorMessage(err)}`, { code: "UNAVAILABLE", cause: err });
     } finally {
       stopWaiting.abort();
       const it = iterator;

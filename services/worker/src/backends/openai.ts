@@ -1,47 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI from "openai";
-import type { Backend, GenerationEvent, GenerationRequest } from "../backend.js";
-import { parseChatChunk, parseCompletionChunk, segmentDelta, StepBoundaries, type ParsedUsage } from "./openai/chunks.js";
-import { classifyFailure, EngineUnavailableError } from "./openai/errors.js";
-import { branchRequestId, extraBodyProblems, requestBody, type OpenAIApi, type SamplingSettings } from "./openai/request.js";
-
-export { EngineRequestError, EngineUnavailableError, engineErrorCode, type EngineErrorCode } from "./openai/errors.js";
-export { extraBodyProblems, reservedBodyKeys, type OpenAIApi } from "./openai/request.js";
-
-/** Where the backend reports engine health changes (a pino logger fits). */
-export interface OpenAIBackendLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-export interface OpenAIBackendOptions {
-  /** The server's OpenAI API root, e.g. `http://127.0.0.1:8000/v1`. */
-  baseURL: string;
-  /** @default "EMPTY" (what vLLM and SGLang accept when started without a key) */
-  apiKey?: string;
-  /** Model for tasks that name none. @default the first model the engine lists at `/models` */
-  model?: string;
-  /** `/completions` (raw prompt) or `/chat/completions` (the engine applies the chat template). @default "completions" */
-  api?: OpenAIApi;
-  /** Top-k logprobs per token, for the DeepConf confidence; 0 asks for none. @default 5 */
-  topLogprobs?: number;
-  /** @default 0.7 */
-  temperature?: number;
-  /** @default 1 */
-  topP?: number;
-  stop?: readonly string[];
-  /** Engine-specific body fields; `{queryId}`, `{branch}` and `{requestId}` in strings are filled per request. */
-  extraBody?: Readonly<Record<string, unknown>>;
-  /** Longest wait for the response to start, or between two streamed chunks, before the engine counts as failed. @default 120000 */
-  timeoutMs?: number;
-  /** Period of the engine health probe (GET `/models`); 0 turns probing off (always ready). @default 5000 */
-  healthIntervalMs?: number;
-  /** Retries of a request that failed before its first token (connection errors, 5xx, 429). @default 3 */
-  maxRetries?: number;
-  /** First retry delay; doubles per retry, with jitter, capped at 5 s. @default 250 */
-  retryBaseMs?: number;
-  log?: OpenAIBackendLog;
-}
+import { StepBoundaries } from "@ttc/policy";
+import { EngineError, type Backend, type GenerationEvent, type GenerationRequest } from "../backend.js";
+import { parseChatChunk, parseCompletionChunk, segmentDelta, type ParsedUsage } from "./openai/chunks.js";
+import { classifyFailure } from "./openai/errors.js";
+import { openaiDefaults, type OpenAIBackendOptions } from "./openai/options.js";
+import { branchRequestId, extraBodyProblems, requestBody, type SamplingSettings } from "./openai/request.js";
 
 /**
  * The client, reading error bodies that do not use the OpenAI envelope: vLLM's legacy flat
@@ -89,15 +53,15 @@ export class OpenAIBackend implements Backend {
     this.baseURL = options.baseURL.replace(/\/+$/, "");
     const problems = options.extraBody ? extraBodyProblems(options.extraBody) : [];
     if (problems.length > 0) throw new TypeError(`extraBody: ${problems.join("; ")}`);
-    this.timeoutMs = options.timeoutMs ?? 120_000;
-    this.healthIntervalMs = options.healthIntervalMs ?? 5000;
-    this.maxRetries = options.maxRetries ?? 3;
-    this.retryBaseMs = options.retryBaseMs ?? 250;
+    this.timeoutMs = options.timeoutMs ?? openaiDefaults.timeoutMs;
+    this.healthIntervalMs = options.healthIntervalMs ?? openaiDefaults.healthIntervalMs;
+    this.maxRetries = options.maxRetries ?? openaiDefaults.maxRetries;
+    this.retryBaseMs = options.retryBaseMs ?? openaiDefaults.retryBaseMs;
     this.sampling = {
-      api: options.api ?? "completions",
-      topLogprobs: options.topLogprobs ?? 5,
-      temperature: options.temperature ?? 0.7,
-      topP: options.topP ?? 1,
+      api: options.api ?? openaiDefaults.api,
+      topLogprobs: options.topLogprobs ?? openaiDefaults.topLogprobs,
+      temperature: options.temperature ?? openaiDefaults.temperature,
+      topP: options.topP ?? openaiDefaults.topP,
       ...(options.stop ? { stop: options.stop } : {}),
       ...(options.extraBody ? { extraBody: options.extraBody } : {}),
     };
@@ -106,7 +70,7 @@ export class OpenAIBackend implements Backend {
     // the client's own logging is off: failures are reported through the branch and `log`.
     this.client = new EngineClient({
       baseURL: this.baseURL,
-      apiKey: options.apiKey ?? "EMPTY",
+      apiKey: options.apiKey ?? openaiDefaults.apiKey,
       adminAPIKey: null,
       organization: null,
       project: null,
@@ -152,8 +116,9 @@ export class OpenAIBackend implements Backend {
   async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
     const model = request.model || this.options.model || this.discoveredModel;
     if (!model) {
-      throw new Error(
+      throw new EngineError(
         `no model to ask ${this.baseURL} for: the task names none, TTC_OPENAI_MODEL is unset, and the engine listed none at /models`,
+        { code: "FAILED_PRECONDITION" },
       );
     }
     for (let attempt = 0; ; attempt++) {
@@ -172,7 +137,7 @@ export class OpenAIBackend implements Backend {
           error.message += ` after ${progress.tokens} tokens`;
           throw error;
         }
-        if (!failure.retryable || attempt >= this.maxRetries) throw error;
+        if (!error.retryable || attempt >= this.maxRetries) throw error;
         const delay = Math.min(maxRetryDelayMs, failure.retryAfterMs ?? this.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2));
         const deadline = request.deadlineUnixMs ?? 0;
         if (deadline > 0 && Date.now() + delay >= deadline) {
@@ -206,7 +171,8 @@ export class OpenAIBackend implements Backend {
         stall.abort();
       }, this.timeoutMs);
     };
-    const stalledError = () => new EngineUnavailableError(`engine stalled: nothing from ${this.baseURL} for ${this.timeoutMs} ms`);
+    const stalledError = () =>
+      new EngineError(`engine stalled: nothing from ${this.baseURL} for ${this.timeoutMs} ms`, { code: "UNAVAILABLE" });
     const chat = this.sampling.api === "chat";
     const steps = new StepBoundaries();
     let usage: ParsedUsage | null = null;
@@ -253,9 +219,9 @@ export class OpenAIBackend implements Backend {
     }
     if (request.signal.aborted) return;
     if (stalled) throw stalledError();
-    if (finish === null) throw new EngineUnavailableError(`engine closed the stream from ${this.baseURL} before finishing`);
+    if (finish === null) throw new EngineError(`engine closed the stream from ${this.baseURL} before finishing`, { code: "UNAVAILABLE" });
     // vLLM reports a request it aborted itself (engine shutdown, preemption limits) as finish_reason "abort".
-    if (finish === "abort") throw new EngineUnavailableError(`engine aborted the request (finish_reason "abort")`);
+    if (finish === "abort") throw new EngineError(`engine aborted the request (finish_reason "abort")`, { code: "UNAVAILABLE" });
     // The engine's count is the truth: deltas without logprobs were counted one token each.
     if (usage && usage.completionTokens > progress.tokens) {
       yield { type: "tokens", text: "", tokens: usage.completionTokens - progress.tokens, stepEnd: false };

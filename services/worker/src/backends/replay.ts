@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { countTokens, replayedBranch, splitSteps, stepTokens, type CorpusRecord } from "@ttc/corpus";
-import type { Backend, GenerationEvent, GenerationRequest } from "../backend.js";
+import { countTokens, replayedBranch, stepTokens, type CorpusRecord } from "@ttc/corpus";
+import { splitSteps } from "@ttc/policy";
+import { EngineError, type Backend, type GenerationEvent, type GenerationRequest } from "../backend.js";
 
 export interface ReplayBackendOptions {
   /** Emulated decode speed per branch; 0 emits every step at once. */
@@ -30,7 +31,12 @@ export class ReplayBackend implements Backend {
 
   async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
     const record = this.byPrompt.get(request.prompt.trim());
-    if (!record) throw new Error(`the replay corpus has no problem with this prompt (${this.byPrompt.size} problems loaded)`);
+    if (!record) {
+      // The request asks for something this engine cannot serve, as a prompt longer than a model's context would.
+      throw new EngineError(`the replay corpus has no problem with this prompt (${this.byPrompt.size} problems loaded)`, {
+        code: "INVALID_ARGUMENT",
+      });
+    }
     const b = record.branches[replayedBranch(record.branches.length, request.querySeed, request.branchIndex)]!;
     yield { type: "prompt", promptTokens: countTokens(`${record.system ?? ""}${record.problem}`, record.tokenCounting) };
     yield { type: "recorded", ...(b.score !== undefined ? { score: b.score } : {}), stepScores: b.stepScores ?? [] };

@@ -1,11 +1,13 @@
 /**
  * Pure reading of OpenAI-compatible streaming chunks: `text_completion` chunks (`/v1/completions`)
  * and `chat.completion.chunk` chunks (`/v1/chat/completions`), as vLLM, SGLang, llama.cpp's server,
- * TGI and Ollama send them, and where a delta ends a reasoning step. No I/O.
+ * TGI and Ollama send them, and where a delta ends a reasoning step (by @ttc/policy's streaming
+ * {@link StepBoundaries}). No I/O.
  *
  * Engines differ in the details, so every field is read defensively: a missing or malformed field
  * means "not reported", never a crash.
  */
+import type { StepBoundaries } from "@ttc/policy";
 
 /** One generated token as the engine reported it in its logprobs. */
 export interface TokenPiece {
@@ -132,55 +134,6 @@ export function parseChatChunk(chunk: unknown): ParsedChunk {
     delta = { text, pieces: isObject(logprobs) ? contentPieces(logprobs["content"]) : null, finishReason: finishOf(choice) };
   }
   return { delta, usage: parseUsage(chunk) };
-}
-
-/**
- * Where reasoning steps end in a stream of text, as `splitSteps` (@ttc/corpus) cuts a whole trace: a
- * step is a line until the text shows blank-line paragraphs, a paragraph from then on. Whitespace-only
- * lines never end a step of their own.
- */
-export class StepBoundaries {
-  private line = "";
-  /** Non-blank text since the last step ended. */
-  private pending = false;
-  private seenContent = false;
-  private paragraphs = false;
-
-  /** Feeds the next piece of text; true when a step ends exactly at its end (blank lines just after a step's end included). */
-  feed(text: string): boolean {
-    let endsStep = false;
-    let from = 0;
-    while (from < text.length) {
-      const nl = text.indexOf("\n", from);
-      if (nl < 0) {
-        this.line += text.slice(from);
-        return false;
-      }
-      this.line += text.slice(from, nl + 1);
-      const line = this.endLine();
-      // A blank line right after a step's end in the same piece still leaves the text at that end;
-      // a blank line on its own waits for the next step, so no chunk is only whitespace.
-      endsStep = line === "step" || (line === "blank" && endsStep);
-      from = nl + 1;
-    }
-    return endsStep;
-  }
-
-  private endLine(): "step" | "blank" | "none" {
-    const blank = this.line.trim() === "";
-    this.line = "";
-    if (!blank) {
-      this.seenContent = true;
-      if (!this.paragraphs) return "step";
-      this.pending = true;
-      return "none";
-    }
-    if (!this.seenContent) return "none";
-    this.paragraphs = true;
-    if (!this.pending) return "blank";
-    this.pending = false;
-    return "step";
-  }
 }
 
 /** A run of tokens to emit as one `tokens` event. */

@@ -210,7 +210,11 @@ export function stopReasonToJSON(object: StopReason): string {
 
 /** A stopping/aggregation policy and its parameters, named as in the policy's paper. */
 export interface PolicySpec {
-  /** "majority" or "adaptive" (more in later versions). Empty means the scheduler default. */
+  /**
+   * One of the nine policies of packages/policy/src/policies/registry.ts: majority, weighted,
+   * best-of-n, adaptive, esc, deepconf, prm-beam, spec-reject, first-verified. Empty means the
+   * scheduler default.
+   */
   name: string;
   /** Policy parameters, e.g. {"threshold": 0.95} for adaptive. */
   params: { [key: string]: number };

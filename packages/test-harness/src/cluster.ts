@@ -2,15 +2,17 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { startLocalCluster, type LocalCluster } from "@ttc/cli";
-import { SchedulerClient, SolveRequest, type SolveEvent, type SolveResult } from "@ttc/proto";
+import { TtcClient, TtcError, type SolveRequestInit } from "@ttc/client";
+import type { SolveEvent } from "@ttc/proto";
 import { startNats, type NatsFixture } from "./nats.js";
 
 export interface TestCluster {
   nats: NatsFixture;
   cluster: LocalCluster;
-  client: SchedulerClient;
+  /** A client of the cluster's scheduler with a 30 s deadline per call (a call may set its own). */
+  client: TtcClient;
   namespace: string;
   metricsUrl(service: string): string;
   stop(): Promise<void>;
@@ -36,7 +38,7 @@ export async function startTestCluster(
     env: { TTC_LOG_LEVEL: "info", TTC_HEARTBEAT_MS: "200", TTC_WORKER_LIVENESS_MS: "1000", ...options.env },
     logDir: mkdtempSync(join(tmpdir(), "ttc-test-logs-")),
   });
-  const client = new SchedulerClient(cluster.grpcAddress, credentials.createInsecure());
+  const client = new TtcClient(cluster.grpcAddress, { timeoutMs: 30_000 });
   return {
     nats,
     cluster,
@@ -51,33 +53,30 @@ export async function startTestCluster(
   };
 }
 
-/** A SolveRequest with every field at its default (the tests' prompt and seed 7), overridden by `over`. */
-export function request(over: Partial<SolveRequest> = {}): SolveRequest {
-  return SolveRequest.create({ prompt: "sim puzzle 1", seed: 7, ...over });
+/** The tests' query: prompt "sim puzzle 1" and seed 7, overridden by `over`; the client fills in the rest. */
+export function request(over: SolveRequestInit = {}): SolveRequestInit {
+  return { prompt: "sim puzzle 1", seed: 7, ...over };
 }
 
-/** Unary Solve as a promise; rejects with the gRPC ServiceError. */
-export function solve(client: SchedulerClient, req: SolveRequest, timeoutMs = 30_000): Promise<SolveResult> {
-  return new Promise((resolve, reject) =>
-    client.solve(req, new Metadata(), { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: SolveResult) =>
-      err ? reject(err) : resolve(res!),
-    ),
-  );
+/** A SolveStream being read: `events` fills as they arrive; `done` resolves with the call's error, or null. */
+export interface CollectedStream {
+  events: SolveEvent[];
+  done: Promise<TtcError | null>;
 }
 
-/** SolveStream collected: every event, and the error if the stream failed. */
-export function solveStream(
-  client: SchedulerClient,
-  req: SolveRequest,
-  timeoutMs = 30_000,
-): Promise<{ events: SolveEvent[]; error: ServiceError | null }> {
-  return new Promise((resolve) => {
-    const events: SolveEvent[] = [];
-    const call = client.solveStream(req, new Metadata(), { deadline: Date.now() + timeoutMs });
-    call.on("data", (e: SolveEvent) => events.push(e));
-    call.on("error", (error: ServiceError) => resolve({ events, error }));
-    call.on("end", () => resolve({ events, error: null }));
-  });
+/** Reads `stream` to its end in the background, so a test can watch the events while the query runs. */
+export function collect(stream: AsyncIterable<SolveEvent>): CollectedStream {
+  const events: SolveEvent[] = [];
+  const done = (async () => {
+    try {
+      for await (const event of stream) events.push(event);
+      return null;
+    } catch (error) {
+      if (error instanceof TtcError) return error;
+      throw error;
+    }
+  })();
+  return { events, done };
 }
 
 /** Parses a Prometheus text exposition into `name{labels}` → value. */

@@ -4,6 +4,7 @@
  * llama.cpp loading and generation path without a model download. Nothing about real models rests on it.
  */
 
+import { mulberry32, type Rng } from "@ttc/stats";
 import { arr, f32, str, u32, writeGguf, encodeGguf, type GgufFile, type GgufTensor } from "./writer.js";
 
 export interface TinyLlamaOptions {
@@ -57,19 +58,7 @@ export function tinyLlamaVocabulary(): { tokens: string[]; scores: number[]; typ
   return { tokens, scores, types };
 }
 
-/** mulberry32: a small seeded PRNG, so the same seed writes the same model. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(random: () => number): () => number {
+function gaussian(random: Rng): () => number {
   return () => {
     const u = Math.max(random(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -90,7 +79,8 @@ export function tinyLlama(options: TinyLlamaOptions = {}): GgufFile {
   const headDim = nEmbd / nHead;
   const vocab = tinyLlamaVocabulary();
   const nVocab = vocab.tokens.length;
-  const normal = gaussian(rng(options.seed ?? 1));
+  // Seeded, so the same seed writes the same model.
+  const normal = gaussian(mulberry32(options.seed ?? 1));
 
   const matrix = (cols: number, rows: number, std: number): Float32Array => {
     const a = new Float32Array(cols * rows);

@@ -1,6 +1,7 @@
 /**
  * Exact rational arithmetic on bigints, so that checking `0.1 + 0.2 = 0.3` never depends on
- * floating-point rounding and large integers never lose digits.
+ * floating-point rounding and large integers never lose digits. The one rational type of the
+ * reasoning core: equations in traces, Game-of-24 expressions and steps, and `math` fraction keys.
  */
 
 /** `num / den` in lowest terms with `den > 0`. */
@@ -9,21 +10,21 @@ export interface Rational {
   readonly den: bigint;
 }
 
-/** Parses an optionally negative integer or decimal such as `-12.50` into its exact value. */
+/** Parses an optionally negative integer or decimal such as `-12.50` or `.5` into its exact value. */
 export function parseDecimal(text: string): Rational {
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!match) throw new Error(`not a decimal number: ${JSON.stringify(text)}`);
+  const match = /^(-?)(\d*)(?:\.(\d+))?$/.exec(text);
+  if (!match || (match[2] === "" && match[3] === undefined)) throw new Error(`not a decimal number: ${JSON.stringify(text)}`);
   const [, sign, whole, fraction = ""] = match;
   const magnitude = BigInt(whole! + fraction);
   return rational(sign === "-" ? -magnitude : magnitude, 10n ** BigInt(fraction.length));
 }
 
 /**
- * Parses an integer, a decimal or a fraction of them written without spaces (`-7`, `1.5`, `5/3`),
- * as GPT-4 writes Game-of-24 steps; null for anything else or a zero denominator.
+ * Parses an integer, a decimal or a fraction of them written without spaces (`-7`, `1.5`, `.5`,
+ * `5/3`), as GPT-4 writes Game-of-24 steps; null for anything else or a zero denominator.
  */
 export function parseNumber(text: string): Rational | null {
-  const match = /^(-?\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?$/.exec(text);
+  const match = /^(-?(?:\d+(?:\.\d+)?|\.\d+))(?:\/(\d+(?:\.\d+)?|\.\d+))?$/.exec(text);
   if (!match) return null;
   const value = parseDecimal(match[1]!);
   return match[2] === undefined ? value : combine(value, "/", parseDecimal(match[2]));
@@ -32,6 +33,11 @@ export function parseNumber(text: string): Rational | null {
 /** The integer `n` as a rational. */
 export function integer(n: number | bigint): Rational {
   return { num: BigInt(n), den: 1n };
+}
+
+/** `num / den` in lowest terms; null when `den` is 0. */
+export function fraction(num: bigint, den: bigint): Rational | null {
+  return den === 0n ? null : rational(num, den);
 }
 
 /** Negative, zero or positive as `a` is less than, equal to or greater than `b`. */
@@ -65,6 +71,11 @@ export function sameRational(a: Rational, b: Rational): boolean {
   return a.num === b.num && a.den === b.den;
 }
 
+/** As `num/den`, or the integer when `den` is 1 (`36/5`, `-3`). */
+export function formatFraction(r: Rational): string {
+  return r.den === 1n ? r.num.toString() : `${r.num}/${r.den}`;
+}
+
 /** As a decimal when it terminates (`0.25`, `-3`), else as a fraction (`1/3`). */
 export function formatRational(r: Rational): string {
   if (r.den === 1n) return r.num.toString();
@@ -73,7 +84,7 @@ export function formatRational(r: Rational): string {
   let fives = 0;
   while (rest % 2n === 0n) [rest, twos] = [rest / 2n, twos + 1];
   while (rest % 5n === 0n) [rest, fives] = [rest / 5n, fives + 1];
-  if (rest !== 1n) return `${r.num}/${r.den}`;
+  if (rest !== 1n) return formatFraction(r);
   // den = 2^twos * 5^fives divides 10^places, so the scaled numerator is a whole number.
   const places = Math.max(twos, fives);
   const digits = ((abs(r.num) * 10n ** BigInt(places)) / r.den).toString().padStart(places + 1, "0");

@@ -1,9 +1,9 @@
 import { BranchStatus, type BranchSummary, type ConfidenceStats } from "@ttc/proto";
 
-/** What the scheduler knows about one branch of a running query. */
+/** What the engine knows about one branch of its query. */
 export class BranchState {
   status: BranchStatus = BranchStatus.BRANCH_STATUS_QUEUED;
-  /** JetStream delivery count of the attempt whose chunks we accept. */
+  /** JetStream delivery count of the attempt whose chunks are accepted (0: none seen yet). */
   attempt = 0;
   /** Tokens of the current attempt. */
   tokens = 0;
@@ -20,10 +20,12 @@ export class BranchState {
   answer = "";
   reason = "";
   workerId = "";
-  /** Set when the scheduler asked the worker to stop it; cleared by the final chunk. */
+  /** When the engine asked the worker to stop it (ms); cleared by the final chunk. */
   stopSentAt: number | null = null;
   /** True once the worker's final chunk (finished, cancelled or failed) arrived. */
   finalChunkSeen = false;
+  /** The FINISHED chunk's finish reason, kept while the final verdict is awaited. */
+  finishReason = "";
   /** Scores recorded with a replayed trace (the replay backend sends them when the branch starts). */
   recordedScore: number | undefined = undefined;
   recordedStepScores: number[] = [];
@@ -33,6 +35,10 @@ export class BranchState {
   verified = false;
   /** The last seq seen in the current attempt, to drop duplicates and reordering. */
   lastSeq = -1;
+  /** The verify call awaiting its verdict (one per branch at a time: later progress coalesces). */
+  verifying: { id: number; attempt: number; final: boolean } | null = null;
+  /** Progress arrived while a partial verdict was awaited: verify the newer trace once it is in. */
+  verifyAgain = false;
 
   constructor(readonly index: number) {}
 
@@ -45,6 +51,10 @@ export class BranchState {
     );
   }
 
+  get running(): boolean {
+    return this.status === BranchStatus.BRANCH_STATUS_RUNNING;
+  }
+
   get totalTokens(): number {
     return this.tokens + this.lostTokens;
   }
@@ -52,6 +62,11 @@ export class BranchState {
   /** Tokens that did not contribute to a finished branch. */
   get wastedTokens(): number {
     return this.status === BranchStatus.BRANCH_STATUS_FINISHED ? this.lostTokens : this.totalTokens;
+  }
+
+  /** True while the engine waits for the worker to confirm a stop it asked for. */
+  get awaitingStop(): boolean {
+    return this.stopSentAt !== null && !this.finalChunkSeen;
   }
 
   /** Starts accepting a newer attempt: what the previous one generated is lost. */
@@ -65,6 +80,10 @@ export class BranchState {
     this.stepScores = [];
     this.confidence = undefined;
     this.lastSeq = -1;
+    this.verifyAgain = false;
+    // The new attempt's end is still to come (a verdict the old one awaits is ignored when it arrives).
+    this.finalChunkSeen = false;
+    this.finishReason = "";
     this.attempt = attempt;
   }
 

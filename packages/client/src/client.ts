@@ -1,0 +1,122 @@
+import { Metadata, type CallOptions as GrpcCallOptions } from "@grpc/grpc-js";
+import { defaultSchedulerPort, SchedulerClient, SolveRequest, type SolveEvent, type SolveResult } from "@ttc/proto";
+import { TtcError } from "./error.js";
+import {
+  planCall,
+  resolveClientOptions,
+  type CallOptions,
+  type CallPlan,
+  type ClientOptions,
+  type ResolvedClientOptions,
+} from "./options.js";
+import { backoff, retryDelay } from "./retry.js";
+
+/** Where a scheduler started on this machine with the default port listens (`npm start`, `ttc up`). */
+export const localSchedulerAddress = `127.0.0.1:${defaultSchedulerPort}`;
+
+/** A `SolveRequest` with any field left out; the rest take the proto defaults (`SolveRequest.create`). */
+export type SolveRequestInit = NonNullable<Parameters<typeof SolveRequest.create>[0]>;
+
+/**
+ * The typed client of `ttc.v1.Scheduler`: `solve` as a promise, `solveStream` as an async iterable,
+ * per-call deadlines, cancellation through `AbortSignal`, retries of `UNAVAILABLE`, and one error
+ * type, {@link TtcError}. One client holds one channel: share it, and `close()` it when done.
+ *
+ * @example
+ * const client = new TtcClient(localSchedulerAddress, { timeoutMs: 60_000 });
+ * const result = await client.solve({ prompt: "What is 17 + 25?", maxBranches: 8 });
+ * for await (const event of client.solveStream({ prompt: "What is 17 + 25?" })) console.log(event.event?.$case);
+ * client.close();
+ */
+export class TtcClient {
+  readonly #stub: SchedulerClient;
+  readonly #options: ResolvedClientOptions;
+
+  /** `address` is `host:port` (or any grpc-js target); the channel connects lazily, on the first call. */
+  constructor(address: string, options: ClientOptions = {}) {
+    this.#options = resolveClientOptions(options);
+    this.#stub = new SchedulerClient(address, this.#options.credentials, this.#options.channelOptions);
+  }
+
+  /**
+   * Runs the query to its end. Retries `UNAVAILABLE` within the retry policy and the deadline.
+   * @throws TtcError with the call's status (`INVALID_ARGUMENT`, `DEADLINE_EXCEEDED`, `CANCELLED`, …).
+   */
+  async solve(request: SolveRequestInit, options: CallOptions = {}): Promise<SolveResult> {
+    const plan = planCall(this.#options, options);
+    const message = SolveRequest.create(request);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#solveOnce(message, plan);
+      } catch (error) {
+        const failure = TtcError.from(error, plan.signal);
+        const wait = retryDelay(failure, attempt, plan.retry, plan.deadline);
+        if (wait === undefined) throw failure;
+        await backoff(wait, plan.signal);
+      }
+    }
+  }
+
+  /**
+   * Streams the query's events (branch started / progress / pruned / finished / failed, consensus
+   * updates), the result last. The call starts when iteration does; leaving the loop early (`break`,
+   * `return`, a throw) cancels it. `UNAVAILABLE` is retried only before the first event: a retry
+   * after one would replay a different run of the query.
+   * @throws TtcError from the iteration when the call fails.
+   */
+  async *solveStream(request: SolveRequestInit, options: CallOptions = {}): AsyncGenerator<SolveEvent, void, undefined> {
+    const plan = planCall(this.#options, options);
+    const message = SolveRequest.create(request);
+    for (let attempt = 1; ; attempt++) {
+      throwIfAborted(plan.signal);
+      const call = this.#stub.solveStream(message, new Metadata(), grpcCallOptions(plan));
+      // The iterator reports the call's error itself; this listener only keeps the CANCELLED error
+      // that `cancel()` emits after the iterator let go from being an uncaught 'error' event.
+      call.on("error", () => {});
+      const cancel = () => call.cancel();
+      plan.signal?.addEventListener("abort", cancel, { once: true });
+      let delivered = false;
+      try {
+        for await (const event of call as AsyncIterable<SolveEvent>) {
+          delivered = true;
+          yield event;
+        }
+        return;
+      } catch (error) {
+        const failure = TtcError.from(error, plan.signal);
+        const wait = delivered ? undefined : retryDelay(failure, attempt, plan.retry, plan.deadline);
+        if (wait === undefined) throw failure;
+        await backoff(wait, plan.signal);
+      } finally {
+        plan.signal?.removeEventListener("abort", cancel);
+        cancel(); // a no-op once the call has ended; cancels it when the consumer left early
+      }
+    }
+  }
+
+  /** Closes the channel: its connection is shut, and later calls fail. */
+  close(): void {
+    this.#stub.close();
+  }
+
+  #solveOnce(request: SolveRequest, plan: CallPlan): Promise<SolveResult> {
+    return new Promise((resolve, reject) => {
+      throwIfAborted(plan.signal);
+      const cancel = () => call.cancel();
+      const call = this.#stub.solve(request, new Metadata(), grpcCallOptions(plan), (error, result) => {
+        plan.signal?.removeEventListener("abort", cancel);
+        if (error) reject(error);
+        else resolve(result);
+      });
+      plan.signal?.addEventListener("abort", cancel, { once: true });
+    });
+  }
+}
+
+function grpcCallOptions(plan: CallPlan): GrpcCallOptions {
+  return { deadline: plan.deadline ?? Infinity };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw TtcError.from(signal.reason, signal);
+}

@@ -1,0 +1,423 @@
+/**
+ * One query's life as a pure state machine: trace chunks, verdicts, timers and interrupts in; tasks,
+ * cancels, verify calls, stream events and the result out. It owns per-branch state, attempt and
+ * sequence de-duplication, verifier coalescing, how a verdict reaches the policy, stop and settle
+ * bookkeeping, the compute bill and the outcome. The scheduler drives it with NATS and the evaluator
+ * in virtual time, so what the evaluator measures is what the scheduler does.
+ */
+import { BranchStatus, ChunkKind, type SolveEvent, type TraceChunk, type VerifyRequest, type VerifyResponse } from "@ttc/proto";
+import {
+  AnswerGroups,
+  answerKey,
+  createQueryController,
+  type BranchConfidence,
+  type Consensus,
+  type Decision,
+  type QueryController,
+  type QueryEvent,
+  type StopReasonName,
+} from "@ttc/policy";
+import { BranchState } from "./branch.js";
+import { buildResult, failureFor } from "./result.js";
+import type { QueryEffect, QueryInput, QuerySpec } from "./types.js";
+
+const knownChunkKinds: ReadonlySet<ChunkKind> = new Set([
+  ChunkKind.CHUNK_KIND_STARTED,
+  ChunkKind.CHUNK_KIND_PROGRESS,
+  ChunkKind.CHUNK_KIND_FINISHED,
+  ChunkKind.CHUNK_KIND_CANCELLED,
+  ChunkKind.CHUNK_KIND_FAILED,
+]);
+
+/** Drives one query. Deterministic: the same inputs give the same effects. */
+export class QueryEngine {
+  readonly #spec: QuerySpec;
+  readonly #controller: QueryController;
+  readonly #branches: BranchState[] = [];
+  readonly #readAnswer: (text: string) => string | null;
+  readonly #decisions: Decision[] = [];
+  /** Outstanding verify calls: id → branch index. */
+  readonly #calls = new Map<number, number>();
+  #effects: QueryEffect[] = [];
+  #now = 0;
+  #startedAt: number | null = null;
+  #firstPickupAt: number | null = null;
+  #firstTokensAt: number | null = null;
+  #decidedAt: number | null = null;
+  #stop: { reason: StopReasonName; detail: string } | null = null;
+  #dispatchError: string | null = null;
+  #liveWorkers: number | undefined = undefined;
+  #verifierCalls = 0;
+  #verifierFailures: { count: number; firstError: string } | null = null;
+  #nextCallId = 1;
+  /** Set when the query can answer; the `done` effect goes out at the end of the current input. */
+  #answerNow = false;
+  #done = false;
+
+  /** @throws RangeError when the limits are invalid (see `createQueryController`). */
+  constructor(spec: QuerySpec) {
+    this.#spec = spec;
+    this.#controller = createQueryController(spec.policy, spec.limits);
+    if (spec.readAnswer) this.#readAnswer = spec.readAnswer;
+    else {
+      const groups = new AnswerGroups(spec.answerFormat);
+      this.#readAnswer = (text) => groups.canonical(answerKey(text, spec.answerFormat));
+    }
+  }
+
+  /** Arms the deadline and launches the first branches. Later calls return []. */
+  start(at: number): QueryEffect[] {
+    if (this.#startedAt !== null) return [];
+    this.#startedAt = at;
+    return this.#step(at, () => {
+      this.#effects.push({ kind: "arm", timer: "deadline", at: this.#spec.deadlineAt });
+      this.#apply(this.#controller.start());
+    });
+  }
+
+  /** Applies one input. Inputs before `start` or after `done` return []. */
+  on(input: QueryInput): QueryEffect[] {
+    if (this.#startedAt === null || this.#done) return [];
+    return this.#step(input.at, () => {
+      switch (input.kind) {
+        case "chunk":
+          return this.#onChunk(input.chunk);
+        case "verdict":
+          return this.#onVerdict(input.id, input.response);
+        case "dispatch-failed":
+          return this.#onDispatchFailed(input.branches, input.error);
+        case "timer":
+          if (input.timer === "deadline") {
+            this.#liveWorkers = input.liveWorkers;
+            return this.#feed({ kind: "interrupt", reason: "deadline" });
+          }
+          if (this.#stop) this.#answerNow = true; // settle wait over: answer without the missing final counts
+          return;
+        case "interrupt":
+          return this.#feed({ kind: "interrupt", reason: input.reason });
+      }
+    });
+  }
+
+  /** True once the query answered (the `done` effect went out). */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** True once the policy decided (or the query was interrupted); stopped branches may still be settling. */
+  get decided(): boolean {
+    return this.#stop !== null;
+  }
+
+  /** The controller's decisions so far, in order: launches, prunes and the finish. */
+  get decisions(): readonly Decision[] {
+    return this.#decisions;
+  }
+
+  consensus(): Consensus {
+    return this.#controller.consensus();
+  }
+
+  #step(at: number, body: () => void): QueryEffect[] {
+    this.#now = at;
+    body();
+    if (this.#answerNow && !this.#done) {
+      this.#done = true;
+      this.#effects.push(this.#outcome());
+    }
+    const out = this.#effects;
+    this.#effects = [];
+    return out;
+  }
+
+  #feed(event: QueryEvent): void {
+    this.#apply(this.#controller.on(event));
+  }
+
+  #apply(decisions: Decision[]): void {
+    for (const d of decisions) {
+      this.#decisions.push(d);
+      if (d.kind === "launch") this.#launch(d.branches);
+      else if (d.kind === "prune") this.#prune(d.branch, d.reason);
+      else this.#finish(d.reason, d.detail);
+    }
+  }
+
+  #launch(indexes: number[]): void {
+    for (const index of indexes) this.#branches[index] = new BranchState(index);
+    // Siblings launched together go out as gangs: one task, one worker, one shared prefill.
+    const size = Math.max(1, this.#spec.gangSize);
+    for (let i = 0; i < indexes.length; i += size) this.#effects.push({ kind: "dispatch", branches: indexes.slice(i, i + size) });
+  }
+
+  #onDispatchFailed(indexes: number[], error: string): void {
+    this.#dispatchError = error;
+    for (const index of indexes) {
+      const b = this.#branches[index];
+      if (!b || b.ended) continue;
+      b.status = BranchStatus.BRANCH_STATUS_FAILED;
+      b.reason = error;
+      this.#emitEvent({ $case: "branchFailed", value: { index, reason: error, tokens: 0 } });
+      this.#feed({ kind: "failed", branch: index, tokens: 0, reason: error });
+    }
+  }
+
+  #onChunk(chunk: TraceChunk): void {
+    const b = chunk.queryId === this.#spec.queryId ? this.#branches[chunk.branchIndex] : undefined;
+    if (!b)
+      return this.#drop(chunk.queryId === this.#spec.queryId ? `no branch ${chunk.branchIndex} in this query` : "chunk of another query");
+    if (!knownChunkKinds.has(chunk.kind)) return this.#drop(`unknown chunk kind ${chunk.kind}`);
+    if (chunk.attempt < b.attempt) return; // a superseded attempt still talking
+    if (chunk.attempt > b.attempt) {
+      if (b.ended && b.finalChunkSeen) {
+        // A redelivery of a branch whose end is known: stop the duplicate at once.
+        this.#effects.push({ kind: "cancel", branches: [b.index], reason: "branch already ended", prune: true });
+        return;
+      }
+      if (b.attempt > 0)
+        this.#note("info", "branch redelivered to another worker", { branch: b.index, attempt: chunk.attempt, lostTokens: b.tokens });
+      b.supersede(chunk.attempt);
+    }
+    if (chunk.seq <= b.lastSeq) return; // duplicate or reordered
+    b.lastSeq = chunk.seq;
+    b.tokens = chunk.tokens;
+    b.engineSeconds = chunk.engineSeconds;
+    if (chunk.promptTokens) b.promptTokens = chunk.promptTokens;
+    if (chunk.cachedPromptTokens) b.cachedPromptTokens = chunk.cachedPromptTokens;
+    if (chunk.confidence) b.confidence = chunk.confidence;
+    if (chunk.recordedScore !== undefined) b.recordedScore = chunk.recordedScore;
+    if (chunk.recordedStepScores.length > 0) b.recordedStepScores = chunk.recordedStepScores;
+    b.workerId = chunk.workerId;
+    b.text += chunk.text;
+
+    switch (chunk.kind) {
+      case ChunkKind.CHUNK_KIND_STARTED:
+        this.#firstPickupAt ??= this.#now;
+        if (b.ended) return;
+        b.status = BranchStatus.BRANCH_STATUS_RUNNING;
+        this.#emitEvent({ $case: "branchStarted", value: { index: b.index, workerId: b.workerId, attempt: b.attempt } });
+        return this.#feed({ kind: "started", branch: b.index });
+      case ChunkKind.CHUNK_KIND_PROGRESS:
+        if (chunk.tokens > 0) this.#firstTokensAt ??= this.#now;
+        if (b.ended) return;
+        this.#emitEvent({ $case: "branchProgress", value: { index: b.index, tokens: b.tokens, score: b.score } });
+        // With a verifier that judges partial traces, the policy sees progress with its verdict.
+        if (this.#spec.partialVerification) return this.#verify(b, false);
+        return this.#feed({ kind: "progress", branch: b.index, tokens: b.tokens, ...confidenceOf(b) });
+      case ChunkKind.CHUNK_KIND_FINISHED:
+        this.#firstTokensAt ??= this.#now;
+        this.#endChunk(b);
+        if (b.ended) return;
+        b.finishReason = chunk.finishReason;
+        if (this.#spec.verifier === "none" || this.#stop) return this.#finishBranch(b, undefined);
+        // A partial verdict still awaited is taken first; its arrival asks for the final one.
+        if (!b.verifying) this.#verify(b, true);
+        return;
+      default: {
+        this.#endChunk(b);
+        if (b.ended) return;
+        b.status = BranchStatus.BRANCH_STATUS_FAILED;
+        b.failureCode = chunk.failureCode;
+        b.reason =
+          chunk.kind === ChunkKind.CHUNK_KIND_FAILED
+            ? `worker ${chunk.workerId} failed: ${chunk.finishReason}`
+            : `worker ${chunk.workerId} stopped it: ${chunk.finishReason}`;
+        this.#emitEvent({ $case: "branchFailed", value: { index: b.index, reason: b.reason, tokens: b.totalTokens } });
+        return this.#feed({ kind: "failed", branch: b.index, tokens: b.totalTokens, reason: b.reason });
+      }
+    }
+  }
+
+  /** Records a worker's last word on a branch; the query answers when it was the last one owed. */
+  #endChunk(b: BranchState): void {
+    b.finalChunkSeen = true;
+    if (b.stopSentAt !== null) {
+      this.#effects.push({ kind: "stop-acked", seconds: (this.#now - b.stopSentAt) / 1000 });
+      b.stopSentAt = null;
+    }
+    if (this.#stop && !this.#awaitingStops()) this.#answerNow = true;
+  }
+
+  /** Asks for a verdict on the branch's trace so far; while one is awaited, partial requests coalesce. */
+  #verify(b: BranchState, final: boolean): void {
+    if (b.verifying) {
+      b.verifyAgain = true;
+      return;
+    }
+    const id = this.#nextCallId++;
+    b.verifying = { id, attempt: b.attempt, final };
+    b.verifyAgain = false;
+    this.#calls.set(id, b.index);
+    this.#verifierCalls++;
+    this.#effects.push({ kind: "verify", id, request: this.#verifyRequest(b, final) });
+  }
+
+  #verifyRequest(b: BranchState, final: boolean): VerifyRequest {
+    const s = this.#spec;
+    return {
+      verifier: s.verifier,
+      prompt: s.prompt,
+      trace: b.text,
+      final,
+      answerFormat: s.answerFormatEnum,
+      queryId: s.queryId,
+      branchIndex: b.index,
+      recordedScore: b.recordedScore,
+      recordedStepScores: b.recordedStepScores,
+      confidence: b.confidence,
+    };
+  }
+
+  #onVerdict(id: number, response: VerifyResponse): void {
+    const index = this.#calls.get(id);
+    if (index === undefined) return;
+    this.#calls.delete(id);
+    const b = this.#branches[index]!;
+    const call = b.verifying!;
+    b.verifying = null;
+    const current = call.attempt === b.attempt;
+    if (response.error) this.#verifierFailed(b, response.error);
+    else if (current) {
+      b.score = response.score;
+      b.stepScores = response.stepScores;
+      b.verified = response.verified;
+    }
+    if (b.ended || this.#stop) return;
+    const reject = current && !response.error && response.reject ? { reject: `verifier ${this.#spec.verifier}: ${response.reason}` } : {};
+    if (call.final) {
+      if (!current) return; // the finished attempt was superseded: the new one reports its own end
+      if ("reject" in reject) return this.#feed({ kind: "progress", branch: b.index, tokens: b.tokens, score: b.score, ...reject });
+      return this.#finishBranch(b, response.error ? undefined : response.score);
+    }
+    if (current) {
+      const scored = response.error ? {} : { score: b.score, stepScores: b.stepScores };
+      this.#feed({ kind: "progress", branch: b.index, tokens: b.tokens, ...scored, ...confidenceOf(b), ...reject });
+      if (b.ended || this.#stop) return;
+    }
+    if (b.finalChunkSeen) this.#verify(b, true);
+    else if (b.verifyAgain) this.#verify(b, false);
+  }
+
+  #verifierFailed(b: BranchState, error: string): void {
+    if (this.#verifierFailures) this.#verifierFailures.count++;
+    else this.#verifierFailures = { count: 1, firstError: error };
+    this.#note("warn", "verifier call failed; trace left unscored", { branch: b.index, err: error });
+  }
+
+  /** The branch ended on its own: it votes. `score` is the final verdict's, when there was one. */
+  #finishBranch(b: BranchState, score: number | undefined): void {
+    const answer = this.#readAnswer(b.text);
+    b.status = BranchStatus.BRANCH_STATUS_FINISHED;
+    b.answer = answer ?? "";
+    b.reason = answer === null ? "no answer found in the trace" : b.finishReason === "length" ? "hit the per-branch token limit" : "";
+    this.#emitEvent({
+      $case: "branchFinished",
+      value: { index: b.index, answer: b.answer, score: b.score, tokens: b.totalTokens, finishReason: b.finishReason },
+    });
+    this.#feed({
+      kind: "finished",
+      branch: b.index,
+      answer,
+      tokens: b.totalTokens,
+      verified: b.verified,
+      ...confidenceOf(b),
+      ...(score !== undefined ? { score } : {}),
+    });
+    if (this.#stop?.reason !== "deadline") this.#emitConsensus();
+  }
+
+  #emitConsensus(): void {
+    const c = this.#controller.consensus();
+    this.#emitEvent({
+      $case: "consensus",
+      value: {
+        leader: c.leader ?? "",
+        votes: c.votes,
+        leaderProbability: c.leaderProbability,
+        branchesFinished: this.#controller.finished,
+        branchesInFlight: this.#controller.inFlight,
+      },
+    });
+  }
+
+  #prune(index: number, reason: string): void {
+    const b = this.#branches[index];
+    if (!b || b.ended) return;
+    if (b.running && !b.finalChunkSeen) b.stopSentAt = this.#now;
+    b.status = BranchStatus.BRANCH_STATUS_PRUNED;
+    b.reason = reason;
+    this.#effects.push({ kind: "cancel", branches: [index], reason, prune: true });
+    this.#emitEvent({ $case: "branchPruned", value: { index, status: b.status, reason, tokens: b.totalTokens } });
+  }
+
+  /** The query is decided: stop every open branch, then answer once their final counts are in (or the settle wait ends). */
+  #finish(reason: StopReasonName, detail: string): void {
+    if (this.#stop) return;
+    this.#stop = { reason, detail };
+    this.#decidedAt = this.#now;
+    let open = false;
+    for (const b of this.#branches) {
+      if (b.ended) continue;
+      open = true;
+      if (b.running && !b.finalChunkSeen) b.stopSentAt = this.#now;
+      b.status = BranchStatus.BRANCH_STATUS_CANCELLED;
+      b.reason = `not needed: query stopped (${reason})`;
+      this.#emitEvent({ $case: "branchPruned", value: { index: b.index, status: b.status, reason: b.reason, tokens: b.totalTokens } });
+    }
+    // One cancel for the whole query also stops tasks still queued or still being dispatched.
+    if (open || this.#controller.launched < this.#spec.limits.maxBranches) {
+      this.#effects.push({ kind: "cancel", branches: [], reason: `query stopped: ${reason}`, prune: false });
+    }
+    if (!this.#awaitingStops()) this.#answerNow = true;
+    else this.#effects.push({ kind: "arm", timer: "settle", at: this.#now + this.#spec.cancelSettleMs });
+  }
+
+  #awaitingStops(): boolean {
+    return this.#branches.some((b) => b.awaitingStop);
+  }
+
+  #outcome(): QueryEffect {
+    const stop = this.#stop!;
+    const started = this.#startedAt!;
+    const since = (t: number | null) => (t === null ? 0 : (t - started) / 1000);
+    const result = buildResult({
+      spec: this.#spec,
+      branches: this.#branches,
+      consensus: this.#controller.consensus(),
+      stop,
+      verifierCalls: this.#verifierCalls,
+      verifierFailures: this.#verifierFailures,
+      timing: {
+        queuedSeconds: since(this.#firstPickupAt),
+        firstBranchStartedSeconds: since(this.#firstTokensAt),
+        decidedSeconds: since(this.#decidedAt),
+        totalSeconds: since(this.#now),
+      },
+    });
+    const failure = failureFor({
+      result,
+      stop,
+      branches: this.#branches,
+      dispatchError: this.#dispatchError,
+      liveWorkers: this.#liveWorkers,
+    });
+    return { kind: "done", result, failure };
+  }
+
+  #emitEvent(event: NonNullable<SolveEvent["event"]>): void {
+    this.#effects.push({ kind: "emit", event: { event } });
+  }
+
+  #drop(reason: string): void {
+    this.#effects.push({ kind: "dropped", reason });
+  }
+
+  #note(level: "info" | "warn", message: string, fields: Record<string, unknown>): void {
+    this.#effects.push({ kind: "note", level, message, fields });
+  }
+}
+
+/** The branch's confidence statistics as a controller event field, when the worker sent any. */
+function confidenceOf(b: BranchState): { confidence?: BranchConfidence } {
+  return b.confidence && b.confidence.tokens > 0 ? { confidence: { ...b.confidence } } : {};
+}

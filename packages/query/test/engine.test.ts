@@ -1,0 +1,403 @@
+/**
+ * QueryEngine driven with hand-made inputs: no sockets, no timers, no clock but the `at` of each input.
+ * Every input kind, and the ways the wire misbehaves: duplicates, reordering, late and foreign
+ * chunks, redelivered attempts, a failing or rejecting verifier, deadline, cancel, budget, settle.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  AnswerFormat,
+  BranchStatus,
+  ChunkKind,
+  StopReason,
+  TraceChunk,
+  type SolveEvent,
+  type SolveResult,
+  type VerifyResponse,
+} from "@ttc/proto";
+import { createPolicy, type QueryLimits } from "@ttc/policy";
+import { QueryEngine } from "../src/engine.js";
+import type { QueryEffect, QueryFailure, QueryInput, QuerySpec } from "../src/types.js";
+
+const QID = "q1";
+
+type SpecOverrides = Omit<Partial<QuerySpec>, "limits"> & { limits?: Partial<QueryLimits> };
+/** An input without its time: `Drive` stamps it with its clock. */
+type Untimed = QueryInput extends infer I ? (I extends QueryInput ? Omit<I, "at"> : never) : never;
+
+function spec(over: SpecOverrides = {}): QuerySpec {
+  const { limits, ...rest } = over;
+  return {
+    queryId: QID,
+    prompt: "What is 6 × 7?",
+    answerFormat: "number",
+    answerFormatEnum: AnswerFormat.ANSWER_FORMAT_NUMBER,
+    policy: createPolicy("majority", {}),
+    limits: { maxBranches: 3, parallelism: 3, tokenBudget: 1_000_000, mode: "all-parallel", ...limits },
+    verifier: "none",
+    partialVerification: false,
+    seed: 7,
+    gangSize: 1,
+    cancelSettleMs: 100,
+    deadlineAt: 60_000,
+    ...rest,
+  };
+}
+
+type Kind = "started" | "progress" | "finished" | "cancelled" | "failed";
+const kinds: Record<Kind, ChunkKind> = {
+  started: ChunkKind.CHUNK_KIND_STARTED,
+  progress: ChunkKind.CHUNK_KIND_PROGRESS,
+  finished: ChunkKind.CHUNK_KIND_FINISHED,
+  cancelled: ChunkKind.CHUNK_KIND_CANCELLED,
+  failed: ChunkKind.CHUNK_KIND_FAILED,
+};
+
+/** Drives one engine and keeps every effect; `t` is the clock, advanced by hand. */
+class Drive {
+  readonly engine: QueryEngine;
+  readonly effects: QueryEffect[] = [];
+  t = 0;
+  private readonly seqs = new Map<string, number>();
+
+  constructor(s: QuerySpec = spec()) {
+    this.engine = new QueryEngine(s);
+    this.effects.push(...this.engine.start(this.t));
+  }
+
+  on(input: Untimed): QueryEffect[] {
+    const out = this.engine.on({ ...input, at: this.t } as QueryInput);
+    this.effects.push(...out);
+    return out;
+  }
+
+  /** A chunk from a worker; seq counts up per branch and attempt unless given. */
+  chunk(branch: number, kind: Kind, o: Partial<TraceChunk> = {}): QueryEffect[] {
+    const attempt = o.attempt ?? 1;
+    const key = `${branch}/${attempt}`;
+    const seq = o.seq ?? this.seqs.get(key) ?? 0;
+    this.seqs.set(key, seq + 1);
+    return this.on({
+      kind: "chunk",
+      chunk: TraceChunk.create({ queryId: QID, branchIndex: branch, workerId: "w1", attempt, kind: kinds[kind], ...o, seq }),
+    });
+  }
+
+  /** A branch that starts, streams `text` in one progress chunk and finishes with `tokens`. */
+  run(branch: number, text: string, tokens: number): void {
+    this.chunk(branch, "started");
+    this.chunk(branch, "progress", { text, tokens: Math.floor(tokens / 2) });
+    this.chunk(branch, "finished", { tokens, finishReason: "stop" });
+  }
+
+  verdict(id: number, response: Partial<VerifyResponse>): QueryEffect[] {
+    return this.on({
+      kind: "verdict",
+      id,
+      response: { score: 1, stepScores: [], reject: false, reason: "", error: "", verified: false, ...response },
+    });
+  }
+
+  of<K extends QueryEffect["kind"]>(kind: K): Extract<QueryEffect, { kind: K }>[] {
+    return this.effects.filter((e): e is Extract<QueryEffect, { kind: K }> => e.kind === kind);
+  }
+
+  events(): NonNullable<SolveEvent["event"]>[] {
+    return this.of("emit").map((e) => e.event.event!);
+  }
+
+  get done(): { result: SolveResult; failure: QueryFailure | null } {
+    const d = this.of("done");
+    expect(d).toHaveLength(1);
+    return d[0]!;
+  }
+}
+
+describe("QueryEngine: the life of a query", () => {
+  it("arms the deadline and dispatches the first wave, one task per branch or per gang", () => {
+    const d = new Drive();
+    expect(d.effects).toEqual([
+      { kind: "arm", timer: "deadline", at: 60_000 },
+      { kind: "dispatch", branches: [0] },
+      { kind: "dispatch", branches: [1] },
+      { kind: "dispatch", branches: [2] },
+    ]);
+    const gangs = new Drive(spec({ gangSize: 2 }));
+    expect(gangs.of("dispatch").map((e) => e.branches)).toEqual([[0, 1], [2]]);
+    expect(d.engine.start(5)).toEqual([]);
+  });
+
+  it("answers by majority with a bill that adds up, events in order, and done last", () => {
+    const d = new Drive();
+    d.t = 1000;
+    d.run(0, "6 × 7 = 42. The answer is 42.", 40);
+    d.run(1, "The answer is 42.", 20);
+    d.t = 2500;
+    d.run(2, "The answer is 41.", 30);
+    const { result, failure } = d.done;
+    expect(failure).toBeNull();
+    expect(d.effects.at(-1)!.kind).toBe("done");
+    expect(result.answer).toBe("42");
+    expect(result.votes).toEqual([
+      { answer: "42", count: 2, weight: 2 },
+      { answer: "41", count: 1, weight: 1 },
+    ]);
+    expect(result.stopReason).toBe(StopReason.STOP_REASON_ALL_BRANCHES_DONE);
+    expect(result.compute).toMatchObject({
+      generatedTokens: 90,
+      wastedTokens: 0,
+      branchesLaunched: 3,
+      branchesPruned: 0,
+      verifierCalls: 0,
+    });
+    expect(result.timing).toMatchObject({ queuedSeconds: 1, firstBranchStartedSeconds: 1, decidedSeconds: 2.5, totalSeconds: 2.5 });
+    expect(result.branches.map((b) => [b.status, b.answer, b.tokens, b.attempts])).toEqual([
+      [BranchStatus.BRANCH_STATUS_FINISHED, "42", 40, 1],
+      [BranchStatus.BRANCH_STATUS_FINISHED, "42", 20, 1],
+      [BranchStatus.BRANCH_STATUS_FINISHED, "41", 30, 1],
+    ]);
+    expect(d.events().map((e) => e.$case)).toEqual([
+      ...["branchStarted", "branchProgress", "branchFinished", "consensus"],
+      ...["branchStarted", "branchProgress", "branchFinished", "consensus"],
+      ...["branchStarted", "branchProgress", "branchFinished", "consensus"],
+    ]);
+    expect(d.engine.done).toBe(true);
+  });
+
+  it("is deterministic: the same inputs give the same effects", () => {
+    const play = () => {
+      const d = new Drive(spec({ policy: createPolicy("adaptive", {}), limits: { mode: "waves", maxBranches: 8, parallelism: 2 } }));
+      for (let b = 0; b < 8 && !d.engine.done; b++) d.run(b, `The answer is ${b % 3 === 0 ? 5 : 6}.`, 10 + b);
+      return d.effects;
+    };
+    expect(play()).toEqual(play());
+  });
+});
+
+describe("QueryEngine: chunks it must not believe twice", () => {
+  it("drops a duplicate and a reordered chunk, so tokens and text count once", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
+    d.chunk(0, "started", { seq: 0 });
+    d.chunk(0, "progress", { seq: 1, text: "The answer ", tokens: 10 });
+    expect(d.chunk(0, "progress", { seq: 1, text: "The answer ", tokens: 10 })).toEqual([]); // duplicate
+    d.chunk(0, "progress", { seq: 3, text: "is 42.", tokens: 30 });
+    expect(d.chunk(0, "progress", { seq: 2, text: "lost", tokens: 20 })).toEqual([]); // arrived after seq 3
+    d.chunk(0, "finished", { seq: 4, tokens: 30, finishReason: "stop" });
+    expect(d.done.result.answer).toBe("42");
+    expect(d.done.result.compute!.generatedTokens).toBe(30);
+  });
+
+  it("drops chunks of another query, of an unknown branch and of an unknown kind, and changes nothing", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
+    const foreign = d.on({
+      kind: "chunk",
+      chunk: TraceChunk.create({ queryId: "other", branchIndex: 0, attempt: 1, kind: kinds.finished, tokens: 9 }),
+    });
+    expect(foreign).toEqual([{ kind: "dropped", reason: "chunk of another query" }]);
+    expect(d.chunk(5, "finished", { tokens: 9 })).toEqual([{ kind: "dropped", reason: "no branch 5 in this query" }]);
+    expect(d.chunk(0, "progress", { kind: 99 as ChunkKind, tokens: 4_000_000_000, text: "The answer is 666." })).toEqual([
+      { kind: "dropped", reason: "unknown chunk kind 99" },
+    ]);
+    d.run(0, "The answer is 42.", 12);
+    expect(d.done.result.answer).toBe("42");
+    expect(d.done.result.compute!.generatedTokens).toBe(12);
+  });
+
+  it("ignores everything once the query answered", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
+    d.run(0, "The answer is 42.", 12);
+    expect(d.engine.done).toBe(true);
+    expect(d.chunk(0, "finished", { attempt: 2, tokens: 99 })).toEqual([]);
+    expect(d.on({ kind: "timer", timer: "deadline" })).toEqual([]);
+    expect(d.on({ kind: "interrupt", reason: "cancelled" })).toEqual([]);
+  });
+
+  it("bills a redelivered branch once: the dead attempt's tokens are waste, its late chunks are ignored", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
+    d.chunk(0, "started", { attempt: 1 });
+    d.chunk(0, "progress", { attempt: 1, text: "The answer is 7", tokens: 50 });
+    d.chunk(0, "started", { attempt: 2, workerId: "w2" });
+    expect(d.of("note").map((n) => n.message)).toEqual(["branch redelivered to another worker"]);
+    expect(d.chunk(0, "finished", { attempt: 1, tokens: 60, text: "7." })).toEqual([]); // superseded attempt
+    d.chunk(0, "progress", { attempt: 2, workerId: "w2", text: "The answer is 42.", tokens: 80 });
+    d.chunk(0, "finished", { attempt: 2, workerId: "w2", tokens: 80, finishReason: "stop" });
+    const { result } = d.done;
+    expect(result.answer).toBe("42");
+    expect(result.compute).toMatchObject({ generatedTokens: 130, wastedTokens: 50 });
+    expect(result.branches[0]).toMatchObject({ attempts: 2, workerId: "w2", tokens: 130 });
+  });
+
+  it("stops a redelivery of a branch whose end it already has", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 2, parallelism: 2 } }));
+    d.run(0, "The answer is 42.", 12);
+    expect(d.chunk(0, "started", { attempt: 2 })).toEqual([{ kind: "cancel", branches: [0], reason: "branch already ended", prune: true }]);
+  });
+});
+
+describe("QueryEngine: verdicts", () => {
+  const verified = (over: SpecOverrides = {}) =>
+    spec({ verifier: "arith", partialVerification: true, limits: { maxBranches: 1, parallelism: 1 }, ...over });
+
+  it("verifies progress before the policy sees it, coalescing progress that arrives meanwhile", () => {
+    const d = new Drive(verified());
+    d.chunk(0, "started");
+    const first = d.chunk(0, "progress", { text: "2 + 2 = 4. ", tokens: 10 });
+    expect(first.filter((e) => e.kind === "verify")).toMatchObject([
+      { id: 1, request: { trace: "2 + 2 = 4. ", final: false, branchIndex: 0 } },
+    ]);
+    expect(d.chunk(0, "progress", { text: "4 + 4 = 8. ", tokens: 20 }).filter((e) => e.kind === "verify")).toEqual([]);
+    // The verdict on the first prefix asks at once for the newer trace.
+    const next = d.verdict(1, { score: 1 });
+    expect(next.filter((e) => e.kind === "verify")).toMatchObject([{ id: 2, request: { trace: "2 + 2 = 4. 4 + 4 = 8. ", final: false } }]);
+    // The branch finishes while that verdict is awaited: the final verify follows it.
+    d.chunk(0, "finished", { text: "The answer is 8.", tokens: 25, finishReason: "stop" });
+    expect(d.verdict(2, { score: 1 }).filter((e) => e.kind === "verify")).toMatchObject([{ id: 3, request: { final: true } }]);
+    d.verdict(3, { score: 0.9, verified: true });
+    const { result } = d.done;
+    expect(result.answer).toBe("8");
+    expect(result.compute!.verifierCalls).toBe(3);
+    expect(result.branches[0]!.score).toBe(0.9);
+    expect(result.verifierDegraded).toBe(false);
+  });
+
+  it("prunes a branch the verifier rejects mid-trace and tells the worker", () => {
+    const d = new Drive(verified({ limits: { maxBranches: 2, parallelism: 2 } }));
+    d.chunk(0, "started");
+    d.chunk(0, "progress", { text: "2 + 2 = 5. ", tokens: 10 });
+    const out = d.verdict(1, { score: 0, reject: true, reason: "2 + 2 = 5 is wrong" });
+    expect(out).toContainEqual({ kind: "cancel", branches: [0], reason: "verifier arith: 2 + 2 = 5 is wrong", prune: true });
+    expect(d.events().filter((e) => e.$case === "branchPruned")).toHaveLength(1);
+    d.chunk(0, "cancelled", { tokens: 14 });
+    expect(d.of("stop-acked")).toEqual([{ kind: "stop-acked", seconds: 0 }]);
+    d.chunk(1, "started");
+    d.chunk(1, "progress", { text: "2 + 2 = 4. ", tokens: 10 });
+    d.verdict(2, { score: 1 });
+    d.chunk(1, "finished", { text: "The answer is 4.", tokens: 12, finishReason: "stop" });
+    d.verdict(3, { score: 1 });
+    const { result } = d.done;
+    expect(result.answer).toBe("4");
+    expect(result.compute).toMatchObject({ generatedTokens: 26, wastedTokens: 14, branchesPruned: 1 });
+  });
+
+  it("prunes a finished branch whose final answer the verifier rejects: it never votes", () => {
+    const d = new Drive(spec({ verifier: "rule", limits: { maxBranches: 1, parallelism: 1 } }));
+    d.run(0, "The answer is 41.", 10);
+    expect(d.of("verify")).toMatchObject([{ request: { final: true } }]);
+    d.verdict(1, { score: 0, reject: true, reason: "wrong" });
+    const { result } = d.done;
+    expect(result.answer).toBe("");
+    expect(result.branches[0]!.status).toBe(BranchStatus.BRANCH_STATUS_PRUNED);
+  });
+
+  it("answers unscored when the verifier fails, and says it was degraded", () => {
+    const d = new Drive(verified());
+    d.chunk(0, "started");
+    d.chunk(0, "progress", { text: "The answer is 42.", tokens: 10 });
+    d.verdict(1, { error: "verifier arith did not answer within 30000 ms" });
+    d.chunk(0, "finished", { tokens: 10, finishReason: "stop" });
+    d.verdict(2, { error: "verifier arith did not answer within 30000 ms" });
+    const { result } = d.done;
+    expect(result.answer).toBe("42");
+    expect(result.verifierDegraded).toBe(true);
+    expect(result.verifierNote).toBe(
+      "2 of 2 calls to verifier arith failed; those traces are unscored (counted unweighted); first error: verifier arith did not answer within 30000 ms",
+    );
+    expect(d.of("note").filter((n) => n.level === "warn")).toHaveLength(2);
+  });
+
+  it("ignores a verdict for a superseded attempt and verifies the new one", () => {
+    const d = new Drive(verified());
+    d.chunk(0, "started", { attempt: 1 });
+    d.chunk(0, "progress", { attempt: 1, text: "2 + 2 = 5. ", tokens: 10 });
+    d.chunk(0, "started", { attempt: 2 });
+    d.chunk(0, "progress", { attempt: 2, text: "2 + 2 = 4. ", tokens: 10 });
+    const out = d.verdict(1, { reject: true, reason: "2 + 2 = 5 is wrong" });
+    expect(out.filter((e) => e.kind === "cancel")).toEqual([]);
+    expect(out.filter((e) => e.kind === "verify")).toMatchObject([{ request: { trace: "2 + 2 = 4. " } }]);
+    expect(d.verdict(99, { reject: true })).toEqual([]); // no such call
+  });
+});
+
+describe("QueryEngine: ends", () => {
+  it("at the deadline answers with what finished, cancelling the rest", () => {
+    const d = new Drive();
+    d.run(0, "The answer is 42.", 10);
+    d.chunk(1, "started");
+    d.t = 60_000;
+    d.on({ kind: "timer", timer: "deadline", liveWorkers: 2 });
+    expect(d.of("cancel")).toEqual([{ kind: "cancel", branches: [], reason: "query stopped: deadline", prune: false }]);
+    expect(d.of("arm").at(-1)).toEqual({ kind: "arm", timer: "settle", at: 60_100 });
+    d.chunk(1, "cancelled", { tokens: 7 });
+    const { result, failure } = d.done;
+    expect(failure).toBeNull();
+    expect(result).toMatchObject({ answer: "42", stopReason: StopReason.STOP_REASON_DEADLINE });
+    expect(result.compute).toMatchObject({ generatedTokens: 17, wastedTokens: 7 });
+  });
+
+  it("at the deadline with nothing answered is DEADLINE_EXCEEDED saying whether any worker picked a branch up", () => {
+    const none = new Drive();
+    none.on({ kind: "timer", timer: "deadline", liveWorkers: 0 });
+    expect(none.done.failure).toEqual({
+      code: "DEADLINE_EXCEEDED",
+      message: "deadline passed before any worker picked up a branch (3 queued, 0 live workers); add workers or allow a longer deadline",
+    });
+    const some = new Drive();
+    some.chunk(0, "started");
+    some.on({ kind: "timer", timer: "deadline", liveWorkers: 1 });
+    some.on({ kind: "timer", timer: "settle" }); // the worker never confirmed the stop
+    expect(some.done.failure?.message).toMatch(/^deadline passed before any branch produced an answer \(1 of 3 branches started\)/);
+  });
+
+  it("on cancel stops every branch and fails CANCELLED", () => {
+    const d = new Drive();
+    d.chunk(0, "started");
+    d.on({ kind: "interrupt", reason: "cancelled" });
+    expect(d.of("cancel")).toEqual([{ kind: "cancel", branches: [], reason: "query stopped: cancelled", prune: false }]);
+    expect(d.engine.done).toBe(false); // waiting for branch 0's final count
+    d.chunk(0, "cancelled", { tokens: 3 });
+    expect(d.done.failure).toEqual({ code: "CANCELLED", message: "the caller cancelled the query" });
+    expect(d.done.result.compute!.wastedTokens).toBe(3);
+  });
+
+  it("stops at the token budget and answers after the settle wait even without the stopped branches' counts", () => {
+    const d = new Drive(spec({ limits: { tokenBudget: 100 } }));
+    d.run(0, "The answer is 42.", 40);
+    d.chunk(1, "started");
+    d.chunk(1, "progress", { text: "The answer", tokens: 70 });
+    expect(d.engine.decided).toBe(true);
+    expect(d.engine.done).toBe(false);
+    d.t = 100;
+    d.on({ kind: "timer", timer: "settle" });
+    const { result } = d.done;
+    expect(result.stopReason).toBe(StopReason.STOP_REASON_TOKEN_BUDGET);
+    expect(result.answer).toBe("42");
+    expect(result.compute!.generatedTokens).toBe(110);
+    expect(result.timing).toMatchObject({ decidedSeconds: 0, totalSeconds: 0.1 });
+  });
+
+  it("fails UNAVAILABLE when no task could be enqueued", () => {
+    const d = new Drive();
+    const error = "could not enqueue branch tasks on stream TTC_TASKS: timeout";
+    for (const b of [0, 1, 2]) d.on({ kind: "dispatch-failed", branches: [b], error });
+    expect(d.done.failure).toEqual({ code: "UNAVAILABLE", message: error });
+    expect(d.events().filter((e) => e.$case === "branchFailed")).toHaveLength(3);
+  });
+
+  it("passes on the engine's code when every branch failed the same way at the engine", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 2, parallelism: 2 } }));
+    for (const b of [0, 1]) {
+      d.chunk(b, "started");
+      d.chunk(b, "failed", { failureCode: "INVALID_ARGUMENT", finishReason: "engine said 400: prompt too long" });
+    }
+    expect(d.done.failure).toEqual({
+      code: "INVALID_ARGUMENT",
+      message: "every branch failed at the engine: worker w1 failed: engine said 400: prompt too long",
+    });
+  });
+
+  it("a failure code it does not know is not passed on", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
+    d.chunk(0, "failed", { failureCode: "DATA_LOSS", finishReason: "?" });
+    expect(d.done.failure).toBeNull();
+    expect(d.done.result.answer).toBe("");
+  });
+});
