@@ -117,6 +117,8 @@ describe("faults", () => {
     const err = await c.client
       .solve(request({ maxBranches: 2, prompt: "no time at all", verifier: "none" }), { timeoutMs: 400 })
       .catch((e: TtcError) => e);
+    // Once seen under full-suite load: the call resolved. Show what it resolved with if it happens again.
+    expect(err, `resolved instead of failing: ${JSON.stringify(err)}`).toBeInstanceOf(Error);
     expect((err as TtcError).code).toBe(status.DEADLINE_EXCEEDED);
     // The scheduler answers just before the caller's deadline, so the reason is its own, not the client's timeout.
     expect((err as TtcError).details).toMatch(/deadline passed before any (worker picked up a branch|branch produced an answer)/);

@@ -1,4 +1,13 @@
-import { BranchStatus, type BranchSummary, type ConfidenceStats } from "@ttc/proto";
+import { BranchStatus, type BranchSummary, type ConfidenceStats, type TraceChunk } from "@ttc/proto";
+
+/**
+ * What a chunk of this branch turned out to be: from an attempt superseded by a redelivery (`stale`),
+ * a repeat or late arrival within its attempt (`duplicate`), a redelivery of a branch whose end is
+ * already known (`ended`), or new (`accepted`; `redelivered` when it starts a newer attempt than the
+ * one that talked so far, with the tokens that attempt lost).
+ */
+export type ChunkAcceptance =
+  { kind: "stale" } | { kind: "duplicate" } | { kind: "ended" } | { kind: "accepted"; redelivered: { lostTokens: number } | null };
 
 /** What the engine knows about one branch of its query. */
 export class BranchState {
@@ -69,8 +78,34 @@ export class BranchState {
     return this.stopSentAt !== null && !this.finalChunkSeen;
   }
 
+  /**
+   * Takes a chunk in if it is new: the attempt and sequence numbers decide, so no chunk counts twice
+   * and a newer attempt supersedes the older one. Accepted chunks update the counts and the text.
+   */
+  accept(chunk: TraceChunk): ChunkAcceptance {
+    if (chunk.attempt < this.attempt) return { kind: "stale" };
+    let redelivered: { lostTokens: number } | null = null;
+    if (chunk.attempt > this.attempt) {
+      if (this.ended && this.finalChunkSeen) return { kind: "ended" };
+      if (this.attempt > 0) redelivered = { lostTokens: this.tokens };
+      this.supersede(chunk.attempt);
+    }
+    if (chunk.seq <= this.lastSeq) return { kind: "duplicate" };
+    this.lastSeq = chunk.seq;
+    this.tokens = chunk.tokens;
+    this.engineSeconds = chunk.engineSeconds;
+    if (chunk.promptTokens) this.promptTokens = chunk.promptTokens;
+    if (chunk.cachedPromptTokens) this.cachedPromptTokens = chunk.cachedPromptTokens;
+    if (chunk.confidence) this.confidence = chunk.confidence;
+    if (chunk.recordedScore !== undefined) this.recordedScore = chunk.recordedScore;
+    if (chunk.recordedStepScores.length > 0) this.recordedStepScores = chunk.recordedStepScores;
+    this.workerId = chunk.workerId;
+    this.text += chunk.text;
+    return { kind: "accepted", redelivered };
+  }
+
   /** Starts accepting a newer attempt: what the previous one generated is lost. */
-  supersede(attempt: number): void {
+  private supersede(attempt: number): void {
     this.lostTokens += this.tokens;
     this.lostEngineSeconds += this.engineSeconds;
     this.tokens = 0;

@@ -167,28 +167,15 @@ export class QueryEngine {
     if (!b)
       return this.#drop(chunk.queryId === this.#spec.queryId ? `no branch ${chunk.branchIndex} in this query` : "chunk of another query");
     if (!knownChunkKinds.has(chunk.kind)) return this.#drop(`unknown chunk kind ${chunk.kind}`);
-    if (chunk.attempt < b.attempt) return; // a superseded attempt still talking
-    if (chunk.attempt > b.attempt) {
-      if (b.ended && b.finalChunkSeen) {
-        // A redelivery of a branch whose end is known: stop the duplicate at once.
-        this.#effects.push({ kind: "cancel", branches: [b.index], reason: "branch already ended", prune: true });
-        return;
-      }
-      if (b.attempt > 0)
-        this.#note("info", "branch redelivered to another worker", { branch: b.index, attempt: chunk.attempt, lostTokens: b.tokens });
-      b.supersede(chunk.attempt);
+    const accepted = b.accept(chunk);
+    if (accepted.kind === "ended") {
+      // A redelivery of a branch whose end is known: stop the duplicate at once.
+      this.#effects.push({ kind: "cancel", branches: [b.index], reason: "branch already ended", prune: true });
+      return;
     }
-    if (chunk.seq <= b.lastSeq) return; // duplicate or reordered
-    b.lastSeq = chunk.seq;
-    b.tokens = chunk.tokens;
-    b.engineSeconds = chunk.engineSeconds;
-    if (chunk.promptTokens) b.promptTokens = chunk.promptTokens;
-    if (chunk.cachedPromptTokens) b.cachedPromptTokens = chunk.cachedPromptTokens;
-    if (chunk.confidence) b.confidence = chunk.confidence;
-    if (chunk.recordedScore !== undefined) b.recordedScore = chunk.recordedScore;
-    if (chunk.recordedStepScores.length > 0) b.recordedStepScores = chunk.recordedStepScores;
-    b.workerId = chunk.workerId;
-    b.text += chunk.text;
+    if (accepted.kind !== "accepted") return;
+    if (accepted.redelivered)
+      this.#note("info", "branch redelivered to another worker", { branch: b.index, attempt: b.attempt, ...accepted.redelivered });
 
     switch (chunk.kind) {
       case ChunkKind.CHUNK_KIND_STARTED:
