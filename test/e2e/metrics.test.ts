@@ -47,6 +47,15 @@ describe("metrics agree with results", () => {
     expect(total((r) => r.compute!.branchesPruned)).toBeGreaterThan(0); // the test exercises waste, not only success
   });
 
+  it("every service exposes its process's CPU, memory and event-loop delay", async () => {
+    for (const service of c.cluster.services) {
+      const m = await scrape(String(service.ready["metricsUrl"]));
+      expect(m.get("process_cpu_seconds_total"), service.name).toBeGreaterThan(0);
+      expect(m.get("process_resident_memory_bytes"), service.name).toBeGreaterThan(0);
+      expect(m.get("nodejs_eventloop_lag_p99_seconds"), service.name).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it("the workers generated exactly the tokens the scheduler billed", async () => {
     const workers = c.cluster.services.filter((s) => s.name.startsWith("worker"));
     const scraped = await Promise.all(workers.map((w) => scrape(String(w.ready["metricsUrl"]))));

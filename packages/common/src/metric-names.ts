@@ -19,6 +19,9 @@ export const metricNames = {
     malformedMessages: "ttc_scheduler_malformed_messages_total",
     liveWorkers: "ttc_scheduler_live_workers",
     stopToAckSeconds: "ttc_scheduler_cancel_to_ack_seconds",
+    taskPublishesInFlight: "ttc_scheduler_task_publishes_in_flight",
+    taskPublishesWaiting: "ttc_scheduler_task_publishes_waiting",
+    taskPublishRetries: "ttc_scheduler_task_publish_retries_total",
   },
   worker: {
     generatedTokens: "ttc_worker_generated_tokens_total",

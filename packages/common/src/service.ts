@@ -4,7 +4,7 @@
  */
 import { renameSync, writeFileSync } from "node:fs";
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { Registry } from "prom-client";
+import { collectDefaultMetrics, type Registry } from "prom-client";
 import { ConfigError, type Env, type ServiceSettings } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
@@ -63,6 +63,8 @@ export interface ServiceHost {
   signals: { on(signal: "SIGTERM" | "SIGINT", listener: () => void): unknown };
   /** Prints why the service could not start. */
   printError(error: unknown): void;
+  /** Creates or updates the branch-task queue ({@link ensureTaskQueue}). */
+  ensureTaskQueue(nc: NatsConnection, names: WireNames, options: TaskQueueOptions): Promise<void>;
   exit(code: number): void;
 }
 
@@ -71,12 +73,16 @@ const processHost: ServiceHost = {
   signals: process,
   printError: (error) => console.error(error),
   exit: (code) => process.exit(code),
+  ensureTaskQueue,
 };
+
+/** Waits between attempts to recreate the task queue after a reconnect: doubling from the first, capped. */
+const recreateBackoffMs = { first: 100, max: 5_000 };
 
 /**
  * Runs a service process. Start: settings from `env` (invalid ones are printed, all at once, and the
- * process exits 1), a pino logger, the metrics server (`/metrics`, `/healthz`, `/readyz`, not ready
- * until started), the NATS connection, the service's `start`, then its announcement (logged, and
+ * process exits 1), a pino logger, the metrics server (`/metrics`: the service's metrics and the
+ * process's own; `/healthz`; `/readyz`, not ready until started), the NATS connection, the service's `start`, then its announcement (logged, and
  * written to `TTC_ANNOUNCE_FILE` when set). Any failure on the way exits 1.
  *
  * While it runs, a lost NATS connection makes it not ready until the connection (and the task queue)
@@ -147,13 +153,16 @@ async function start<C extends ServiceSettings, M extends { registry: Registry }
   const undo: (() => Promise<void>)[] = [];
   try {
     const metrics = definition.createMetrics();
+    // Process CPU, memory, GC and event-loop delay (`nodejs_eventloop_lag_p99_seconds`), under
+    // prom-client's standard names, which dashboards and alerts expect as they are.
+    collectDefaultMetrics({ register: metrics.registry });
     const metricsServer = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort, readiness });
     undo.push(() => metricsServer.close());
     const nc = await host.connect(config.natsUrl, connectionName);
     undo.push(() => nc.close());
     const names = wireNames(config.namespace);
     const queue = definition.taskQueue?.(config);
-    const nats = followNats(nc, log, readiness, queue && (() => ensureTaskQueue(nc, names, queue)));
+    const nats = followNats(nc, log, readiness, queue && (() => host.ensureTaskQueue(nc, names, queue)));
     const running = await definition.start({ config, log, metrics, nc, names, readiness });
     nats.tell(running);
     const announcement = { metricsUrl: metricsServer.url, nats: config.natsUrl, ...running.info };
@@ -186,16 +195,25 @@ function followNats(nc: NatsConnection, log: Logger, readiness: Readiness, recre
       service?.natsChanged?.(false);
       return;
     }
-    (recreate?.() ?? Promise.resolve()).then(
-      () => {
-        if (change !== changes) return;
-        connected = true;
-        readiness.unblock(reason);
-        service?.natsChanged?.(true);
-      },
-      (err: unknown) =>
-        log.error({ err: String(err) }, "could not recreate the task queue after reconnecting: not ready until NATS reconnects"),
-    );
+    void (async () => {
+      // A server that has just come back may refuse for a while (JetStream still recovering, a
+      // cluster without a leader yet): keep trying until it works or the connection changes again.
+      for (let wait = recreateBackoffMs.first, tries = 1; recreate; tries++, wait = Math.min(wait * 2, recreateBackoffMs.max)) {
+        try {
+          await recreate();
+          break;
+        } catch (err) {
+          if (change !== changes) return;
+          log.error({ err: String(err), tries, retryInMs: wait }, "could not recreate the task queue after reconnecting; retrying");
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          if (change !== changes) return;
+        }
+      }
+      if (change !== changes) return;
+      connected = true;
+      readiness.unblock(reason);
+      service?.natsChanged?.(true);
+    })();
   });
   return {
     tell(started: RunningService): void {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection, Status } from "@nats-io/nats-core";
 import { Registry } from "prom-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   commonEnv,
@@ -69,6 +69,8 @@ function fakeHost(nc: NatsConnection, events: Events) {
   const exited = deferred<number>();
   const errors: unknown[] = [];
   let connects = 0;
+  /** How the next task-queue recreations go: each `false` is one refusal, then they succeed. */
+  const recreations: boolean[] = [];
   const host: ServiceHost = {
     connect: async () => {
       connects++;
@@ -76,12 +78,16 @@ function fakeHost(nc: NatsConnection, events: Events) {
     },
     signals,
     printError: (error) => errors.push(error),
+    ensureTaskQueue: async () => {
+      events.push("task queue ensured");
+      if (recreations.shift() === false) throw new Error("JetStream not ready");
+    },
     exit: (code) => {
       events.push(`exit ${code}`);
       exited.resolve(code);
     },
   };
-  return { host, signals, exited: exited.promise, errors, connects: () => connects };
+  return { host, signals, exited: exited.promise, errors, connects: () => connects, recreations };
 }
 
 const schema = z.object({ ...commonEnv, TTC_METRICS_PORT: intVar(0, 0, 65535) });
@@ -91,6 +97,7 @@ function definition(start: (context: Context) => Promise<RunningService>): Servi
     name: "fake",
     loadConfig: (env) => serviceSettings(parseConfig(schema, env)),
     createMetrics: () => ({ registry: new Registry() }),
+    taskQueue: () => ({ ackWaitSeconds: 30, maxDeliver: 5, maxAgeSeconds: 3600 }),
     start,
   };
 }
@@ -156,6 +163,18 @@ describe("runService", () => {
     expect(await s.readyz()).toBe("503 not ready: nats disconnected");
     await s.nats.emit("reconnect");
     expect(await s.readyz()).toBe("200 ready");
+    expect(told).toEqual([false, true]);
+  });
+
+  it("retries recreating the task queue after a reconnect until it works, ready only then", async () => {
+    const told: boolean[] = [];
+    const s = await run(async () => ({ natsChanged: (connected) => told.push(connected), drain: async () => {} }));
+    s.recreations.push(false, false);
+    await s.nats.emit("disconnect");
+    await s.nats.emit("reconnect");
+    expect(await s.readyz()).toBe("503 not ready: nats disconnected");
+    await vi.waitFor(async () => expect(await s.readyz()).toBe("200 ready"), { timeout: 2_000, interval: 20 });
+    expect(s.events.filter((e) => e === "task queue ensured")).toHaveLength(3);
     expect(told).toEqual([false, true]);
   });
 

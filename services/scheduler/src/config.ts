@@ -42,6 +42,12 @@ const schedulerEnv = z.object({
    * the prompt once; 1 spreads every branch on its own for the most parallel decode.
    */
   TTC_GANG_SIZE: intVar(1, 1, 256),
+  /**
+   * Task publishes awaiting their JetStream ack at once, across all queries (more wait in order): a
+   * burst of queries must not time out its own acks. A publish not acked in time is retried with
+   * backoff up to the query's deadline, never counted as a failed branch.
+   */
+  TTC_TASK_PUBLISH_MAX_IN_FLIGHT: intVar(256, 1, 100_000),
   /** Workers send progress at least every this many tokens. */
   TTC_CHUNK_TOKENS: intVar(32, 1, 100_000),
   /** After stopping branches, how long to wait for their final token counts before answering. */
@@ -99,6 +105,7 @@ export function loadSchedulerConfig(env: Env) {
       maxConcurrentQueries: raw.TTC_MAX_CONCURRENT_QUERIES,
     },
     chunkTokens: raw.TTC_CHUNK_TOKENS,
+    taskPublishing: { maxInFlight: raw.TTC_TASK_PUBLISH_MAX_IN_FLIGHT, firstRetryDelayMs: 50, maxRetryDelayMs: 2_000 },
     gangSize: raw.TTC_GANG_SIZE,
     cancelSettleMs: raw.TTC_CANCEL_SETTLE_MS,
     verifierMode: raw.TTC_VERIFIER_MODE,

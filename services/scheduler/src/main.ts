@@ -6,6 +6,7 @@ import { loadSchedulerConfig } from "./config.js";
 import { createSchedulerMetrics } from "./metrics.js";
 import { Scheduler } from "./scheduler.js";
 import { startGrpcServer } from "./server.js";
+import { TaskPublisher } from "./task-publisher.js";
 import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
 import { WorkerRegistry } from "./worker-registry.js";
 
@@ -21,7 +22,15 @@ await runService(
       const workers = new WorkerRegistry(config.workerLivenessMs, metrics);
       workers.start(nc, names);
       const verifier = config.verifierMode === "inline" ? inlineVerifier() : remoteVerifier(nc, names, config.verifierTimeoutMs);
-      const scheduler = new Scheduler({ nc, js: jetstream(nc), names, config, verifier, metrics, workers, log });
+      const js = jetstream(nc);
+      const publisher = new TaskPublisher((data, msgID) => js.publish(names.taskSubject, data, { msgID }), config.taskPublishing, {
+        retried: () => metrics.taskPublishRetries.inc(),
+        load: (inFlight, waiting) => {
+          metrics.taskPublishesInFlight.set(inFlight);
+          metrics.taskPublishesWaiting.set(waiting);
+        },
+      });
+      const scheduler = new Scheduler({ nc, publisher, names, config, verifier, metrics, workers, log });
       const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort);
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
       readiness.onChange((ready) => grpc.setServing(ready));

@@ -72,6 +72,21 @@ export function createSchedulerMetrics() {
       labelNames: ["kind"] as const,
       registers,
     }),
+    taskPublishesInFlight: new Gauge({
+      name: names.taskPublishesInFlight,
+      help: "Branch-task publishes awaiting their JetStream ack.",
+      registers,
+    }),
+    taskPublishesWaiting: new Gauge({
+      name: names.taskPublishesWaiting,
+      help: "Branch-task publishes waiting for a free publish slot (flow control).",
+      registers,
+    }),
+    taskPublishRetries: new Counter({
+      name: names.taskPublishRetries,
+      help: "Branch-task publishes the stream did not ack in time, tried again.",
+      registers,
+    }),
     liveWorkers: new Gauge({ name: names.liveWorkers, help: "Workers whose heartbeats arrived recently.", registers }),
     cancelToAck: new Histogram({
       name: names.stopToAckSeconds,

@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { BranchTask, CancelBranches, stopReasonLabel, TraceChunk, type SolveEvent, type SolveResult } from "@ttc/proto";
 import { tryDecode, type Logger, type WireNames } from "@ttc/common";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
+import type { TaskPublisher } from "./task-publisher.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
 import type { VerifierClient } from "./verifier-client.js";
 
 export interface QueryRunDeps {
   nc: NatsConnection;
-  js: JetStreamClient;
+  publisher: TaskPublisher;
   names: WireNames;
   schedulerId: string;
   verifier: VerifierClient;
@@ -39,8 +39,6 @@ export class QueryRun {
   private readonly log: Logger;
   private readonly traceSubject: string;
   private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
-  /** Task publishes go out one after another, in launch order. */
-  private dispatching: Promise<void> = Promise.resolve();
   private sub: Subscription | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
@@ -154,7 +152,7 @@ export class QueryRun {
   }
 
   private dispatch(branches: number[]): void {
-    const { js, names, chunkTokens } = this.deps;
+    const { publisher, names, chunkTokens } = this.deps;
     const q = this.query;
     const first = branches[0]!;
     const task = BranchTask.encode({
@@ -173,19 +171,22 @@ export class QueryRun {
       gangBranchIndexes: branches.length > 1 ? branches : [],
       gangSeeds: branches.length > 1 ? branches.map((b) => branchSeed(q.seed, b)) : [],
     }).finish();
-    this.dispatching = this.dispatching.then(async () => {
-      // Decided while this task waited its turn: the query's cancel already covers it, so do not queue work nobody needs.
-      if (this.engine.decided) return;
-      try {
-        // msgID makes a retried publish of the same task a no-op within the stream's duplicate window.
-        await js.publish(names.taskSubject, task, { msgID: `${this.queryId}-${first}` });
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        this.log.warn({ branches, err: message }, "enqueue failed");
-        const error = `could not enqueue branch tasks on stream ${names.taskStream}: ${message}`;
+    void publisher
+      .publish({
+        data: task,
+        msgID: `${this.queryId}-${first}`,
+        deadlineAt: this.deadlineAtMs,
+        // Decided while this task waited its turn: the query's cancel already covers it, so do not queue work nobody needs.
+        wanted: () => !this.engine.decided,
+      })
+      .then((outcome) => {
+        if (outcome.kind === "abandoned" && outcome.lastError)
+          this.log.warn({ branches, err: outcome.lastError }, "task not enqueued before the deadline");
+        if (outcome.kind !== "failed") return;
+        this.log.warn({ branches, err: outcome.error }, "enqueue failed");
+        const error = `could not enqueue branch tasks on stream ${names.taskStream}: ${outcome.error}`;
         this.input({ kind: "dispatch-failed", at: now(), branches, error });
-      }
-    });
+      });
   }
 
   private finish(result: SolveResult, failure: QueryFailure | null): void {

@@ -1,5 +1,4 @@
 import { status } from "@grpc/grpc-js";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { SolveEvent, SolveRequest, SolveResult } from "@ttc/proto";
 import type { Logger, WireNames } from "@ttc/common";
@@ -8,6 +7,7 @@ import { outcomeLabel, ServiceError, toServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 import { QueryRun } from "./query-run.js";
 import { resolveRequest } from "./resolve-request.js";
+import type { TaskPublisher } from "./task-publisher.js";
 import type { VerifierClient } from "./verifier-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 
@@ -28,7 +28,7 @@ export class Scheduler {
   constructor(
     private readonly deps: {
       nc: NatsConnection;
-      js: JetStreamClient;
+      publisher: TaskPublisher;
       names: WireNames;
       config: SchedulerConfig;
       verifier: VerifierClient;
@@ -76,7 +76,7 @@ export class Scheduler {
       run = new QueryRun(
         {
           nc: this.deps.nc,
-          js: this.deps.js,
+          publisher: this.deps.publisher,
           names: this.deps.names,
           schedulerId: config.schedulerId,
           verifier: this.deps.verifier,

@@ -1,0 +1,118 @@
+import { errors } from "@nats-io/nats-core";
+
+/** Publishes one message to JetStream and resolves with its ack (`js.publish`, bound to a subject). */
+export type PublishTask = (data: Uint8Array, msgID: string) => Promise<unknown>;
+
+/** One branch task to enqueue. */
+export interface TaskToPublish {
+  data: Uint8Array;
+  /** JetStream de-duplication id: a retried publish of the same task is stored once. */
+  msgID: string;
+  /** Epoch ms after which the task is worthless (the query's deadline). */
+  deadlineAt: number;
+  /** Asked before every try: false once the query no longer needs the task (it was decided). */
+  wanted(): boolean;
+}
+
+/**
+ * How an enqueue ended: `published` (the stream acked it), `abandoned` (the query stopped needing it,
+ * or its deadline passed while the stream did not answer; the query's own deadline reports that), or
+ * `failed` (the stream refused it for good, e.g. too large: retrying cannot help).
+ */
+export type PublishOutcome = { kind: "published" } | { kind: "abandoned"; lastError: string } | { kind: "failed"; error: string };
+
+export interface TaskPublisherOptions {
+  /** Publishes awaiting their ack at once, across all queries; later ones wait their turn in order. */
+  maxInFlight: number;
+  /** First wait before retrying a publish the stream did not ack; doubles per try up to `maxRetryDelayMs`. */
+  firstRetryDelayMs: number;
+  maxRetryDelayMs: number;
+}
+
+export interface TaskPublisherEvents {
+  /** A publish was not acked in time (or found no stream) and will be tried again. */
+  retried?(error: string): void;
+  /** Publishes in flight and waiting changed. */
+  load?(inFlight: number, waiting: number): void;
+}
+
+/**
+ * Flow control for branch-task publishes, shared by every query of a scheduler. A burst of thousands
+ * of tasks (hundreds of queries starting at once) would otherwise be thousands of concurrent
+ * JetStream requests whose acks time out together; here at most `maxInFlight` await their ack and
+ * the rest queue in arrival order. A publish the stream did not ack in time is retried with backoff
+ * (the task's msgID makes a retry that did land a no-op) until the task's deadline: an overloaded
+ * stream delays a branch, it never fails it.
+ */
+export class TaskPublisher {
+  readonly #publish: PublishTask;
+  readonly #options: TaskPublisherOptions;
+  readonly #events: TaskPublisherEvents;
+  readonly #waiting: (() => void)[] = [];
+  #inFlight = 0;
+
+  constructor(publish: PublishTask, options: TaskPublisherOptions, events: TaskPublisherEvents = {}) {
+    this.#publish = publish;
+    this.#options = options;
+    this.#events = events;
+  }
+
+  /** Enqueues the task; never rejects. */
+  async publish(task: TaskToPublish, now: () => number = Date.now): Promise<PublishOutcome> {
+    let lastError = "";
+    for (let delay = this.#options.firstRetryDelayMs; ; delay = Math.min(delay * 2, this.#options.maxRetryDelayMs)) {
+      await this.#slot();
+      try {
+        if (!task.wanted() || now() >= task.deadlineAt) return { kind: "abandoned", lastError };
+        await this.#publish(task.data, task.msgID);
+        return { kind: "published" };
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err);
+        if (!isTransient(err)) return { kind: "failed", error: lastError };
+      } finally {
+        this.#release();
+      }
+      // Jitter spreads the retries of a burst that timed out together.
+      const wait = delay * (0.5 + Math.random() / 2);
+      if (now() + wait >= task.deadlineAt) return { kind: "abandoned", lastError };
+      this.#events.retried?.(lastError);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Takes a slot; a released slot passes straight to the longest waiter, so the bound holds and order is kept. */
+  async #slot(): Promise<void> {
+    if (this.#inFlight < this.#options.maxInFlight) this.#inFlight++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#events.load?.(this.#inFlight, this.#waiting.length);
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#inFlight--;
+    this.#events.load?.(this.#inFlight, this.#waiting.length);
+  }
+}
+
+/**
+ * Errors that say the stream did not answer (yet), not that it refused: the ack timed out, or no
+ * JetStream responder was there (a server restarting, the stream being recreated). A JetStream API
+ * error (message too large, stream full) is an answer, and final.
+ */
+function isTransient(err: unknown): boolean {
+  // JetStream wraps a no-responders reply as "not enabled", caused by a RequestError caused by it.
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof errors.TimeoutError || e instanceof errors.NoRespondersError) return true;
+    if (e.name === "TimeoutError" || e.name === "NoRespondersError") return true; // from another copy of nats-core
+  }
+  return false;
+}
