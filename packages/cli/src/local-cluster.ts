@@ -11,6 +11,11 @@ export interface LocalClusterOptions {
   natsUrl?: string;
   workers: number;
   capacity: number;
+  /**
+   * Schedulers sharing the workers (default 1): `scheduler`, `scheduler-2`, …; gRPC on `grpcPort`,
+   * `grpcPort + 1`, … (each a free port when 0); metrics after the workers'.
+   */
+  schedulers?: number;
   grpcHost: string;
   grpcPort: number;
   /** First metrics port: scheduler, verifier, then one per worker. 0 = any free port for each. */
@@ -34,7 +39,10 @@ export interface ServiceProcess {
 
 export interface LocalCluster {
   natsUrl: string;
+  /** The first scheduler's gRPC address. */
   grpcAddress: string;
+  /** Every scheduler's gRPC address, the first one first. */
+  grpcAddresses: string[];
   services: ServiceProcess[];
   /** Sends SIGTERM to every service, waits for them, then stops NATS. */
   stop(): Promise<void>;
@@ -130,7 +138,7 @@ function readAnnouncement(file: string): Record<string, unknown> | undefined {
 }
 
 /**
- * Starts NATS (unless given), a verifier, N workers and a scheduler on this machine. SIGINT or
+ * Starts NATS (unless given), a verifier, N workers and one or more schedulers on this machine. SIGINT or
  * SIGTERM while it starts stops whatever has started, then takes its usual course (the process
  * ends): an interrupted start leaves no service behind.
  */
@@ -169,14 +177,18 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
         TTC_METRICS_PORT: port(2 + i),
       });
     }
-    await start("scheduler", "@ttc/scheduler", {
-      TTC_GRPC_HOST: o.grpcHost,
-      TTC_GRPC_PORT: String(o.grpcPort),
-      TTC_METRICS_PORT: port(0),
-    });
+    const schedulers: ServiceProcess[] = [];
+    for (let i = 0; i < (o.schedulers ?? 1); i++) {
+      await start(i === 0 ? "scheduler" : `scheduler-${i + 1}`, "@ttc/scheduler", {
+        TTC_GRPC_HOST: o.grpcHost,
+        TTC_GRPC_PORT: String(o.grpcPort === 0 ? 0 : o.grpcPort + i),
+        TTC_METRICS_PORT: port(i === 0 ? 0 : 1 + o.workers + i),
+      });
+      schedulers.push(services.at(-1)!);
+    }
     interrupted.signal.throwIfAborted(); // a signal during the last readiness probe
-    const scheduler = services.find((s) => s.name === "scheduler")!;
-    return { natsUrl, grpcAddress: String(scheduler.ready["grpc"]), services, stop };
+    const grpcAddresses = schedulers.map((s) => String(s.ready["grpc"]));
+    return { natsUrl, grpcAddress: grpcAddresses[0]!, grpcAddresses, services, stop };
   } catch (err) {
     await stop();
     throw err;

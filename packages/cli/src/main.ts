@@ -23,6 +23,7 @@ program
   .description("run a local cluster: nats-server (unless TTC_NATS_URL is set), a scheduler, sim workers and a verifier")
   .option("--workers <n>", "sim workers", numberFlag({ integer: true, min: 0 }), 2)
   .option("--capacity <n>", "branches per worker at once", numberFlag({ integer: true, min: 1 }), workerDefaults.capacity)
+  .option("--schedulers <n>", "schedulers sharing the workers (gRPC on consecutive ports)", numberFlag({ integer: true, min: 1 }), 1)
   .option("--grpc-port <port>", `scheduler gRPC port (default: $TTC_GRPC_PORT, else ${schedulerDefaults.grpcPort})`, numberFlag(port))
   .option(
     "--metrics-port <port>",
@@ -42,6 +43,7 @@ program
       natsUrl: process.env["TTC_NATS_URL"],
       workers: o.workers,
       capacity: o.capacity,
+      schedulers: o.schedulers,
       grpcHost: "127.0.0.1",
       grpcPort: o.grpcPort ?? numberInRange(process.env["TTC_GRPC_PORT"] ?? String(schedulerDefaults.grpcPort), port, "TTC_GRPC_PORT"),
       metricsPort: o.metricsPort,
@@ -51,7 +53,7 @@ program
     });
     const lines = [
       `ttc local cluster is up (sim backend: synthetic traces for demos, not a real model)`,
-      `  gRPC (ttc.v1.Scheduler): ${cluster.grpcAddress}`,
+      `  gRPC (ttc.v1.Scheduler): ${cluster.grpcAddresses.join(", ")}`,
       `  NATS:                    ${cluster.natsUrl}`,
       ...cluster.services.map((s) => `  ${`${s.name} metrics:`.padEnd(25)}${String(s.ready["metricsUrl"])}`),
       `  logs:                    ${o.logDir}/`,

@@ -23,7 +23,7 @@ export interface TestCluster {
  * real child processes on free ports, in a namespace of their own.
  */
 export async function startTestCluster(
-  options: { workers?: number; capacity?: number; env?: Record<string, string> } = {},
+  options: { workers?: number; capacity?: number; schedulers?: number; env?: Record<string, string> } = {},
 ): Promise<TestCluster> {
   const nats = await startNats();
   const namespace = `t${randomBytes(4).toString("hex")}`;
@@ -31,6 +31,7 @@ export async function startTestCluster(
     natsUrl: nats.url,
     workers: options.workers ?? 2,
     capacity: options.capacity ?? 4,
+    schedulers: options.schedulers ?? 1,
     grpcHost: "127.0.0.1",
     grpcPort: 0,
     metricsPort: 0,
