@@ -13,6 +13,10 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
     reconnectTimeWait: 250,
     pingInterval: 5_000,
     timeout: 5_000,
+    // Without this, every request (each task publish, each verify call) builds an Error to capture its
+    // stack in case it fails: a measurable share of a loaded scheduler's CPU. Failures are told apart by
+    // their class, not their stack.
+    noAsyncTraces: true,
   });
 }
 
