@@ -125,6 +125,30 @@ describe("faults", () => {
   });
 });
 
+describe("task-queue lag", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({
+      workers: 1,
+      capacity: 2,
+      env: { TTC_SIM_TOKENS_PER_SECOND: "100", TTC_SIM_MEAN_TOKENS: "200", TTC_SIM_LENGTH_SIGMA: "0" },
+    });
+  });
+  afterAll(async () => c?.stop());
+
+  it("the scheduler reports tasks waiting for a worker and tasks held by one", async () => {
+    const query = c.client.solve(request({ maxBranches: 8, parallelism: 8, policy: { name: "majority", params: {} }, verifier: "none" }));
+    const seen = await until(async () => {
+      const m = await scrape(c.metricsUrl("scheduler"));
+      const pending = m.get("ttc_scheduler_task_queue_pending") ?? 0;
+      const held = m.get("ttc_scheduler_task_queue_ack_pending") ?? 0;
+      return pending >= 1 && held >= 1 ? { pending, held } : undefined;
+    });
+    expect(seen.held).toBeLessThanOrEqual(2); // one worker with two slots holds at most two
+    expect((await query).answer).not.toBe("");
+  });
+});
+
 describe("no workers", () => {
   let c: TestCluster;
   beforeAll(async () => {

@@ -22,6 +22,8 @@ export const metricNames = {
     taskPublishesInFlight: "ttc_scheduler_task_publishes_in_flight",
     taskPublishesWaiting: "ttc_scheduler_task_publishes_waiting",
     taskPublishRetries: "ttc_scheduler_task_publish_retries_total",
+    taskQueuePending: "ttc_scheduler_task_queue_pending",
+    taskQueueAckPending: "ttc_scheduler_task_queue_ack_pending",
   },
   worker: {
     generatedTokens: "ttc_worker_generated_tokens_total",

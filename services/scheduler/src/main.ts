@@ -7,6 +7,7 @@ import { createSchedulerMetrics } from "./metrics.js";
 import { Scheduler } from "./scheduler.js";
 import { startGrpcServer } from "./server.js";
 import { TaskPublisher } from "./task-publisher.js";
+import { watchTaskQueue } from "./task-queue-gauge.js";
 import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
 import { WorkerRegistry } from "./worker-registry.js";
 
@@ -31,6 +32,7 @@ await runService(
         },
       });
       const scheduler = new Scheduler({ nc, publisher, names, config, verifier, metrics, workers, log });
+      const queueWatch = watchTaskQueue(nc, names, metrics);
       const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort);
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
       readiness.onChange((ready) => grpc.setServing(ready));
@@ -43,6 +45,7 @@ await runService(
           await scheduler.drain(config.drainGraceMs);
           await grpc.close(2_000);
           workers.stop();
+          queueWatch.stop();
         },
       };
     },

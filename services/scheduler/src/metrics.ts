@@ -87,6 +87,16 @@ export function createSchedulerMetrics() {
       help: "Branch-task publishes the stream did not ack in time, tried again.",
       registers,
     }),
+    taskQueuePending: new Gauge({
+      name: names.taskQueuePending,
+      help: "Branch tasks in the stream waiting for a worker (the workers' consumer's pending count), sampled every second.",
+      registers,
+    }),
+    taskQueueAckPending: new Gauge({
+      name: names.taskQueueAckPending,
+      help: "Branch tasks delivered to a worker and not yet finished (ack pending), sampled every second.",
+      registers,
+    }),
     liveWorkers: new Gauge({ name: names.liveWorkers, help: "Workers whose heartbeats arrived recently.", registers }),
     cancelToAck: new Histogram({
       name: names.stopToAckSeconds,
