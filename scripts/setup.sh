@@ -9,6 +9,8 @@ missing=()
 if ! command -v nats-server >/dev/null 2>&1 && [ -z "${NATS_SERVER_BIN:-}" ]; then missing+=(nats-server); fi
 # The metrics end-to-end test checks the services' numbers through a real Prometheus.
 if ! command -v prometheus >/dev/null 2>&1; then missing+=(prometheus); fi
+# The load generator's report test opens its HTML report in headless Chromium (CHROMIUM_BIN may point at one elsewhere).
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_BIN:-}" ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "setup: ${missing[*]} not found; installing Debian's packages"
@@ -29,6 +31,10 @@ if [ ${#missing[@]} -gt 0 ]; then
           echo "setup: prometheus is required by the metrics end-to-end test." >&2
           echo "       Install it from your package manager or https://prometheus.io/download/." >&2
           ;;
+        chromium)
+          echo "setup: chromium is required by the load generator's report test (headless)." >&2
+          echo "       Install it from your package manager, or set CHROMIUM_BIN to a Chromium or Chrome binary." >&2
+          ;;
       esac
     done
     exit 1
@@ -36,6 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 echo "setup: $(nats-server --version 2>/dev/null || echo "nats-server at ${NATS_SERVER_BIN:-?}")"
 echo "setup: $(prometheus --version 2>&1 | head -n 1)"
+echo "setup: $("${CHROMIUM_BIN:-chromium}" --version 2>/dev/null || echo "chromium at ${CHROMIUM_BIN:-?}")"
 
 if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
   echo "setup: node_modules is up to date with package-lock.json"

@@ -21,7 +21,7 @@ export { connectNats, ensureTaskQueue } from "./nats.js";
 export type { TaskQueueOptions } from "./nats.js";
 export { startLocalNatsServer } from "./nats-server.js";
 export type { LocalNatsServer } from "./nats-server.js";
-export { unscored, verifyInput } from "./verify-input.js";
+export { unscored, verifyInput, verifyResponse } from "./verify-input.js";
 export { EngineError } from "./engine-error.js";
 export type { EngineErrorCode, EngineErrorOptions } from "./engine-error.js";
 export { Readiness } from "./readiness.js";

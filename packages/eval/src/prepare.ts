@@ -71,15 +71,29 @@ export function prepareProblem(record: CorpusRecord): PreparedProblem {
     }
     return ok;
   };
+  // Each branch's text, and where each of its steps ends in it.
+  const texts = branches.map((b) => b.steps.join(""));
+  const stepEnds = branches.map((b) => {
+    let end = 0;
+    return [0, ...b.steps.map((step) => (end += step.length))];
+  });
   const memo = new Map<string, VerifyOutput>();
+  /**
+   * As the query engine asks: a partial judgement resumes from the continuation of the one a step
+   * before (so incremental verification is what the evaluator measures, and each branch's text is
+   * read about once per verifier); a final one gets the whole trace with the last partial one's.
+   */
   const verify = (verifier: string, b: number, steps: number, final: boolean): VerifyOutput => {
     const key = `${verifier}|${b}|${steps}|${final ? 1 : 0}`;
     let out = memo.get(key);
     if (!out) {
-      const branch = branches[b]!;
       const recorded = record.branches[b]!;
+      const before = steps === 0 ? undefined : verify(verifier, b, steps - 1, false).continuation;
+      const from = final ? 0 : (before?.offset ?? 0);
       out = createVerifier(verifier).verify({
-        trace: branch.steps.slice(0, steps).join(""),
+        trace: texts[b]!.slice(from, stepEnds[b]![steps]),
+        traceOffset: from,
+        resume: before?.resume ?? "",
         final,
         prompt: record.problem,
         format,

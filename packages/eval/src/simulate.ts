@@ -5,6 +5,7 @@
  * finished chunk with the last step, and a cancelled chunk with the tokens decoding had reached when
  * a branch is stopped. Verify calls are answered at once with the verifier's judgement of the prefix.
  */
+import { verifyResponse } from "@ttc/common";
 import { replayOrder } from "@ttc/corpus";
 import { answerFormatFromLabel, ChunkKind, stopReasonLabel, TraceChunk, type SolveResult } from "@ttc/proto";
 import { createVerifier, type Decision, type ExecutionMode, type Policy } from "@ttc/policy";
@@ -128,7 +129,7 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
         const r = replaying[e.request.branchIndex]!;
         const steps = e.request.final ? problem.branches[r.recorded]!.steps.length : r.steps;
         const v = problem.verify(o.verifier, r.recorded, steps, e.request.final);
-        immediate.push({ kind: "verdict", at: now * 1000, id: e.id, response: { ...v, error: "" } });
+        immediate.push({ kind: "verdict", at: now * 1000, id: e.id, response: verifyResponse(v) });
       } else if (e.kind === "arm") {
         if (Number.isFinite(e.at)) arrivals.push({ time: e.at / 1000, timer: e.timer });
       } else if (e.kind === "done") {

@@ -36,6 +36,8 @@ export {
   tailConfidence,
   tokenConfidence,
   verifierNames,
+  wholeTrace,
+  type Continuation,
   type StepAggregation,
   type TraceVerifier,
   type VerifyInput,

@@ -12,6 +12,9 @@
  *   paragraphs, at each paragraph from then on. Its lines before the first blank line are steps of
  *   their own, where the whole-text split later groups them into the first paragraph. A chunk sent
  *   cannot be taken back, so this is deliberate, not a drift to fix.
+ *
+ * {@link countCompletedSteps} counts {@link completedSteps} of a partial trace read piece by piece
+ * (what a verifier resuming from its last call needs), equal to the whole-text count at every point.
  */
 
 /** `text` cut into lines, each with its `\n` (the last one may have none). */
@@ -133,4 +136,65 @@ export function completedSteps(trace: string, final: boolean): string[] {
   const steps = splitSteps(trace).filter((s) => s.trim() !== "");
   if (!final && steps.length > 0 && !/\n\s*$/.test(steps.at(-1)!)) steps.pop();
   return steps;
+}
+
+/**
+ * What {@link countCompletedSteps} keeps of the text read so far: counts of the lines ended by a
+ * newline, and the one fact it needs of the line still open. Plain data, so it can travel in a
+ * verifier's resume state.
+ */
+export interface StepCount {
+  /** Non-blank lines ended. */
+  lines: number;
+  /** Paragraphs begun by those lines: a non-blank line at the start or right after a blank line. */
+  paragraphs: number;
+  /** The last line ended was blank, or none has ended: the next non-blank line begins a paragraph. */
+  afterBlank: boolean;
+  /** A blank line has ended after a non-blank one: one more non-blank line shows paragraphs. */
+  blankAfterContent: boolean;
+  /** A non-blank line has ended after such a blank line: the text is written in paragraphs. */
+  paragraphsShown: boolean;
+  /** The line still open has a non-blank character. */
+  openLine: boolean;
+}
+
+/** The count of an empty text. */
+export const noStepsCounted: StepCount = {
+  lines: 0,
+  paragraphs: 0,
+  afterBlank: true,
+  blankAfterContent: false,
+  paragraphsShown: false,
+  openLine: false,
+};
+
+/** `count` after the text read so far is followed by `piece`; reads only `piece`. */
+export function countCompletedSteps(count: StepCount, piece: string): StepCount {
+  const c = { ...count };
+  let from = 0;
+  for (let nl = piece.indexOf("\n"); nl >= 0; from = nl + 1, nl = piece.indexOf("\n", from)) {
+    const blank = !c.openLine && !/\S/.test(piece.slice(from, nl));
+    if (blank) {
+      if (c.lines > 0) c.blankAfterContent = true;
+    } else {
+      c.lines++;
+      if (c.afterBlank) c.paragraphs++;
+      if (c.blankAfterContent) c.paragraphsShown = true;
+    }
+    c.afterBlank = blank;
+    c.openLine = false;
+  }
+  c.openLine ||= /\S/.test(piece.slice(from));
+  return c;
+}
+
+/**
+ * `completedSteps(text, false).length` for the text `count` has read. Like {@link splitSteps}, it
+ * takes paragraphs as steps once a blank line stands between non-blank lines (the open line counts
+ * as one after it), else lines; the step the open line belongs to is not complete.
+ */
+export function completedStepCount(count: StepCount): number {
+  const paragraphs = count.paragraphsShown || (count.blankAfterContent && count.openLine);
+  if (!paragraphs) return count.lines;
+  return count.paragraphs - (count.openLine && !count.afterBlank ? 1 : 0);
 }

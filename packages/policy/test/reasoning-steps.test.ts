@@ -3,7 +3,15 @@
  * apportioning), the streaming cutter (worker chunks) and the steps a verifier scores.
  */
 import { describe, expect, it } from "vitest";
-import { completedSteps, splitSteps, StepBoundaries } from "../src/reasoning-steps.js";
+import { mulberry32 } from "@ttc/stats";
+import {
+  completedStepCount,
+  completedSteps,
+  countCompletedSteps,
+  noStepsCounted,
+  splitSteps,
+  StepBoundaries,
+} from "../src/reasoning-steps.js";
 
 /** The chunks a streaming worker cuts `pieces` into. */
 function cut(pieces: readonly string[], boundaries = new StepBoundaries()): string[] {
@@ -124,5 +132,33 @@ describe("completedSteps", () => {
     expect(completedSteps(" \n\n", false)).toEqual([]);
     // Whitespace after the last newline starts the next line; the step before it has ended.
     expect(completedSteps("a\nb\n  ", false)).toEqual(["a\n", "b\n  "]);
+  });
+});
+
+describe("countCompletedSteps", () => {
+  /** The count after each piece, read piece by piece. */
+  const counts = (pieces: readonly string[]) => {
+    let count = noStepsCounted;
+    return pieces.map((p) => completedStepCount((count = countCompletedSteps(count, p))));
+  };
+
+  it("counts completedSteps of a partial trace, switching to paragraphs when a blank line shows them", () => {
+    expect(counts(["a\n", "b\n", "c"])).toEqual([1, 2, 2]);
+    // "a\nb\n\n" is two lines; "c" after the blank line makes it one paragraph, then two.
+    expect(counts(["a\nb\n\n", "c", "\n"])).toEqual([2, 1, 2]);
+    expect(counts([" \n", "\n", "  "])).toEqual([0, 0, 0]);
+    expect(counts(["x", "y", " \t", "\r\n"])).toEqual([0, 0, 0, 1]);
+  });
+
+  it("equals completedSteps(prefix, false).length after every piece of random text", () => {
+    const rng = mulberry32(11);
+    const alphabet = ["a", "b c", " ", "\t", "\n", "\n\n", "\r\n", "  \n", "\u2028"];
+    for (let n = 0; n < 2000; n++) {
+      const pieces = Array.from({ length: 1 + Math.floor(rng() * 12) }, () =>
+        Array.from({ length: 1 + Math.floor(rng() * 3) }, () => alphabet[Math.floor(rng() * alphabet.length)]!).join(""),
+      );
+      const prefixes = pieces.map((_, i) => pieces.slice(0, i + 1).join(""));
+      expect(counts(pieces), JSON.stringify(pieces)).toEqual(prefixes.map((t) => completedSteps(t, false).length));
+    }
   });
 });

@@ -151,6 +151,8 @@ describe("confidence verifier", () => {
       reject: false,
       reason: "lowest group confidence 10.000 over 100 tokens",
       verified: false,
+      // It reads the worker's statistics, never the text: the next call needs none of it again.
+      continuation: { offset: 3, resume: "" },
     });
     expect(at(30).score).toBe(0.75);
     expect(at(0).score).toBe(0);

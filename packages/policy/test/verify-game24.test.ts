@@ -181,6 +181,7 @@ describe("rule verifier on Game of 24", () => {
       reject: false,
       reason: "verified: (10 - 4) * 5 - 6 uses 4 5 6 10 and equals 24",
       verified: true,
+      continuation: expect.any(Object),
     });
     expect(rule.verify({ trace: good, final: true, prompt, format: "game24" }).verified).toBe(true);
   });
@@ -193,6 +194,7 @@ describe("rule verifier on Game of 24", () => {
       reject: true,
       reason: 'answer "(10 - 4) * (6 - 5)": equals 6, not 24',
       verified: false,
+      continuation: expect.any(Object),
     });
     expect(rule.verify({ trace: "Steps:\n10 - 4 = 6 (left: 5 6 6)\nAnswer: (10 - 4) * 5 = 24", final: true, prompt }).reason).toBe(
       'answer "(10 - 4) * 5": uses 10 4 5, but the numbers are 4 5 6 10',
@@ -211,6 +213,7 @@ describe("rule verifier on Game of 24", () => {
       reject: false,
       reason: "1 step right; 24 still reachable",
       verified: false,
+      continuation: expect.any(Object),
     });
     const pruned = rule.verify({ trace: "Steps:\n10 - 4 = 6 (left: 5 6 6)\n6 * 6 = 36 (left: 5 36)\n", final: false, prompt });
     expect(pruned).toMatchObject({ score: 0, stepScores: [1, 0], reject: true, verified: false });

@@ -12,6 +12,7 @@ describe("rule verifier on formats without an exact checker", () => {
       reject: false,
       reason: '1 equation right; well-formed number answer "65" (no answer key to check it against)',
       verified: false,
+      continuation: expect.any(Object),
     });
     expect(rule.verify({ trace: "So the answer is 05/01/2021.", final: true, format: "date" })).toMatchObject({
       score: 1,
@@ -23,7 +24,14 @@ describe("rule verifier on formats without an exact checker", () => {
 
   it("scores 0 without rejecting a final answer it cannot extract or read", () => {
     const missing = rule.verify({ trace: "I am not sure how to go on.", final: true, format: "number" });
-    expect(missing).toEqual({ score: 0, stepScores: [], reject: false, reason: "no number answer found", verified: false });
+    expect(missing).toEqual({
+      score: 0,
+      stepScores: [],
+      reject: false,
+      reason: "no number answer found",
+      verified: false,
+      continuation: expect.any(Object),
+    });
     const unreadable = rule.verify({ trace: "So the answer is 02/30/2021.", final: true, format: "date" });
     expect(unreadable).toMatchObject({ score: 0, reject: false, verified: false });
     expect(unreadable.reason).toBe('"02/30/2021" does not read as a date answer');
@@ -41,6 +49,7 @@ describe("rule verifier on formats without an exact checker", () => {
       reject: true,
       reason: "47 + 18 = 66 is wrong (47 + 18 = 65)",
       verified: false,
+      continuation: expect.any(Object),
     });
     expect(rule.verify({ trace: `${slip}The answer is 132.`, final: true, format: "number" })).toMatchObject({ score: 0, reject: true });
   });
@@ -52,6 +61,7 @@ describe("rule verifier on formats without an exact checker", () => {
       reject: false,
       reason: "1 equation right; no final answer yet",
       verified: false,
+      continuation: expect.any(Object),
     });
     expect(rule.verify({ trace: "", final: false, format: "number" }).reason).toBe("no final answer yet");
   });

@@ -84,6 +84,7 @@ describe("recorded verifier", () => {
       reject: false,
       reason: "outcome score 0.7 (3 step scores)",
       verified: false,
+      continuation: expect.any(Object),
     });
     expect(recorded.verify({ ...base, trace: "s1\n", final: false })).toMatchObject({ score: 0.9, stepScores: [0.9] });
     expect(recorded.verify({ ...base, trace: "s1\ns2\ns3 still typi", final: false })).toMatchObject({
@@ -146,6 +147,7 @@ describe("recorded verifier", () => {
       reject: false,
       reason: "no recorded scores",
       verified: false,
+      continuation: { offset: 1, resume: "" },
     });
     expect(recorded.verify({ recorded: {}, trace: "x", final: false }).reason).toBe("no recorded scores");
   });

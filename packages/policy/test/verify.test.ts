@@ -128,6 +128,7 @@ describe("createVerifier", () => {
       reject: false,
       reason: "not verified",
       verified: false,
+      continuation: { offset: 9, resume: "" },
     });
   });
 
@@ -141,6 +142,7 @@ describe("createVerifier", () => {
       reject: true,
       reason: "3 * 3 = 10 is wrong (3 * 3 = 9)",
       verified: false,
+      continuation: expect.any(Object),
     });
     expect(arith.verify({ trace: "no maths here", final: true })).toEqual({
       score: 1,
@@ -148,6 +150,7 @@ describe("createVerifier", () => {
       reject: false,
       reason: "no equations to check",
       verified: false,
+      continuation: expect.any(Object),
     });
     expect(arith.verify({ trace: "2 + 2 = 4.", final: true }).reason).toBe("1 equation right");
   });

@@ -9,6 +9,15 @@ import { BranchStatus, type BranchSummary, type ConfidenceStats, type TraceChunk
 export type ChunkAcceptance =
   { kind: "stale" } | { kind: "duplicate" } | { kind: "ended" } | { kind: "accepted"; redelivered: { lostTokens: number } | null };
 
+/** Where the next verify request of a branch starts its trace, and the verifier's state to send with it. */
+export interface VerifierContinuation {
+  offset: number;
+  resume: Buffer;
+}
+
+/** No continuation: the next verify request sends the whole trace and no state. */
+export const startOver: VerifierContinuation = { offset: 0, resume: Buffer.alloc(0) };
+
 /** What the engine knows about one branch of its query. */
 export class BranchState {
   status: BranchStatus = BranchStatus.BRANCH_STATUS_QUEUED;
@@ -44,10 +53,18 @@ export class BranchState {
   verified = false;
   /** The last seq seen in the current attempt, to drop duplicates and reordering. */
   lastSeq = -1;
-  /** The verify call awaiting its verdict (one per branch at a time: later progress coalesces). */
-  verifying: { id: number; attempt: number; final: boolean } | null = null;
+  /**
+   * The verify call awaiting its verdict (one per branch at a time: later progress coalesces), and the
+   * length of the trace it carried.
+   */
+  verifying: { id: number; attempt: number; final: boolean; traceEnd: number } | null = null;
   /** Progress arrived while a partial verdict was awaited: verify the newer trace once it is in. */
   verifyAgain = false;
+  /**
+   * The continuation of the verifier's last verdict on this attempt: the next partial verify request
+   * sends the trace from `offset` on, with `resume` (opaque). Offset 0 and no resume: send it all.
+   */
+  verifierContinuation: VerifierContinuation = startOver;
 
   constructor(readonly index: number) {}
 
@@ -116,6 +133,8 @@ export class BranchState {
     this.confidence = undefined;
     this.lastSeq = -1;
     this.verifyAgain = false;
+    // The verifier's reading of the old attempt's trace says nothing about the new one's.
+    this.verifierContinuation = startOver;
     // The new attempt's end is still to come (a verdict the old one awaits is ignored when it arrives).
     this.finalChunkSeen = false;
     this.finishReason = "";

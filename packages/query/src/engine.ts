@@ -17,7 +17,7 @@ import {
   type QueryEvent,
   type StopReasonName,
 } from "@ttc/policy";
-import { BranchState } from "./branch.js";
+import { BranchState, startOver, type VerifierContinuation } from "./branch.js";
 import { buildResult, failureFor } from "./result.js";
 import type { QueryEffect, QueryInput, QuerySpec } from "./types.js";
 
@@ -232,19 +232,29 @@ export class QueryEngine {
       return;
     }
     const id = this.#nextCallId++;
-    b.verifying = { id, attempt: b.attempt, final };
+    b.verifying = { id, attempt: b.attempt, final, traceEnd: b.text.length };
     b.verifyAgain = false;
     this.#calls.set(id, b.index);
     this.#verifierCalls++;
     this.#effects.push({ kind: "verify", id, request: this.#verifyRequest(b, final) });
   }
 
+  /**
+   * A partial request carries the trace from the verifier's last continuation on, so the bytes sent
+   * per branch grow with its length, not its square. A final request carries the whole trace with the
+   * same resume state: once per branch, and a verifier can still read all of it where it must (the
+   * `rule` verifier extracts the answer from the whole trace) while resuming the rest.
+   */
   #verifyRequest(b: BranchState, final: boolean): VerifyRequest {
     const s = this.#spec;
+    const { offset, resume } = b.verifierContinuation;
+    const from = final ? 0 : offset;
     return {
       verifier: s.verifier,
       prompt: s.prompt,
-      trace: b.text,
+      trace: b.text.slice(from),
+      traceOffset: from,
+      resume,
       final,
       answerFormat: s.answerFormatEnum,
       queryId: s.queryId,
@@ -263,6 +273,7 @@ export class QueryEngine {
     const call = b.verifying!;
     b.verifying = null;
     const current = call.attempt === b.attempt;
+    if (current) b.verifierContinuation = continuationOf(response, call.traceEnd);
     if (response.error) this.#verifierFailed(b, response.error);
     else if (current) {
       b.score = response.score;
@@ -402,6 +413,16 @@ export class QueryEngine {
   #note(level: "info" | "warn", message: string, fields: Record<string, unknown>): void {
     this.#effects.push({ kind: "note", level, message, fields });
   }
+}
+
+/**
+ * The continuation a verdict gives: where the next request starts the trace, and the state to send.
+ * After an error (the verifier may have failed on its own state) or an offset past the trace the
+ * verifier was sent, the next request starts over with the whole trace.
+ */
+function continuationOf(response: VerifyResponse, traceEnd: number): VerifierContinuation {
+  if (response.error || response.resumeOffset > traceEnd) return startOver;
+  return { offset: response.resumeOffset, resume: response.resume };
 }
 
 /** The branch's confidence statistics as a controller event field, when the worker sent any. */

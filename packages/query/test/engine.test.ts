@@ -93,7 +93,17 @@ class Drive {
     return this.on({
       kind: "verdict",
       id,
-      response: { score: 1, stepScores: [], reject: false, reason: "", error: "", verified: false, ...response },
+      response: {
+        score: 1,
+        stepScores: [],
+        reject: false,
+        reason: "",
+        error: "",
+        verified: false,
+        resumeOffset: 0,
+        resume: Buffer.alloc(0),
+        ...response,
+      },
     });
   }
 
@@ -314,6 +324,64 @@ describe("QueryEngine: verdicts", () => {
     expect(out.filter((e) => e.kind === "cancel")).toEqual([]);
     expect(out.filter((e) => e.kind === "verify")).toMatchObject([{ request: { trace: "2 + 2 = 4. " } }]);
     expect(d.verdict(99, { reject: true })).toEqual([]); // no such call
+  });
+});
+
+describe("QueryEngine: incremental verification", () => {
+  const verified = () => spec({ verifier: "arith", partialVerification: true, limits: { maxBranches: 1, parallelism: 1 } });
+  const requests = (d: Drive) => d.of("verify").map((e) => e.request);
+
+  it("sends the next partial request only the trace after the verifier's resume offset, with its state", () => {
+    const d = new Drive(verified());
+    d.chunk(0, "started");
+    d.chunk(0, "progress", { text: "2 + 2 = 4. Then ", tokens: 10 });
+    d.chunk(0, "progress", { text: "4 + 4 = 8. ", tokens: 20 });
+    const state = Buffer.from("the verifier's state at 8");
+    d.verdict(1, { resumeOffset: 8, resume: state });
+    expect(requests(d)).toMatchObject([
+      { trace: "2 + 2 = 4. Then ", traceOffset: 0, resume: Buffer.alloc(0), final: false },
+      { trace: "4. Then 4 + 4 = 8. ", traceOffset: 8, resume: state, final: false },
+    ]);
+    // The final request carries the whole trace once, with the latest state.
+    d.chunk(0, "finished", { text: "The answer is 8.", tokens: 25, finishReason: "stop" });
+    const later = Buffer.from("the verifier's state at 20");
+    d.verdict(2, { resumeOffset: 20, resume: later });
+    expect(requests(d)[2]).toMatchObject({
+      trace: "2 + 2 = 4. Then 4 + 4 = 8. The answer is 8.",
+      traceOffset: 0,
+      resume: later,
+      final: true,
+    });
+  });
+
+  it("starts a superseded attempt again from offset 0, without the old attempt's state", () => {
+    const d = new Drive(verified());
+    d.chunk(0, "started", { attempt: 1 });
+    d.chunk(0, "progress", { attempt: 1, text: "2 + 2 = 4. Then ", tokens: 10 });
+    d.verdict(1, { resumeOffset: 11, resume: Buffer.from("attempt 1") });
+    d.chunk(0, "progress", { attempt: 1, text: "4 + 4 = 8. ", tokens: 20 });
+    expect(requests(d)[1]).toMatchObject({ trace: "Then 4 + 4 = 8. ", traceOffset: 11 });
+    // A redelivery: the new attempt's text is verified from its start, and a late verdict on the old one changes nothing.
+    d.chunk(0, "started", { attempt: 2 });
+    d.chunk(0, "progress", { attempt: 2, text: "3 + 3 = 6. ", tokens: 10 });
+    d.verdict(2, { resumeOffset: 16, resume: Buffer.from("attempt 1, later") });
+    expect(requests(d)[2]).toMatchObject({ trace: "3 + 3 = 6. ", traceOffset: 0, resume: Buffer.alloc(0) });
+  });
+
+  it("starts over with the whole trace after a failed call or an offset past what the verifier was sent", () => {
+    const d = new Drive(verified());
+    d.chunk(0, "started");
+    d.chunk(0, "progress", { text: "2 + 2 = 4. ", tokens: 10 });
+    d.chunk(0, "progress", { text: "Then ", tokens: 12 });
+    d.verdict(1, { resumeOffset: 12, resume: Buffer.from("past the end") });
+    d.chunk(0, "progress", { text: "4 + 4 = 8. ", tokens: 20 });
+    // Even when a failed answer names an offset: the state the verifier failed on is not sent again.
+    d.verdict(2, { error: "verifier arith failed: its resume state is not a arith/1 state", resumeOffset: 5, resume: Buffer.from("x") });
+    expect(requests(d).map((r) => [r.traceOffset, r.trace])).toEqual([
+      [0, "2 + 2 = 4. "],
+      [0, "2 + 2 = 4. Then "],
+      [0, "2 + 2 = 4. Then 4 + 4 = 8. "],
+    ]);
   });
 });
 

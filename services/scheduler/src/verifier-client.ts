@@ -1,6 +1,6 @@
 import { errors, type NatsConnection } from "@nats-io/nats-core";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { unscored, verifyInput, type WireNames } from "@ttc/common";
+import { unscored, verifyInput, verifyResponse, type WireNames } from "@ttc/common";
 import { createVerifier } from "@ttc/policy";
 
 export type VerifyCall = VerifyRequest;
@@ -46,11 +46,11 @@ export function inlineVerifier(): VerifierClient {
     supportsPartial: (verifier) => createVerifier(verifier).partial,
     async verify(call) {
       try {
-        const out = createVerifier(call.verifier).verify(verifyInput(call));
-        return { ...out, error: "" };
+        return verifyResponse(createVerifier(call.verifier).verify(verifyInput(call)));
       } catch (err) {
-        // e.g. an engine verifier (prm, judge), which only the verifier service can run: the trace
-        // is left unscored and the result says the verifier was degraded, with this message.
+        // e.g. an engine verifier (prm, judge), which only the verifier service can run, or a resume
+        // state that does not fit the trace: the trace is left unscored (the next call sends it whole)
+        // and the result says the verifier was degraded, with this message.
         return unscored(err instanceof Error ? err.message : String(err));
       }
     },

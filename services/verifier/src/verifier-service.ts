@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { Counter, Histogram, Registry } from "prom-client";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { EngineError, metricNames, tryDecode, unscored, verifyInput, type Logger, type WireNames } from "@ttc/common";
+import { EngineError, metricNames, tryDecode, unscored, verifyInput, verifyResponse, type Logger, type WireNames } from "@ttc/common";
 import { createVerifier, engineVerifierNames, verifierNames, type TraceVerifier } from "@ttc/policy";
 import type { AsyncTraceVerifier } from "./async-verifier.js";
 
@@ -46,7 +46,9 @@ const engineOnly: readonly string[] = engineVerifierNames;
 
 /**
  * Answers verify requests for every verifier kind this process has, in a queue group so replicas
- * share the load and each request is scored once. The pure verifiers are always served; an engine
+ * share the load and each request is scored once. It keeps nothing between requests: an incremental
+ * verifier's continuation (resume offset and state) travels in the requests, so any replica can take
+ * the next call of any branch. The pure verifiers are always served; an engine
  * verifier (prm, judge) only when it was given, so a scheduler asking for an unconfigured one gets
  * "no responders" at once instead of a wrong score.
  *
@@ -115,7 +117,7 @@ export class VerifierService {
     try {
       const out = await verifier.verify(verifyInput(request));
       this.metrics.requests.inc({ verifier: name, outcome: out.reject ? "rejected" : "ok" });
-      this.reply(msg, { ...out, error: "" });
+      this.reply(msg, verifyResponse(out));
     } catch (err) {
       this.metrics.requests.inc({ verifier: name, outcome: "error" });
       const message = err instanceof Error ? err.message : String(err);

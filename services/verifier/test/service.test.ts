@@ -177,6 +177,50 @@ describe("verifier service with engines, over NATS", () => {
     expect(errors?.value).toBeGreaterThanOrEqual(2);
   });
 
+  it("resumes partial verification on whichever replica takes a call: the continuation travels with the requests", async () => {
+    const replicaMetrics = createVerifierMetrics();
+    const replica = new VerifierService(nc, names, replicaMetrics, createLogger("verifier-test", "silent"));
+    await replica.start();
+    const arithCalls = async (m: VerifierMetrics) =>
+      (await m.requests.get()).values.filter((v) => v.labels.verifier === "arith").reduce((sum, v) => sum + v.value, 0);
+    const before = await arithCalls(metrics);
+    try {
+      const trace = "First 12 + 30 = 42 apples, then 42 x 2 = 84 of them.\nShared by 4: 84 / 4 = 21 each, and 21 - 1 = 19 left.\n";
+      const judgement = (r: VerifyResponse) => ({ ...r, resumeOffset: 0, resume: Buffer.alloc(0) });
+      let offset = 0;
+      let resume: Buffer = Buffer.alloc(0);
+      let sent = 0;
+      let sentWhole = 0;
+      for (let end = 5; end < trace.length + 5; end += 5) {
+        const upTo = Math.min(end, trace.length);
+        const resumed = await call({ verifier: "arith", trace: trace.slice(offset, upTo), traceOffset: offset, resume, final: false });
+        const whole = await call({ verifier: "arith", trace: trace.slice(0, upTo), final: false });
+        expect(judgement(resumed), `at ${upTo}`).toEqual(judgement(whole));
+        sent += upTo - offset;
+        sentWhole += upTo;
+        offset = resumed.resumeOffset;
+        resume = resumed.resume;
+      }
+      expect(await call({ verifier: "arith", trace, final: false })).toMatchObject({
+        reject: true,
+        reason: "21 - 1 = 19 is wrong (21 - 1 = 20)",
+      });
+      // Each call re-sends only a little context before what is new.
+      expect(sent).toBeLessThan(sentWhole / 2);
+      // Both replicas took calls (a queue group picks one at random per request).
+      expect(await arithCalls(replicaMetrics)).toBeGreaterThan(0);
+      expect((await arithCalls(metrics)) - before).toBeGreaterThan(0);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it("the PRM is not incremental: it asks for the whole trace each time and refuses part of one", async () => {
+    expect(await call({ final: false })).toMatchObject({ error: "", resumeOffset: 0 });
+    const part = await call({ trace: "4 + 3 = 7\n", traceOffset: 10, final: false });
+    expect(part.error).toBe("verifier prm failed: verifier prm reads the whole trace, but this one starts at offset 10");
+  });
+
   it("does not serve an engine verifier that is not configured", async () => {
     const bare = new VerifierService(
       nc,

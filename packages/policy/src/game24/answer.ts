@@ -108,8 +108,21 @@ export function normaliseGame24(answer: string): string | null {
  * decoration (`$`, `**`, a full stop); null when the trace has no `Answer:` line.
  */
 export function game24AnswerExpression(trace: string): string | null {
-  const line = [...trace.matchAll(/^[ \t*#>-]*answer\**[ \t]*:\**([^\n]*)$/gim)].at(-1)?.[1];
-  if (line === undefined) return null;
+  const line = lastAnswerLine(trace);
+  return line === undefined ? null : answerLineExpression(line);
+}
+
+/**
+ * What follows the `Answer:` of the last `Answer:` line of a text; undefined when it has none. No
+ * match spans a newline, so for a text read in pieces cut after newlines, the last answer line of
+ * the whole is the last one found in the pieces.
+ */
+export function lastAnswerLine(text: string): string | undefined {
+  return [...text.matchAll(/^[ \t*#>-]*answer\**[ \t]*:\**([^\n]*)$/gim)].at(-1)?.[1];
+}
+
+/** The expression of an answer line's text (see {@link game24AnswerExpression}). */
+export function answerLineExpression(line: string): string {
   return line
     .split("=")[0]!
     .trim()

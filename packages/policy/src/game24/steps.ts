@@ -64,6 +64,20 @@ export interface Game24StepOptions {
   partial?: boolean;
 }
 
+/**
+ * Where a step check stands after some lines of a trace, so that it can go on line by line as a
+ * trace arrives ({@link checkGame24Line}); {@link game24StepCheck} says what it found.
+ */
+export interface Game24StepProgress {
+  /** The numbers left (for a step that leaves 24 out of reach: left after it). */
+  left: Value[];
+  stepScores: number[];
+  firstError: string | null;
+  unread: string | null;
+  /** Whether a step must keep 24 reachable: only when the four numbers can make it. */
+  checkReachable: boolean;
+}
+
 const STEP_LINE = /^(.*?)\(\s*left\s*:\s*([^)]*)\)?/i;
 const LIST_MARKER = /^(?:step\s*\d+\s*[:.)]\s*|\d+[.)]\s+|[-*•]\s+)/i;
 
@@ -87,40 +101,42 @@ const LIST_MARKER = /^(?:step\s*\d+\s*[:.)]\s*|\d+[.)]\s+|[-*•]\s+)/i;
 export function checkGame24Steps(trace: string, numbers: readonly number[], options: Game24StepOptions = {}): Game24StepCheck {
   const lines = trace.split("\n");
   if (options.partial) lines.pop();
-  let state = numbers.map((n) => exactly(integer(n)));
-  const checkReachable = canMake24(state.map((v) => v.exact));
-  const stepScores: number[] = [];
-  for (const raw of lines) {
-    const match = STEP_LINE.exec(raw);
-    if (!match) continue;
-    const step = stepScores.length + 1;
-    const line = raw.trim();
-    const name = `step ${step} "${line}"`;
-    const outcome = applyStep(match[1]!.trim().replace(LIST_MARKER, ""), match[2]!, state);
-    if (outcome.kind === "unread") {
-      return {
-        steps: stepScores.length,
-        stepScores,
-        firstError: null,
-        unread: `${name} not understood (${outcome.why}); later steps not checked`,
-        left: exactValues(state),
-      };
-    }
-    if (outcome.kind === "bad")
-      return { steps: step, stepScores: [...stepScores, 0], firstError: `${name}: ${outcome.why}`, unread: null, left: exactValues(state) };
-    if (checkReachable && !canMake24(outcome.next.map((v) => v.exact))) {
-      return {
-        steps: step,
-        stepScores: [...stepScores, 0],
-        firstError: `${name}: ${show(outcome.next)} cannot make 24`,
-        unread: null,
-        left: exactValues(outcome.next),
-      };
-    }
-    state = outcome.next;
-    stepScores.push(1);
+  let progress = startGame24Steps(numbers);
+  for (const line of lines) progress = checkGame24Line(progress, line);
+  return game24StepCheck(progress);
+}
+
+/** A step check before any line. */
+export function startGame24Steps(numbers: readonly number[]): Game24StepProgress {
+  const left = numbers.map((n) => exactly(integer(n)));
+  return { left, stepScores: [], firstError: null, unread: null, checkReachable: canMake24(left.map((v) => v.exact)) };
+}
+
+/** Whether the check has ended (at a bad or unreadable step): later lines change nothing. */
+function game24StepsEnded(progress: Game24StepProgress): boolean {
+  return progress.firstError !== null || progress.unread !== null;
+}
+
+/** `progress` after one more line of the trace (without its newline); see {@link checkGame24Steps}. */
+export function checkGame24Line(progress: Game24StepProgress, raw: string): Game24StepProgress {
+  if (game24StepsEnded(progress)) return progress;
+  const match = STEP_LINE.exec(raw);
+  if (!match) return progress;
+  const stepScores = progress.stepScores;
+  const name = `step ${stepScores.length + 1} "${raw.trim()}"`;
+  const outcome = applyStep(match[1]!.trim().replace(LIST_MARKER, ""), match[2]!, progress.left);
+  if (outcome.kind === "unread") return { ...progress, unread: `${name} not understood (${outcome.why}); later steps not checked` };
+  if (outcome.kind === "bad") return { ...progress, stepScores: [...stepScores, 0], firstError: `${name}: ${outcome.why}` };
+  if (progress.checkReachable && !canMake24(outcome.next.map((v) => v.exact))) {
+    return { ...progress, left: outcome.next, stepScores: [...stepScores, 0], firstError: `${name}: ${show(outcome.next)} cannot make 24` };
   }
-  return { steps: stepScores.length, stepScores, firstError: null, unread: null, left: exactValues(state) };
+  return { ...progress, left: outcome.next, stepScores: [...stepScores, 1] };
+}
+
+/** What a step check found. */
+export function game24StepCheck(progress: Game24StepProgress): Game24StepCheck {
+  const { stepScores, firstError, unread } = progress;
+  return { steps: stepScores.length, stepScores, firstError, unread, left: exactValues(progress.left) };
 }
 
 type StepOutcome = { kind: "good"; next: Value[] } | { kind: "bad"; why: string } | { kind: "unread"; why: string };

@@ -12,6 +12,7 @@
  * Edge cases follow the paper's reference implementation (facebookresearch/deepconf): with fewer
  * tokens than a window, the statistics are the mean of all tokens; with none, they are 0.
  */
+import { readsNothing } from "./resume.js";
 import { clampScore } from "./steps.js";
 import type { TraceVerifier } from "./verifier.js";
 
@@ -213,9 +214,12 @@ export function createConfidenceVerifier(options: ConfidenceVerifierOptions = {}
   return {
     name: "confidence",
     partial: true,
-    verify({ confidence }) {
+    verify(input) {
+      // The judgement comes from the worker's statistics, never from the text: the next call needs none of it again.
+      const { confidence } = input;
+      const continuation = readsNothing(input);
       if (confidence === undefined || confidence.tokens === 0) {
-        return { score: 1, stepScores: [], reject: false, reason: "no confidence reported", verified: false };
+        return { score: 1, stepScores: [], reject: false, reason: "no confidence reported", verified: false, continuation };
       }
       const value = statistic === "lowest" ? confidence.lowestGroupConfidence : confidence.tailGroupConfidence;
       const score = confidenceScore(value, halfScoreAt);
@@ -226,6 +230,7 @@ export function createConfidenceVerifier(options: ConfidenceVerifierOptions = {}
         reject: false,
         reason: `${label} ${value.toFixed(3)} over ${confidence.tokens} tokens`,
         verified: false,
+        continuation,
       };
     },
   };

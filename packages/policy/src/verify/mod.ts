@@ -1,9 +1,11 @@
 /** Trace verification: exact checks, step scoring, confidence, and the verifier contract built on them. Pure. */
 export { checkArithmetic, type ArithCheck, type ArithOptions } from "./arith.js";
+export { ResumeError, wholeTrace } from "./resume.js";
 export {
   createVerifier,
   engineVerifierNames,
   verifierNames,
+  type Continuation,
   type TraceVerifier,
   type VerifierName,
   type VerifyInput,

@@ -2,7 +2,8 @@
  * The `recorded` verifier: replays the scores stored with a recorded trace (a reward model's outcome
  * score, a PRM's or a tree search's per-step values) as if a verifier computed them now.
  */
-import { completedSteps } from "../reasoning-steps.js";
+import { completedStepCount, countCompletedSteps, noStepsCounted, type StepCount } from "../reasoning-steps.js";
+import { continuation, readsNothing, resumeFrom } from "./resume.js";
 import { clampScore, stepScoringVerifier, type StepAggregation, type StepScorer } from "./steps.js";
 import type { TraceVerifier, VerifyInput } from "./verifier.js";
 
@@ -49,6 +50,9 @@ export function logistic(x: number): number {
  * to 0..1) when there is one, else the aggregation of every recorded step score; on a partial trace
  * it is the aggregation of the step scores of the steps seen so far. Without recorded scores it
  * scores 1 (no evidence either way) and never rejects.
+ *
+ * It reads incrementally: the steps seen are counted with `countCompletedSteps`, whose count travels
+ * in the continuation, so each call reads only the text that is new (a finished trace reads none).
  */
 export function createRecordedVerifier(options: RecordedOptions = {}): TraceVerifier {
   const { aggregation = "min", rejectBelow, scale = "auto" } = options;
@@ -60,34 +64,49 @@ export function createRecordedVerifier(options: RecordedOptions = {}): TraceVeri
     }
     return chosen === "logit" ? logistic : clampScore;
   };
-  const scorer: StepScorer = {
+  const scorer = (seen: number): StepScorer => ({
     name: "recorded",
     scoreSteps(input: VerifyInput) {
       const recorded = input.recorded;
       if (recorded?.stepScores === undefined) return [];
-      const map = mapping(recorded);
-      const seen = input.final ? recorded.stepScores.length : completedSteps(input.trace, false).length;
-      return recorded.stepScores.slice(0, seen).map(map);
+      return recorded.stepScores.slice(0, input.final ? recorded.stepScores.length : seen).map(mapping(recorded));
     },
     scoreOutcome(input: VerifyInput) {
       const recorded = input.recorded;
       return recorded?.score === undefined ? undefined : mapping(recorded)(recorded.score);
     },
-  };
-  const verifier = stepScoringVerifier(
-    scorer,
-    aggregation,
-    rejectBelow === undefined ? { rejectOn: "latest" } : { rejectBelow, rejectOn: "latest" },
-  );
+  });
+  const judging = rejectBelow === undefined ? { rejectOn: "latest" as const } : { rejectBelow, rejectOn: "latest" as const };
   return {
-    name: verifier.name,
-    partial: verifier.partial,
+    name: "recorded",
+    partial: true,
     verify(input) {
       const { recorded } = input;
       if (recorded === undefined || (recorded.score === undefined && recorded.stepScores === undefined)) {
-        return { score: 1, stepScores: [], reject: false, reason: "no recorded scores", verified: false };
+        return {
+          score: 1,
+          stepScores: [],
+          reject: false,
+          reason: "no recorded scores",
+          verified: false,
+          continuation: readsNothing(input),
+        };
       }
-      return verifier.verify(input);
+      const { text, offset, state } = resumeFrom(input, STEP_COUNT_STATE, readStepCount);
+      const count = countCompletedSteps(state ?? noStepsCounted, text);
+      const out = stepScoringVerifier(scorer(completedStepCount(count)), aggregation, judging).verify(input);
+      return { ...out, continuation: continuation(STEP_COUNT_STATE, offset + text.length, count) };
     },
   };
+}
+
+/** The kind of the recorded verifier's resume state: a {@link StepCount}. */
+const STEP_COUNT_STATE = "step-count/1";
+
+function readStepCount(raw: unknown): StepCount | null {
+  const c = raw as Partial<Record<keyof StepCount, unknown>> | null;
+  if (c === null || typeof c !== "object") return null;
+  const counts = [c.lines, c.paragraphs].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0);
+  const flags = [c.afterBlank, c.blankAfterContent, c.paragraphsShown, c.openLine].every((b) => typeof b === "boolean");
+  return counts && flags ? (c as StepCount) : null;
 }

@@ -12,11 +12,17 @@
  *   has ended, so there is nothing left to prune, and the vote already ignores an answer it cannot
  *   read; the score keeps it from weighing in score-weighted votes. A well-formed answer scores 1,
  *   unverified: there is no answer key at serving time.
+ *
+ * Both read incrementally (the steps and equations from a continuation, see `rule-game24.ts` and
+ * `resumedArithmetic`); the answer of another format is read from the whole trace, which a final
+ * call carries.
  */
 import { extractAnswer, normaliseAnswer } from "../answer.js";
 import type { AnswerFormatName } from "../types.js";
-import { checkArithmetic } from "./arith.js";
-import { checkGame24, checkGame24Steps, game24AnswerExpression, parseGame24Numbers } from "../game24/mod.js";
+import { resumedArithmetic, type ArithCheck } from "./arith.js";
+import { parseGame24Numbers } from "../game24/mod.js";
+import { wholeTrace } from "./resume.js";
+import { verifyGame24 } from "./rule-game24.js";
 import type { TraceVerifier, VerifyInput, VerifyOutput } from "./verifier.js";
 
 /** Options of {@link createRuleVerifier}. */
@@ -41,36 +47,18 @@ export function createRuleVerifier(options: RuleOptions = {}): TraceVerifier {
   };
 }
 
-function verifyGame24({ trace, final }: VerifyInput, numbers: number[], pruneSteps: boolean): VerifyOutput {
-  const steps = checkGame24Steps(trace, numbers, { partial: !final });
-  const stepNote = steps.firstError ?? steps.unread;
-  if (!final) {
-    const bad = steps.firstError !== null;
-    const reason =
-      stepNote ?? (steps.steps === 0 ? "no steps yet" : `${steps.steps} step${steps.steps === 1 ? "" : "s"} right; 24 still reachable`);
-    return { score: bad ? 0 : 1, stepScores: steps.stepScores, reject: bad && pruneSteps, reason, verified: false };
-  }
-  const expression = game24AnswerExpression(trace);
-  const answer = expression === null ? { valid: false, reason: "no Answer: line" } : checkGame24(expression, numbers);
-  const said = expression === null ? answer.reason : `answer "${expression}": ${answer.reason}`;
-  if (answer.valid) {
-    // An exact check of the answer outranks the steps: a right answer reached by muddled steps is right.
-    const reason = `verified: ${expression} ${answer.reason}${steps.firstError === null ? "" : ` (though ${steps.firstError})`}`;
-    return { score: 1, stepScores: steps.stepScores, reject: false, reason, verified: true };
-  }
-  const reason = `${said}${steps.firstError === null ? "" : `; ${steps.firstError}`}`;
-  return { score: 0, stepScores: steps.stepScores, reject: true, reason, verified: false };
+function verifyWellFormed(input: VerifyInput, readAs: AnswerFormatName): VerifyOutput {
+  const { check, continuation } = resumedArithmetic(input);
+  return { ...judgeWellFormed(input, readAs, check), continuation };
 }
 
-function verifyWellFormed({ trace, final, format }: VerifyInput, readAs: AnswerFormatName): VerifyOutput {
-  const arith = checkArithmetic(trace, { partial: !final });
-  if (arith.firstError !== null) {
-    return { score: 0, stepScores: arith.stepScores, reject: true, reason: arith.firstError, verified: false };
-  }
+function judgeWellFormed(input: VerifyInput, readAs: AnswerFormatName, arith: ArithCheck): Omit<VerifyOutput, "continuation"> {
+  if (arith.firstError !== null) return { score: 0, stepScores: arith.stepScores, reject: true, reason: arith.firstError, verified: false };
   const checked = arith.steps === 0 ? "" : `${arith.steps} equation${arith.steps === 1 ? "" : "s"} right; `;
-  if (!final) return { score: 1, stepScores: arith.stepScores, reject: false, reason: `${checked}no final answer yet`, verified: false };
-  const as = `${format === "game24" ? "game24 (the prompt has no Input: line with four numbers, so it is only read, not checked)" : readAs} answer`;
-  const raw = extractAnswer(trace, readAs);
+  if (!input.final)
+    return { score: 1, stepScores: arith.stepScores, reject: false, reason: `${checked}no final answer yet`, verified: false };
+  const as = `${input.format === "game24" ? "game24 (the prompt has no Input: line with four numbers, so it is only read, not checked)" : readAs} answer`;
+  const raw = extractAnswer(wholeTrace(input, "rule"), readAs);
   if (raw === null) return { score: 0, stepScores: arith.stepScores, reject: false, reason: `${checked}no ${as} found`, verified: false };
   const key = normaliseAnswer(raw, readAs);
   if (key === null) {

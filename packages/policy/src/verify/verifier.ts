@@ -1,14 +1,23 @@
 import type { AnswerFormatName } from "../types.js";
-import { checkArithmetic } from "./arith.js";
+import { resumedArithmetic } from "./arith.js";
 import { createConfidenceVerifier, type ConfidenceSnapshot } from "./confidence.js";
 import { createRecordedVerifier, type RecordedScores } from "./recorded.js";
+import { readsNothing } from "./resume.js";
 import { createRuleVerifier } from "./rule.js";
 
 /** A trace to judge. Everything but `trace` and `final` is optional: verifiers use what they need. */
 export interface VerifyInput {
+  /** The branch's trace from `traceOffset` on. */
   trace: string;
   /** true once the branch has finished; false for a trace still being generated. */
   final: boolean;
+  /**
+   * Where `trace` starts in the branch's trace, in UTF-16 code units (0 or absent: the whole trace):
+   * the offset of the continuation of this verifier's last judgement of the branch attempt.
+   */
+  traceOffset?: number;
+  /** The `resume` of that continuation; absent or empty: start fresh. */
+  resume?: string;
   /** The question; `rule` reads the Game-of-24 numbers from its `Input: a b c d` line. */
   prompt?: string;
   /** How the final answer is written. */
@@ -17,6 +26,15 @@ export interface VerifyInput {
   recorded?: RecordedScores;
   /** Token-confidence statistics from the engine's logprobs, computed by the worker (`confidence`). */
   confidence?: ConfidenceSnapshot;
+}
+
+/**
+ * How to call again for the same branch attempt: with the trace from `offset` on (UTF-16 code units,
+ * at a code point boundary) and `resume` (opaque to the caller; see `resume.ts`).
+ */
+export interface Continuation {
+  offset: number;
+  resume: string;
 }
 
 /** A verifier's judgement. */
@@ -31,13 +49,23 @@ export interface VerifyOutput {
   reason: string;
   /** true when an EXACT checker accepted the final answer (first-verified stops on it). */
   verified: boolean;
+  /**
+   * Present when the verifier reads incrementally: the next call sends only the trace from here on.
+   * Absent: the next call sends the whole trace again (a verifier that is not incremental).
+   */
+  continuation?: Continuation;
 }
 
-/** A pure trace verifier, shared by the scheduler (in-process) and the verifier service. */
+/**
+ * A pure trace verifier, shared by the scheduler (in-process) and the verifier service. Stateless: a
+ * verifier that reads incrementally carries what it has read in its output's continuation, and a
+ * resumed call judges exactly as a call with the whole trace would.
+ */
 export interface TraceVerifier {
   readonly name: string;
   /** true when it can judge partial traces */
   readonly partial: boolean;
+  /** @throws ResumeError when the input starts after offset 0 without a resume state that fits it. */
   verify(input: VerifyInput): VerifyOutput;
 }
 
@@ -58,7 +86,14 @@ export type VerifierName = (typeof verifierNames)[number];
 const noneVerifier: TraceVerifier = {
   name: "none",
   partial: false,
-  verify: () => ({ score: 1, stepScores: [], reject: false, reason: "not verified", verified: false }),
+  verify: (input) => ({
+    score: 1,
+    stepScores: [],
+    reject: false,
+    reason: "not verified",
+    verified: false,
+    continuation: readsNothing(input),
+  }),
 };
 
 /**
@@ -68,12 +103,12 @@ const noneVerifier: TraceVerifier = {
 const arithVerifier: TraceVerifier = {
   name: "arith",
   partial: true,
-  verify({ trace, final }) {
-    const check = checkArithmetic(trace, { partial: !final });
+  verify(input) {
+    const { check, continuation } = resumedArithmetic(input);
     const score = check.steps === 0 ? 1 : (check.steps - check.wrong) / check.steps;
     const reason =
       check.firstError ?? (check.steps === 0 ? "no equations to check" : `${check.steps} equation${check.steps === 1 ? "" : "s"} right`);
-    return { score, stepScores: check.stepScores, reject: check.wrong > 0, reason, verified: false };
+    return { score, stepScores: check.stepScores, reject: check.wrong > 0, reason, verified: false, continuation };
   },
 };
 

@@ -19,9 +19,10 @@
  * The judgement: score = CONFIDENCE for CORRECT, 1 − CONFIDENCE for INCORRECT (CONFIDENCE defaults
  * to 1, so 1 and 0); `verified` is false (a model's opinion is not an exact check); `reject` only for
  * INCORRECT and only when `rejectIncorrect` is set. A reply without a readable verdict is an error
- * (the trace stays unscored), never a guess. Only finished traces are judged (`partial: false`).
+ * (the trace stays unscored), never a guess. Only finished traces are judged (`partial: false`), each
+ * read whole (no continuation: one call per branch).
  */
-import type { VerifyInput, VerifyOutput } from "@ttc/policy";
+import { wholeTrace, type VerifyInput, type VerifyOutput } from "@ttc/policy";
 import { EngineError } from "@ttc/common";
 import { joinUrl, postJson, snippet, unreadableAnswer, type AsyncTraceVerifier } from "../async-verifier.js";
 
@@ -118,7 +119,7 @@ export class JudgeVerifier implements AsyncTraceVerifier {
       model: this.o.model,
       messages: [
         { role: "system", content: JUDGE_SYSTEM_PROMPT },
-        { role: "user", content: judgePrompt(input.prompt ?? "", input.trace) },
+        { role: "user", content: judgePrompt(input.prompt ?? "", wholeTrace(input, this.name)) },
       ],
       temperature: 0,
       max_tokens: this.o.maxTokens,

@@ -40,7 +40,7 @@
  * step counts only once its line has ended (it may still be growing); a partial trace with no whole
  * step is not sent (score 1, "no steps scored yet", as `stepScoringVerifier` says).
  */
-import { completedSteps, stepScoringVerifier, type StepAggregation, type VerifyInput, type VerifyOutput } from "@ttc/policy";
+import { completedSteps, stepScoringVerifier, wholeTrace, type StepAggregation, type VerifyInput, type VerifyOutput } from "@ttc/policy";
 import { EngineError } from "@ttc/common";
 import { joinUrl, postJson, snippet, unreadableAnswer, type AsyncTraceVerifier } from "../async-verifier.js";
 
@@ -133,7 +133,9 @@ export class PrmVerifier implements AsyncTraceVerifier {
   }
 
   async verify(input: VerifyInput): Promise<VerifyOutput> {
-    const steps = prmSteps(input.trace, input.final);
+    // Not incremental: the model scores each step in the context of all before it, so it reads the
+    // whole trace every time (no continuation: the caller sends it whole).
+    const steps = prmSteps(wholeTrace(input, this.name), input.final);
     const scores = steps.length === 0 ? [] : await this.scoreSteps(input.prompt ?? "", steps);
     return stepScoringVerifier({ name: this.name, scoreSteps: () => scores }, this.o.aggregation).verify(input);
   }

@@ -166,11 +166,18 @@ export interface WorkerHeartbeat {
   sentUnixMs: number;
 }
 
-/** Asks a verifier to score a partial or finished trace (NATS request/reply, queue group). */
+/**
+ * Asks a verifier to score a partial or finished trace (NATS request/reply, queue group).
+ *
+ * Partial verification is incremental and stateless: the verifier answers with a continuation
+ * (resume_offset, resume), and the next request of the same branch attempt sends the trace only from
+ * resume_offset on, with resume echoed back. Everything the verifier needs travels in the request, so
+ * any replica of the queue group can take any call.
+ */
 export interface VerifyRequest {
   verifier: string;
   prompt: string;
-  /** The whole trace so far. */
+  /** The branch's trace from trace_offset on (the whole trace when trace_offset is 0). */
   trace: string;
   final: boolean;
   answerFormat: AnswerFormat;
@@ -180,7 +187,20 @@ export interface VerifyRequest {
   recordedScore?: number | undefined;
   recordedStepScores: number[];
   /** Token-confidence statistics so far (for the `confidence` verifier). */
-  confidence: ConfidenceStats | undefined;
+  confidence:
+    | ConfidenceStats
+    | undefined;
+  /**
+   * Where `trace` starts in the branch's trace, in UTF-16 code units (a JavaScript string index); 0 =
+   * the whole trace. A partial request sends the trace from the resume_offset of the verifier's last
+   * answer for this branch attempt; a final request sends the whole trace (0) with the same resume.
+   */
+  traceOffset: number;
+  /**
+   * The opaque state the verifier returned with its last answer for this branch attempt (`resume` of
+   * VerifyResponse); empty = start fresh. Sent back unchanged, never read by the caller.
+   */
+  resume: Buffer;
 }
 
 export interface VerifyResponse {
@@ -195,6 +215,13 @@ export interface VerifyResponse {
   error: string;
   /** True when an exact checker accepted the final answer. */
   verified: boolean;
+  /**
+   * Where the next request of this branch attempt must start its trace (UTF-16 code units, at a code
+   * point boundary); 0 = send the whole trace again (a verifier that is not incremental).
+   */
+  resumeOffset: number;
+  /** Opaque state to send back, unchanged, in the next request's `resume`. */
+  resume: Buffer;
 }
 
 function createBaseBranchTask(): BranchTask {
@@ -1310,6 +1337,8 @@ function createBaseVerifyRequest(): VerifyRequest {
     recordedScore: undefined,
     recordedStepScores: [],
     confidence: undefined,
+    traceOffset: 0,
+    resume: Buffer.alloc(0),
   };
 }
 
@@ -1348,6 +1377,12 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
     }
     if (message.confidence !== undefined) {
       ConfidenceStats.encode(message.confidence, writer.uint32(82).fork()).join();
+    }
+    if (message.traceOffset !== 0) {
+      writer.uint32(88).uint32(message.traceOffset);
+    }
+    if (message.resume.length !== 0) {
+      writer.uint32(98).bytes(message.resume);
     }
     return writer;
   },
@@ -1455,6 +1490,22 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
             message.confidence = ConfidenceStats.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.traceOffset = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.resume = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1499,6 +1550,12 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
         ? object.recorded_step_scores.map((e: any) => globalThis.Number(e))
         : [],
       confidence: isSet(object.confidence) ? ConfidenceStats.fromJSON(object.confidence) : undefined,
+      traceOffset: isSet(object.traceOffset)
+        ? globalThis.Number(object.traceOffset)
+        : isSet(object.trace_offset)
+        ? globalThis.Number(object.trace_offset)
+        : 0,
+      resume: isSet(object.resume) ? Buffer.from(bytesFromBase64(object.resume)) : Buffer.alloc(0),
     };
   },
 
@@ -1534,6 +1591,12 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
     if (message.confidence !== undefined) {
       obj.confidence = ConfidenceStats.toJSON(message.confidence);
     }
+    if (message.traceOffset !== 0) {
+      obj.traceOffset = Math.round(message.traceOffset);
+    }
+    if (message.resume.length !== 0) {
+      obj.resume = base64FromBytes(message.resume);
+    }
     return obj;
   },
 
@@ -1554,12 +1617,23 @@ export const VerifyRequest: MessageFns<VerifyRequest> = {
     message.confidence = (object.confidence !== undefined && object.confidence !== null)
       ? ConfidenceStats.fromPartial(object.confidence)
       : undefined;
+    message.traceOffset = object.traceOffset ?? 0;
+    message.resume = object.resume ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseVerifyResponse(): VerifyResponse {
-  return { score: 0, stepScores: [], reject: false, reason: "", error: "", verified: false };
+  return {
+    score: 0,
+    stepScores: [],
+    reject: false,
+    reason: "",
+    error: "",
+    verified: false,
+    resumeOffset: 0,
+    resume: Buffer.alloc(0),
+  };
 }
 
 export const VerifyResponse: MessageFns<VerifyResponse> = {
@@ -1585,6 +1659,12 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     }
     if (message.verified !== false) {
       writer.uint32(48).bool(message.verified);
+    }
+    if (message.resumeOffset !== 0) {
+      writer.uint32(56).uint32(message.resumeOffset);
+    }
+    if (message.resume.length !== 0) {
+      writer.uint32(66).bytes(message.resume);
     }
     return writer;
   },
@@ -1660,6 +1740,22 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
             message.verified = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.resumeOffset = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resume = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1684,6 +1780,12 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       error: isSet(object.error) ? globalThis.String(object.error) : "",
       verified: isSet(object.verified) ? globalThis.Boolean(object.verified) : false,
+      resumeOffset: isSet(object.resumeOffset)
+        ? globalThis.Number(object.resumeOffset)
+        : isSet(object.resume_offset)
+        ? globalThis.Number(object.resume_offset)
+        : 0,
+      resume: isSet(object.resume) ? Buffer.from(bytesFromBase64(object.resume)) : Buffer.alloc(0),
     };
   },
 
@@ -1707,6 +1809,12 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     if (message.verified !== false) {
       obj.verified = message.verified;
     }
+    if (message.resumeOffset !== 0) {
+      obj.resumeOffset = Math.round(message.resumeOffset);
+    }
+    if (message.resume.length !== 0) {
+      obj.resume = base64FromBytes(message.resume);
+    }
     return obj;
   },
 
@@ -1721,9 +1829,19 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     message.reason = object.reason ?? "";
     message.error = object.error ?? "";
     message.verified = object.verified ?? false;
+    message.resumeOffset = object.resumeOffset ?? 0;
+    message.resume = object.resume ?? Buffer.alloc(0);
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
