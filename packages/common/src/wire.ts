@@ -18,6 +18,8 @@ export interface WireNames {
   readonly taskSubject: string;
   /** Core NATS subject for one query's trace chunks, owned by the scheduler running it. */
   traceSubject(schedulerId: string, queryId: string): string;
+  /** Wildcard of every trace subject of one scheduler's queries. */
+  traceWildcard(schedulerId: string): string;
   /** Core NATS subject that stops branches of one query. */
   cancelSubject(queryId: string): string;
   /** Wildcard every worker listens on for cancels. */
@@ -44,6 +46,7 @@ export function wireNames(namespace: string = defaultNamespace): WireNames {
     taskConsumer: "workers",
     taskSubject: `${namespace}.task.branch`,
     traceSubject: (schedulerId, queryId) => `${namespace}.trace.${token(schedulerId)}.${token(queryId)}`,
+    traceWildcard: (schedulerId) => `${namespace}.trace.${token(schedulerId)}.*`,
     cancelSubject: (queryId) => `${namespace}.cancel.${token(queryId)}`,
     cancelWildcard: `${namespace}.cancel.*`,
     heartbeatSubject: `${namespace}.worker.heartbeat`,

@@ -392,9 +392,14 @@ export class QueryEngine {
         totalSeconds: since(this.#now),
       },
     });
+    // Workers stop their branches at the same deadline. When their word of it arrives before this
+    // engine's own deadline timer fires (a loaded scheduler), the branches look failed and the budget
+    // spent, but what ended the query was time.
+    const outOfTime =
+      result.answer === "" && stop.reason !== "cancelled" && stop.reason !== "draining" && this.#now >= this.#spec.deadlineAt;
     const failure = failureFor({
       result,
-      stop,
+      stop: outOfTime ? { ...stop, reason: "deadline" } : stop,
       branches: this.#branches,
       dispatchError: this.#dispatchError,
       liveWorkers: this.#liveWorkers,

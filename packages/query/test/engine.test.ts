@@ -415,6 +415,15 @@ describe("QueryEngine: ends", () => {
     expect(some.done.failure?.message).toMatch(/^deadline passed before any branch produced an answer \(1 of 3 branches started\)/);
   });
 
+  it("is DEADLINE_EXCEEDED when the workers' deadline stops arrive before its own deadline timer", () => {
+    const d = new Drive();
+    for (const b of [0, 1, 2]) d.chunk(b, "started");
+    d.t = 60_000;
+    for (const b of [0, 1, 2]) d.chunk(b, "cancelled", { tokens: 5, finishReason: "deadline passed" });
+    d.on({ kind: "timer", timer: "settle" });
+    expect(d.done.failure?.code).toBe("DEADLINE_EXCEEDED");
+  });
+
   it("on cancel stops every branch and fails CANCELLED", () => {
     const d = new Drive();
     d.chunk(0, "started");

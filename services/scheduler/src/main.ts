@@ -8,6 +8,7 @@ import { Scheduler } from "./scheduler.js";
 import { startGrpcServer } from "./server.js";
 import { TaskPublisher } from "./task-publisher.js";
 import { watchTaskQueue } from "./task-queue-gauge.js";
+import { TraceRouter } from "./trace-router.js";
 import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
 import { WorkerRegistry } from "./worker-registry.js";
 
@@ -31,7 +32,9 @@ await runService(
           metrics.taskPublishesWaiting.set(waiting);
         },
       });
-      const scheduler = new Scheduler({ nc, publisher, names, config, verifier, metrics, workers, log });
+      const traces = new TraceRouter(metrics);
+      traces.start(nc, names, config.schedulerId);
+      const scheduler = new Scheduler({ nc, publisher, traces, names, config, verifier, metrics, workers, log });
       const queueWatch = watchTaskQueue(nc, names, metrics);
       const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort);
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
@@ -46,6 +49,7 @@ await runService(
           await grpc.close(2_000);
           workers.stop();
           queueWatch.stop();
+          traces.stop();
         },
       };
     },

@@ -1,18 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
-import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { BranchTask, CancelBranches, stopReasonLabel, TraceChunk, type SolveEvent, type SolveResult } from "@ttc/proto";
-import { tryDecode, type Logger, type WireNames } from "@ttc/common";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { BranchTask, CancelBranches, stopReasonLabel, type SolveEvent, type SolveResult } from "@ttc/proto";
+import type { Logger, WireNames } from "@ttc/common";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 import type { TaskPublisher } from "./task-publisher.js";
+import type { TraceRouter } from "./trace-router.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
 import type { VerifierClient } from "./verifier-client.js";
 
 export interface QueryRunDeps {
   nc: NatsConnection;
   publisher: TaskPublisher;
+  traces: TraceRouter;
   names: WireNames;
   schedulerId: string;
   verifier: VerifierClient;
@@ -39,7 +41,7 @@ export class QueryRun {
   private readonly log: Logger;
   private readonly traceSubject: string;
   private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
-  private sub: Subscription | null = null;
+  private unroute: (() => void) | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
 
@@ -70,15 +72,7 @@ export class QueryRun {
 
   /** Runs the query to its end. Resolves with the result; rejects with a ServiceError. */
   async run(): Promise<SolveResult> {
-    this.sub = this.deps.nc.subscribe(this.traceSubject, {
-      callback: (err, msg) => {
-        if (err) return;
-        const chunk = tryDecode(TraceChunk, msg.data);
-        if (chunk) this.input({ kind: "chunk", at: now(), chunk });
-        else this.deps.metrics.malformedMessages.inc({ kind: "trace" });
-      },
-    });
-    await this.deps.nc.flush(); // the inbox must exist before any worker can answer into it
+    this.unroute = this.deps.traces.route(this.queryId, (chunk) => this.input({ kind: "chunk", at: now(), chunk }));
     this.log.debug({ limits: this.query.limits, policy: this.query.policy.name }, "query started");
     this.perform(this.engine.start(now()));
     const outcome = await this.done;
@@ -192,7 +186,7 @@ export class QueryRun {
   private finish(result: SolveResult, failure: QueryFailure | null): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    this.sub?.unsubscribe();
+    this.unroute?.();
     const error = failure ? new ServiceError(status[failure.code], failure.message) : null;
     this.record(result, error);
     const c = result.compute!;

@@ -8,6 +8,7 @@ import type { SchedulerMetrics } from "./metrics.js";
 import { QueryRun } from "./query-run.js";
 import { resolveRequest } from "./resolve-request.js";
 import type { TaskPublisher } from "./task-publisher.js";
+import type { TraceRouter } from "./trace-router.js";
 import type { VerifierClient } from "./verifier-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 
@@ -29,6 +30,7 @@ export class Scheduler {
     private readonly deps: {
       nc: NatsConnection;
       publisher: TaskPublisher;
+      traces: TraceRouter;
       names: WireNames;
       config: SchedulerConfig;
       verifier: VerifierClient;
@@ -77,6 +79,7 @@ export class Scheduler {
         {
           nc: this.deps.nc,
           publisher: this.deps.publisher,
+          traces: this.deps.traces,
           names: this.deps.names,
           schedulerId: config.schedulerId,
           verifier: this.deps.verifier,
