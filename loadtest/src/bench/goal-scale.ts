@@ -1,0 +1,149 @@
+/**
+ * Goal 4: 1,000 concurrent queries × 16 branches on one scheduler, then 2,000 on two schedulers that
+ * share one fleet of a few high-capacity sim workers: no query lost, none DEADLINE_EXCEEDED, each
+ * scheduler's RSS ≤ 512 MB and event-loop delay p99 ≤ 100 ms. Every query is sent at once
+ * (`runLoad` from the load generator, a closed loop as wide as the run), and the schedulers' /metrics
+ * are scraped every second (prom-client resets its event-loop histogram at each scrape, so the
+ * figure is the worst one-second p99).
+ */
+import { quantile } from "@ttc/stats";
+import { scrape } from "@ttc/test-harness";
+import { runLoad, type LoadResults, type ScenarioInput } from "../mod.js";
+import { startBenchCluster, type SchedulerProcess } from "./bench-cluster.js";
+import type { BenchGoal, GoalOptions, GoalRun } from "./figures.js";
+
+const branches = 16;
+/** The scheduler's default deadline: a query that cannot finish in it is a query the system failed. */
+const deadlineMs = 120_000;
+/**
+ * Sim branches of ~100 tokens at 200 tokens/s. With the default 300 tokens, the 2-core machine's two
+ * workers (~70k tokens/s between them) cannot generate 2,000 × 16 branches within the deadline at all,
+ * which would measure the fleet, not the schedulers.
+ */
+const sim = { TTC_SIM_TOKENS_PER_SECOND: "200", TTC_SIM_MEAN_TOKENS: "100" };
+
+export const scaleGoal: BenchGoal = {
+  goal: 4,
+  title: "1,000 concurrent queries per scheduler",
+  method: `1,000 queries per scheduler sent at once, majority × all-parallel × ${branches} branches, verifier none, 2 sim workers × 512 slots at 200 tokens/s (mean 100 tokens), ${deadlineMs / 1000} s deadline; 1 scheduler, then 2 sharing the fleet (--quick: 50 queries, 64 slots)`,
+  figures: [
+    { key: "oneLost", label: "1 scheduler: queries lost", unit: "", digits: 0, target: { op: "<=", value: 0 } },
+    { key: "oneDeadline", label: "1 scheduler: DEADLINE_EXCEEDED", unit: "", digits: 0, target: { op: "<=", value: 0 } },
+    { key: "oneRssMb", label: "1 scheduler: peak RSS", unit: "MB", digits: 0, target: { op: "<=", value: 512 } },
+    {
+      key: "oneLagP99Ms",
+      label: "1 scheduler: event-loop delay p99 (worst second)",
+      unit: "ms",
+      digits: 1,
+      target: { op: "<=", value: 100 },
+    },
+    { key: "oneLagMedianMs", label: "1 scheduler: event-loop delay p99 (median second)", unit: "ms", digits: 1 },
+    { key: "oneP50S", label: "1 scheduler: query latency p50", unit: "s", digits: 2 },
+    { key: "oneSeconds", label: "1 scheduler: all queries answered in", unit: "s", digits: 1 },
+    { key: "twoLost", label: "2 schedulers: queries lost", unit: "", digits: 0, target: { op: "<=", value: 0 } },
+    { key: "twoDeadline", label: "2 schedulers: DEADLINE_EXCEEDED", unit: "", digits: 0, target: { op: "<=", value: 0 } },
+    { key: "twoRssMb", label: "2 schedulers: peak RSS (larger)", unit: "MB", digits: 0, target: { op: "<=", value: 512 } },
+    {
+      key: "twoLagP99Ms",
+      label: "2 schedulers: event-loop delay p99 (worst second, either)",
+      unit: "ms",
+      digits: 1,
+      target: { op: "<=", value: 100 },
+    },
+    { key: "twoLagMedianMs", label: "2 schedulers: event-loop delay p99 (median second, worse)", unit: "ms", digits: 1 },
+    { key: "twoP50S", label: "2 schedulers: query latency p50", unit: "s", digits: 2 },
+    { key: "twoSeconds", label: "2 schedulers: all queries answered in", unit: "s", digits: 1 },
+  ],
+  run: measureScale,
+};
+
+async function measureScale({ quick, log }: GoalOptions): Promise<GoalRun> {
+  const perScheduler = quick ? 50 : 1_000;
+  const workers = 2;
+  const capacity = quick ? 64 : 512;
+  const cluster = await startBenchCluster({
+    workers,
+    capacity,
+    env: { ...sim, TTC_MAX_CONCURRENT_QUERIES: String(perScheduler) },
+  });
+  try {
+    log(`goal 4: ${perScheduler} queries × ${branches} branches on 1 scheduler (${workers} workers × ${capacity} slots)`);
+    const one = await loadOn(cluster.schedulers, perScheduler);
+    const second = await cluster.addScheduler();
+    log(`goal 4: ${perScheduler} queries on each of 2 schedulers`);
+    const two = await loadOn([cluster.schedulers[0]!, second], perScheduler);
+    return {
+      values: {
+        oneLost: one.lost,
+        oneDeadline: one.deadlineExceeded,
+        oneRssMb: one.peakRssMb,
+        oneLagP99Ms: one.worstLagP99Ms,
+        oneLagMedianMs: one.medianLagP99Ms,
+        oneP50S: one.latencyP50S,
+        oneSeconds: one.seconds,
+        twoLost: two.lost,
+        twoDeadline: two.deadlineExceeded,
+        twoRssMb: two.peakRssMb,
+        twoLagP99Ms: two.worstLagP99Ms,
+        twoLagMedianMs: two.medianLagP99Ms,
+        twoP50S: two.latencyP50S,
+        twoSeconds: two.seconds,
+      },
+      details: { perScheduler, branches, workers, capacity, deadlineMs, one, two },
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** `queries` sent at once to each of `schedulers`, all together; the figures of the whole. */
+async function loadOn(schedulers: readonly SchedulerProcess[], queries: number) {
+  // A scrape resets the event-loop histograms, so the run's first sample does not hold the start-up.
+  await Promise.all(schedulers.map((s) => scrape(s.metricsUrl)));
+  const started = performance.now();
+  const results = await Promise.all(
+    schedulers.map((s, i) =>
+      runLoad({ addr: s.grpcAddress, scenario: scenario(queries), metrics: [{ name: `scheduler-${i + 1}`, url: s.metricsUrl }] }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const sum = (f: (r: LoadResults) => number) => results.reduce((s, r) => s + f(r), 0);
+  const deadlineExceeded = sum((r) => r.summary.outcomes["DEADLINE_EXCEEDED"] ?? 0);
+  return {
+    queries: sum((r) => r.summary.queries),
+    answered: sum((r) => r.summary.answered),
+    /** Every query that did not answer for a reason other than its deadline (errors, no reply). */
+    lost: sum((r) => r.summary.queries - r.summary.answered) - deadlineExceeded,
+    deadlineExceeded,
+    outcomes: results.map((r) => r.summary.outcomes),
+    stopReasons: results.map((r) => r.summary.stopReasons),
+    latencyP50S: Math.max(...results.map((r) => r.summary.latencySeconds.p50)),
+    latencyP99S: Math.max(...results.map((r) => r.summary.latencySeconds.p99)),
+    tokensPerQuery: results.map((r) => r.summary.tokensPerQuery),
+    peakRssMb: Math.max(...results.map((r) => summaryOf(r, "residentBytes").max)) / 1_048_576,
+    worstLagP99Ms: Math.max(...results.map((r) => summaryOf(r, "eventLoopLagP99Seconds").max)) * 1000,
+    medianLagP99Ms: Math.max(...results.map((r) => summaryOf(r, "eventLoopLagP99Seconds").median)) * 1000,
+    seconds,
+  };
+}
+
+/** Peak and median of one scraped series of the run's scheduler; NaN when the scheduler never exported it. */
+function summaryOf(results: LoadResults, series: "residentBytes" | "eventLoopLagP99Seconds"): { max: number; median: number } {
+  const values = (results.services.series[0]?.[series] ?? []).map((p) => p[1]);
+  return values.length === 0 ? { max: NaN, median: NaN } : { max: Math.max(...values), median: quantile(values, 0.5) };
+}
+
+function scenario(queries: number): ScenarioInput {
+  return {
+    load: { arrival: "closed", concurrency: queries, queries },
+    request: {
+      prompts: { template: "sim puzzle {i}" },
+      maxBranches: branches,
+      parallelism: branches,
+      mode: "all-parallel",
+      policy: { name: "majority", params: {} },
+      verifier: "none",
+      deadlineMs,
+    },
+  };
+}

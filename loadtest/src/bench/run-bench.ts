@@ -1,0 +1,67 @@
+/**
+ * Runs the selected goals, each `runs` times one after another (never two at once: they would share
+ * the cores they measure), and summarises every figure over the runs.
+ */
+import { adaptiveGoal } from "./goal-adaptive.js";
+import { cancelLatencyGoal } from "./goal-cancel-latency.js";
+import { chunkThroughputGoal } from "./goal-chunk-throughput.js";
+import { overheadGoal } from "./goal-overhead.js";
+import { scaleGoal } from "./goal-scale.js";
+import { summarise, type BenchGoal, type Figure, type FigureSummary, type GoalRun } from "./figures.js";
+
+/** Every goal, in the order of issue 8. */
+export const benchGoals: readonly BenchGoal[] = [overheadGoal, chunkThroughputGoal, cancelLatencyGoal, scaleGoal, adaptiveGoal];
+
+export interface BenchOptions {
+  goals: readonly number[];
+  runs: number;
+  quick: boolean;
+  log(message: string): void;
+}
+
+export interface GoalReport {
+  goal: number;
+  title: string;
+  method: string;
+  figures: (Figure & FigureSummary)[];
+  runs: GoalRun[];
+  /** Why the goal could not be measured, when it could not. */
+  error?: string;
+  seconds: number;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  quick: boolean;
+  runs: number;
+  goals: GoalReport[];
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const reports: GoalReport[] = [];
+  for (const goal of benchGoals.filter((g) => o.goals.includes(g.goal))) {
+    const started = performance.now();
+    const runs: GoalRun[] = [];
+    let error: string | undefined;
+    for (let run = 1; run <= o.runs && error === undefined; run++) {
+      o.log(`goal ${goal.goal} (${goal.title}): run ${run} of ${o.runs}`);
+      try {
+        runs.push(await goal.run({ quick: o.quick, log: o.log }));
+      } catch (err) {
+        error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        o.log(`goal ${goal.goal} failed: ${error}`);
+      }
+    }
+    reports.push({
+      goal: goal.goal,
+      title: goal.title,
+      method: goal.method,
+      figures: goal.figures.map((f) => ({ ...f, ...summarise(f, runs) })),
+      runs,
+      ...(error !== undefined ? { error } : {}),
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
+  return { startedAt, quick: o.quick, runs: o.runs, goals: reports };
+}
