@@ -59,6 +59,15 @@ describe("TaskPublisher", () => {
     expect(publisher.waiting).toBe(0);
   });
 
+  it("publishes a burst far larger than its slots in the order it was asked to", async () => {
+    const order: string[] = [];
+    const publisher = new TaskPublisher(async (_data, msgID) => void order.push(msgID), { ...fast, maxInFlight: 3 });
+    const ids = Array.from({ length: 5_000 }, (_, i) => `q-${i}`);
+    await Promise.all(ids.map((id) => publisher.publish(task(id))));
+    expect(order).toEqual(ids);
+    expect(publisher.waiting).toBe(0);
+  });
+
   it("gives up at the task's deadline without calling it a failure: the query's deadline reports it", async () => {
     const publisher = new TaskPublisher(async () => {
       throw new errors.TimeoutError();
