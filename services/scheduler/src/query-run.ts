@@ -7,6 +7,7 @@ import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 import type { TaskPublisher } from "./task-publisher.js";
+import type { StartPacer } from "./start-pacer.js";
 import type { TraceRouter } from "./trace-router.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
 import type { VerifierClient } from "./verifier-client.js";
@@ -15,6 +16,7 @@ export interface QueryRunDeps {
   nc: NatsConnection;
   publisher: TaskPublisher;
   traces: TraceRouter;
+  starts: StartPacer;
   names: WireNames;
   schedulerId: string;
   verifier: VerifierClient;
@@ -42,6 +44,9 @@ export class QueryRun {
   private readonly traceSubject: string;
   private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
   private unroute: (() => void) | null = null;
+  private started = false;
+  /** An interrupt that came while the query waited for its turn to start, applied once it has. */
+  private interruptedBeforeStart: "cancelled" | "draining" | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
 
@@ -72,9 +77,13 @@ export class QueryRun {
 
   /** Runs the query to its end. Resolves with the result; rejects with a ServiceError. */
   async run(): Promise<SolveResult> {
+    await this.deps.starts.turn();
     this.unroute = this.deps.traces.route(this.queryId, (chunk) => this.input({ kind: "chunk", at: now(), chunk }));
     this.log.debug({ limits: this.query.limits, policy: this.query.policy.name }, "query started");
+    this.started = true;
     this.perform(this.engine.start(now()));
+    // Its tasks are not published: the publisher asks the engine, which has decided by then.
+    if (this.interruptedBeforeStart) this.interrupt(this.interruptedBeforeStart);
     const outcome = await this.done;
     if (outcome instanceof ServiceError) throw outcome;
     return outcome;
@@ -82,7 +91,8 @@ export class QueryRun {
 
   /** Ends the query now for an outside reason; it answers with what it has. */
   interrupt(reason: "cancelled" | "draining"): void {
-    this.input({ kind: "interrupt", at: now(), reason });
+    if (!this.started) this.interruptedBeforeStart = reason;
+    else this.input({ kind: "interrupt", at: now(), reason });
   }
 
   private input(input: QueryInput): void {

@@ -8,6 +8,7 @@ import type { SchedulerMetrics } from "./metrics.js";
 import { QueryRun } from "./query-run.js";
 import { resolveRequest } from "./resolve-request.js";
 import type { TaskPublisher } from "./task-publisher.js";
+import type { StartPacer } from "./start-pacer.js";
 import type { TraceRouter } from "./trace-router.js";
 import type { VerifierClient } from "./verifier-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
@@ -31,6 +32,7 @@ export class Scheduler {
       nc: NatsConnection;
       publisher: TaskPublisher;
       traces: TraceRouter;
+      starts: StartPacer;
       names: WireNames;
       config: SchedulerConfig;
       verifier: VerifierClient;
@@ -80,6 +82,7 @@ export class Scheduler {
           nc: this.deps.nc,
           publisher: this.deps.publisher,
           traces: this.deps.traces,
+          starts: this.deps.starts,
           names: this.deps.names,
           schedulerId: config.schedulerId,
           verifier: this.deps.verifier,

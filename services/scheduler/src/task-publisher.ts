@@ -1,4 +1,5 @@
 import { errors } from "@nats-io/nats-core";
+import { FifoQueue } from "./fifo-queue.js";
 
 /** Publishes one message to JetStream and resolves with its ack (`js.publish`, bound to a subject). */
 export type PublishTask = (data: Uint8Array, msgID: string) => Promise<unknown>;
@@ -100,35 +101,6 @@ export class TaskPublisher {
     if (next) next();
     else this.#inFlight--;
     this.#events.load?.(this.#inFlight, this.#waiting.length);
-  }
-}
-
-/**
- * First in, first out, O(1) both ways: a burst queues tens of thousands of publishes, and
- * `Array.prototype.shift` would copy the rest of them on every release.
- */
-class FifoQueue<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  take(): T | undefined {
-    if (this.#head === this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    // Drop the taken prefix once it is most of the array, so memory follows what is still queued.
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
   }
 }
 
