@@ -195,21 +195,10 @@ function followNats(nc: NatsConnection, log: Logger, readiness: Readiness, recre
       service?.natsChanged?.(false);
       return;
     }
+    const current = () => change === changes;
     void (async () => {
-      // A server that has just come back may refuse for a while (JetStream still recovering, a
-      // cluster without a leader yet): keep trying until it works or the connection changes again.
-      for (let wait = recreateBackoffMs.first, tries = 1; recreate; tries++, wait = Math.min(wait * 2, recreateBackoffMs.max)) {
-        try {
-          await recreate();
-          break;
-        } catch (err) {
-          if (change !== changes) return;
-          log.error({ err: String(err), tries, retryInMs: wait }, "could not recreate the task queue after reconnecting; retrying");
-          await new Promise((resolve) => setTimeout(resolve, wait));
-          if (change !== changes) return;
-        }
-      }
-      if (change !== changes) return;
+      if (recreate && !(await untilRecreated(recreate, current, log))) return;
+      if (!current()) return;
       connected = true;
       readiness.unblock(reason);
       service?.natsChanged?.(true);
@@ -221,6 +210,25 @@ function followNats(nc: NatsConnection, log: Logger, readiness: Readiness, recre
       if (!connected) started.natsChanged?.(false);
     },
   };
+}
+
+/**
+ * Recreates the task queue, retrying with backoff: a server that has just come back may refuse for a
+ * while (JetStream still recovering, a cluster without a leader yet). True once it worked; false when
+ * the connection changed again meanwhile (`current` turned false), which starts its own attempt.
+ */
+async function untilRecreated(recreate: () => Promise<void>, current: () => boolean, log: Logger): Promise<boolean> {
+  for (let tries = 1, wait = recreateBackoffMs.first; current(); tries++, wait = Math.min(wait * 2, recreateBackoffMs.max)) {
+    try {
+      await recreate();
+      return true;
+    } catch (err) {
+      if (!current()) return false;
+      log.error({ err: String(err), tries, retryInMs: wait }, "could not recreate the task queue after reconnecting; retrying");
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  return false;
 }
 
 /** Writes the announcement whole or not at all, so a reader never sees half of it. */

@@ -12,7 +12,7 @@ import {
   TraceChunk,
   type SolveEvent,
   type SolveResult,
-  type VerifyResponse,
+  VerifyResponse,
 } from "@ttc/proto";
 import { createPolicy, type QueryLimits } from "@ttc/policy";
 import { QueryEngine } from "../src/engine.js";
@@ -93,17 +93,7 @@ class Drive {
     return this.on({
       kind: "verdict",
       id,
-      response: {
-        score: 1,
-        stepScores: [],
-        reject: false,
-        reason: "",
-        error: "",
-        verified: false,
-        resumeOffset: 0,
-        resume: Buffer.alloc(0),
-        ...response,
-      },
+      response: VerifyResponse.create({ score: 1, ...response }),
     });
   }
 

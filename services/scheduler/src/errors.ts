@@ -57,7 +57,7 @@ const systemTransportCodes = new Set([
 const jetStreamUnavailable = 503;
 
 /** A failure to reach NATS, JetStream or a peer: by class or system error code, along the `cause` chain. */
-function isTransportFailure(err: unknown): boolean {
+export function isTransportFailure(err: unknown): boolean {
   // A set, not a depth: a cause chain may loop back on itself.
   const seen = new Set<Error>();
   for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {

@@ -43,8 +43,8 @@ export class QueryRun {
   private readonly log: Logger;
   private readonly traceSubject: string;
   private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
+  /** Set when the query starts (after its turn): stops its chunks' routing. */
   private unroute: (() => void) | null = null;
-  private started = false;
   /** An interrupt that came while the query waited for its turn to start, applied once it has. */
   private interruptedBeforeStart: "cancelled" | "draining" | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
@@ -80,7 +80,6 @@ export class QueryRun {
     await this.deps.starts.turn();
     this.unroute = this.deps.traces.route(this.queryId, (chunk) => this.input({ kind: "chunk", at: now(), chunk }));
     this.log.debug({ limits: this.query.limits, policy: this.query.policy.name }, "query started");
-    this.started = true;
     this.perform(this.engine.start(now()));
     // Its tasks are not published: the publisher asks the engine, which has decided by then.
     if (this.interruptedBeforeStart) this.interrupt(this.interruptedBeforeStart);
@@ -91,7 +90,7 @@ export class QueryRun {
 
   /** Ends the query now for an outside reason; it answers with what it has. */
   interrupt(reason: "cancelled" | "draining"): void {
-    if (!this.started) this.interruptedBeforeStart = reason;
+    if (!this.unroute) this.interruptedBeforeStart = reason;
     else this.input({ kind: "interrupt", at: now(), reason });
   }
 

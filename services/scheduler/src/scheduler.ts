@@ -5,7 +5,7 @@ import type { Logger, WireNames } from "@ttc/common";
 import type { SchedulerConfig } from "./config.js";
 import { outcomeLabel, ServiceError, toServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
-import { QueryRun } from "./query-run.js";
+import { QueryRun, type QueryRunDeps } from "./query-run.js";
 import { resolveRequest } from "./resolve-request.js";
 import type { TaskPublisher } from "./task-publisher.js";
 import type { StartPacer } from "./start-pacer.js";
@@ -26,6 +26,8 @@ export class Scheduler {
   private readonly running = new Set<QueryRun>();
   private draining = false;
   private natsConnected = true;
+  /** What every query run shares, made once. */
+  private readonly runDeps: QueryRunDeps;
 
   constructor(
     private readonly deps: {
@@ -40,7 +42,24 @@ export class Scheduler {
       workers: WorkerRegistry;
       log: Logger;
     },
-  ) {}
+  ) {
+    const { config, workers } = deps;
+    this.runDeps = {
+      nc: deps.nc,
+      publisher: deps.publisher,
+      traces: deps.traces,
+      starts: deps.starts,
+      names: deps.names,
+      schedulerId: config.schedulerId,
+      verifier: deps.verifier,
+      metrics: deps.metrics,
+      log: deps.log,
+      chunkTokens: config.chunkTokens,
+      gangSize: config.gangSize,
+      cancelSettleMs: config.cancelSettleMs,
+      liveWorkers: () => workers.live().length,
+    };
+  }
 
   get inFlight(): number {
     return this.running.size;
@@ -77,26 +96,7 @@ export class Scheduler {
       const callerBudget = Number.isFinite(deadline) ? deadline - now : config.defaults.deadlineMs;
       if (callerBudget <= 0) throw new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline had already passed when it arrived");
       const budget = Math.min(callerBudget, config.limits.maxDeadlineMs);
-      run = new QueryRun(
-        {
-          nc: this.deps.nc,
-          publisher: this.deps.publisher,
-          traces: this.deps.traces,
-          starts: this.deps.starts,
-          names: this.deps.names,
-          schedulerId: config.schedulerId,
-          verifier: this.deps.verifier,
-          metrics,
-          log: this.deps.log,
-          chunkTokens: config.chunkTokens,
-          gangSize: config.gangSize,
-          cancelSettleMs: config.cancelSettleMs,
-          liveWorkers: () => workers.live().length,
-        },
-        query,
-        now + budget - answerMarginMs(budget),
-        emit,
-      );
+      run = new QueryRun(this.runDeps, query, now + budget - answerMarginMs(budget), emit);
     } catch (err) {
       const error = toServiceError(err);
       metrics.queries.inc({ outcome: outcomeLabel(error.code) });

@@ -1,4 +1,4 @@
-import { errors } from "@nats-io/nats-core";
+import { isTransportFailure } from "./errors.js";
 import { FifoQueue } from "./fifo-queue.js";
 
 /** Publishes one message to JetStream and resolves with its ack (`js.publish`, bound to a subject). */
@@ -69,7 +69,10 @@ export class TaskPublisher {
         return { kind: "published" };
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
-        if (!isTransient(err)) return { kind: "failed", error: lastError };
+        // The stream did not answer (yet): the ack timed out, no JetStream responder was there (a server
+        // restarting, the stream being recreated), or JetStream said it is unavailable. An API error
+        // (message too large, stream full) is an answer, and final.
+        if (!isTransportFailure(err)) return { kind: "failed", error: lastError };
       } finally {
         this.#release();
       }
@@ -102,18 +105,4 @@ export class TaskPublisher {
     else this.#inFlight--;
     this.#events.load?.(this.#inFlight, this.#waiting.length);
   }
-}
-
-/**
- * Errors that say the stream did not answer (yet), not that it refused: the ack timed out, or no
- * JetStream responder was there (a server restarting, the stream being recreated). A JetStream API
- * error (message too large, stream full) is an answer, and final.
- */
-function isTransient(err: unknown): boolean {
-  // JetStream wraps a no-responders reply as "not enabled", caused by a RequestError caused by it.
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    if (e instanceof errors.TimeoutError || e instanceof errors.NoRespondersError) return true;
-    if (e.name === "TimeoutError" || e.name === "NoRespondersError") return true; // from another copy of nats-core
-  }
-  return false;
 }

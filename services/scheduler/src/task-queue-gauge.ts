@@ -9,11 +9,13 @@ import type { SchedulerMetrics } from "./metrics.js";
  * period, off the query path; a failed sample leaves the gauges as they were.
  */
 export function watchTaskQueue(nc: NatsConnection, names: WireNames, metrics: SchedulerMetrics, periodMs = 1_000): { stop(): void } {
+  // One manager for the watch: making one asks the server for the account info each time.
+  const manager = jetstreamManager(nc, { checkAPI: false });
   let sampling = false;
   const timer = setInterval(() => {
     if (sampling) return; // a slow answer must not pile up requests
     sampling = true;
-    void jetstreamManager(nc)
+    void manager
       .then((jsm) => jsm.consumers.info(names.taskStream, names.taskConsumer))
       .then(
         (info) => {
