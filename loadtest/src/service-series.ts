@@ -3,6 +3,7 @@
  * it exports (queries in flight, live workers, busy branch slots, a task-queue lag when one exists),
  * over time. Filled by the scraper or from a Prometheus server.
  */
+import { mean } from "@ttc/stats";
 
 /** prom-client's default process metrics, under the standard names every ttc service exports (`collectDefaultMetrics`). */
 export const processMetrics = {
@@ -52,11 +53,10 @@ export interface ServiceSummary {
 export function summarizeService(series: ServiceSeries): ServiceSummary {
   const values = (points: Point[]) => points.map((p) => p[1]);
   const max = (points: Point[]) => values(points).reduce((m, v) => Math.max(m, v), 0);
-  const cpu = values(series.cpuCores);
   return {
     samples: series.samples,
     failures: series.failures,
-    cpuCoresMean: cpu.length === 0 ? 0 : cpu.reduce((s, v) => s + v, 0) / cpu.length,
+    cpuCoresMean: mean(values(series.cpuCores)),
     cpuCoresMax: max(series.cpuCores),
     residentBytesMax: max(series.residentBytes),
     eventLoopLagP99MaxSeconds: max(series.eventLoopLagP99Seconds),

@@ -26,6 +26,12 @@ describe("a load test against a real cluster", () => {
     targets = c.cluster.services.map((s) => ({ name: s.name, url: String(s.ready["metricsUrl"]) }));
     prom = await startPrometheus(targets.map((t) => new URL(t.url).host));
     browser = await launchChromium();
+    // Ready is not scraping: Prometheus passes new targets to its scrapers up to 5 s after it starts, and a
+    // run of a few seconds can end before a target's first sample. Wait until every target has been scraped.
+    for (const end = Date.now() + 30_000; (await prom.value("count(up == 1)")) !== targets.length;) {
+      if (Date.now() > end) throw new Error("prometheus did not scrape every target within 30 s");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     r = await runLoad({
       addr: c.cluster.grpcAddress,
       metrics: targets,

@@ -8,7 +8,7 @@
  */
 import { runLoad, type ScenarioInput } from "../mod.js";
 import { startBenchCluster } from "./bench-cluster.js";
-import type { BenchGoal, GoalOptions, GoalRun } from "./figures.js";
+import type { BenchGoal, GoalOptions, GoalRun } from "./goal.js";
 
 const branches = 16;
 

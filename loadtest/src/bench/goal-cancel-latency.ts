@@ -8,7 +8,7 @@
 import { ExecutionMode } from "@ttc/proto";
 import { quantile } from "@ttc/stats";
 import { startBenchCluster, type BenchCluster } from "./bench-cluster.js";
-import type { BenchGoal, GoalOptions, GoalRun } from "./figures.js";
+import type { BenchGoal, GoalOptions, GoalRun } from "./goal.js";
 import { busyShare, machineCpu } from "./process-stats.js";
 import { countByCode, driveQueries } from "./query-driver.js";
 import { startStopWatch, type StopWatch } from "./stop-watch.js";

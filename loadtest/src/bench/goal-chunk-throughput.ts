@@ -12,7 +12,7 @@
 import { ExecutionMode } from "@ttc/proto";
 import { startBenchCluster, type BenchCluster } from "./bench-cluster.js";
 import { startFakeWorker, type FakeWorker } from "./fake-worker.js";
-import type { BenchGoal, GoalOptions, GoalRun } from "./figures.js";
+import type { BenchGoal, GoalOptions, GoalRun } from "./goal.js";
 import { cpuSeconds } from "./process-stats.js";
 import { countByCode, driveQueries } from "./query-driver.js";
 

@@ -5,7 +5,7 @@
  */
 import { quantile } from "@ttc/stats";
 import { startBenchCluster } from "./bench-cluster.js";
-import type { BenchGoal, GoalOptions, GoalRun } from "./figures.js";
+import type { BenchGoal, GoalOptions, GoalRun } from "./goal.js";
 import { busyShare, machineCpu } from "./process-stats.js";
 import { driveQueries, type QuerySample } from "./query-driver.js";
 import { startRawFloor, type FloorSample } from "./raw-floor.js";

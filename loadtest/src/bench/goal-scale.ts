@@ -10,7 +10,7 @@ import { quantile } from "@ttc/stats";
 import { scrape } from "@ttc/test-harness";
 import { runLoad, type LoadResults, type ScenarioInput } from "../mod.js";
 import { startBenchCluster, type SchedulerProcess } from "./bench-cluster.js";
-import type { BenchGoal, GoalOptions, GoalRun } from "./figures.js";
+import type { BenchGoal, GoalOptions, GoalRun } from "./goal.js";
 
 const branches = 16;
 /** The scheduler's default deadline: a query that cannot finish in it is a query the system failed. */

@@ -1,5 +1,5 @@
 /** The benchmark table: one line per figure, goal / figure / measured (min / median / max) / target / met. */
-import { formatMeasured, formatTarget } from "./figures.js";
+import { formatMeasured, formatTarget } from "./goal.js";
 import type { BenchReport } from "./run-bench.js";
 
 export function formatReport(report: BenchReport): string {

@@ -7,7 +7,7 @@ import { cancelLatencyGoal } from "./goal-cancel-latency.js";
 import { chunkThroughputGoal } from "./goal-chunk-throughput.js";
 import { overheadGoal } from "./goal-overhead.js";
 import { scaleGoal } from "./goal-scale.js";
-import { summarise, type BenchGoal, type Figure, type FigureSummary, type GoalRun } from "./figures.js";
+import { summarise, type BenchGoal, type Figure, type FigureSummary, type GoalRun } from "./goal.js";
 
 /** Every goal, in the order of issue 8. */
 export const benchGoals: readonly BenchGoal[] = [overheadGoal, chunkThroughputGoal, cancelLatencyGoal, scaleGoal, adaptiveGoal];
