@@ -186,6 +186,13 @@ describe("continuations that do not fit", () => {
     expect(judgement(arith.verify({ trace, traceOffset: 0, resume: first.continuation!.resume, final: false }))).toEqual(judgement(whole));
   });
 
+  it("an arith state that scans from past the end of the text is one that does not fit", () => {
+    const resume = JSON.stringify({ k: "arith/1", at: 10, s: { ahead: trace.length, scores: "", firstError: null } });
+    const whole = arith.verify({ trace, final: false });
+    expect(judgement(arith.verify({ trace, traceOffset: 0, resume, final: false }))).toEqual(judgement(whole));
+    expect(() => arith.verify({ trace: trace.slice(10), traceOffset: 10, resume, final: false })).toThrow(ResumeError);
+  });
+
   it("rule reads another format's final answer only from the whole trace", () => {
     const rule = createVerifier("rule");
     const partial = rule.verify({ trace: trace.slice(0, 40), final: false, format: "number" }).continuation!;

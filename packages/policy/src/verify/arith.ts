@@ -1,5 +1,5 @@
 import { combine, formatRational, parseDecimal, roundsToShown, sameRational } from "../rational.js";
-import { continuation, ResumeError, resumeFrom } from "./resume.js";
+import { continuation, readScores, resumeFrom, writeScores } from "./resume.js";
 import type { Continuation, VerifyInput } from "./verifier.js";
 
 /** What {@link checkArithmetic} found in a trace. */
@@ -74,7 +74,7 @@ export function checkArithmetic(trace: string, options: ArithOptions = {}): Arit
  * How far a scan of a trace's equations has got for good. Every equation starting before `scanFrom`
  * is judged here, and however the trace goes on, no other equation starts before it.
  */
-export interface ArithProgress {
+interface ArithProgress {
   /** Where the next scan starts, as an index into the whole trace. */
   scanFrom: number;
   /** Scores of the equations before `scanFrom`. */
@@ -84,10 +84,10 @@ export interface ArithProgress {
 }
 
 /** Nothing read yet. */
-export const arithStart: ArithProgress = { scanFrom: 0, stepScores: [], firstError: null };
+const arithStart: ArithProgress = { scanFrom: 0, stepScores: [], firstError: null };
 
 /** What {@link resumeArithmetic} returns. */
-export interface ArithResumed {
+interface ArithResumed {
   /** The check of the whole trace so far: exactly `checkArithmetic(wholeTrace, options)`. */
   check: ArithCheck;
   /** Where the scan stands for good now. */
@@ -119,7 +119,7 @@ export interface ArithResumed {
  * trailing run of equation characters: a trace that is nothing but digits, spaces and operators for
  * a long stretch is rescanned over that stretch (still exact).
  */
-export function resumeArithmetic(progress: ArithProgress, text: string, offset: number, options: ArithOptions = {}): ArithResumed {
+function resumeArithmetic(progress: ArithProgress, text: string, offset: number, options: ArithOptions = {}): ArithResumed {
   const scan = new RegExp(equation);
   scan.lastIndex = progress.scanFrom - offset;
   const matches: RegExpExecArray[] = [];
@@ -166,15 +166,13 @@ const ARITH_STATE = "arith/1";
  * and 1s, and the first error among them.
  */
 export function resumedArithmetic(input: VerifyInput): { check: ArithCheck; continuation: Continuation } {
-  const { text, offset, state } = resumeFrom(input, ARITH_STATE, readState);
-  if (state && state.ahead > text.length) throw new ResumeError(`the arith resume state scans from past the end of the trace`);
-  const progress = state
-    ? { scanFrom: offset + state.ahead, stepScores: [...state.scores].map(Number), firstError: state.firstError }
-    : arithStart;
+  // A state whose scan starts past the end of the text does not fit it.
+  const { text, offset, state } = resumeFrom(input, ARITH_STATE, readState, (s, text) => s.ahead <= text.length);
+  const progress = state ? { scanFrom: offset + state.ahead, stepScores: state.stepScores, firstError: state.firstError } : arithStart;
   const next = resumeArithmetic(progress, text, offset, { partial: !input.final });
   const wire: ArithState = {
     ahead: next.progress.scanFrom - next.resumeOffset,
-    scores: next.progress.stepScores.join(""),
+    scores: writeScores(next.progress.stepScores),
     firstError: next.progress.firstError,
   };
   return { check: next.check, continuation: continuation(ARITH_STATE, next.resumeOffset, wire) };
@@ -188,12 +186,12 @@ interface ArithState {
   firstError: string | null;
 }
 
-function readState(raw: unknown): ArithState | null {
+function readState(raw: unknown): { ahead: number; stepScores: number[]; firstError: string | null } | null {
   const s = raw as Partial<Record<keyof ArithState, unknown>> | null;
   if (typeof s?.ahead !== "number" || !Number.isInteger(s.ahead) || s.ahead < 0) return null;
-  if (typeof s.scores !== "string" || !/^[01]*$/.test(s.scores)) return null;
-  if (s.firstError !== null && typeof s.firstError !== "string") return null;
-  return { ahead: s.ahead, scores: s.scores, firstError: s.firstError };
+  const stepScores = readScores(s.scores);
+  if (stepScores === null || (s.firstError !== null && typeof s.firstError !== "string")) return null;
+  return { ahead: s.ahead, stepScores, firstError: s.firstError };
 }
 
 function judge([, a, op, b, c]: RegExpExecArray): { score: number; error: string | null } {

@@ -52,7 +52,8 @@ export function logistic(x: number): number {
  * scores 1 (no evidence either way) and never rejects.
  *
  * It reads incrementally: the steps seen are counted with `countCompletedSteps`, whose count travels
- * in the continuation, so each call reads only the text that is new (a finished trace reads none).
+ * in the continuation, so each call reads only the text that is new (a finished trace's count goes
+ * unused: all its recorded step scores count).
  */
 export function createRecordedVerifier(options: RecordedOptions = {}): TraceVerifier {
   const { aggregation = "min", rejectBelow, scale = "auto" } = options;

@@ -30,19 +30,26 @@ export interface Resumed<S> {
 
 /**
  * The text and state a call resumes from. `kind` names the state format; `read` checks a decoded
- * state's shape (null when it is not one). The input's trace may start at or before the offset the
- * state was returned with (a final call sends the whole trace); the text before it is dropped.
+ * state's shape (null when it is not one), and `fits` (if given) whether it fits the text from its
+ * offset on. The input's trace may start at or before the offset the state was returned with (a final
+ * call sends the whole trace); the text before it is dropped.
  *
  * A state that is missing, of another kind, unreadable or inconsistent with the trace is ignored when
  * the whole trace is there (it is then read from the start), and a {@link ResumeError} otherwise.
  */
-export function resumeFrom<S>(input: VerifyInput, kind: string, read: (raw: unknown) => S | null): Resumed<S> {
+export function resumeFrom<S>(
+  input: VerifyInput,
+  kind: string,
+  read: (raw: unknown) => S | null,
+  fits: (state: S, text: string) => boolean = () => true,
+): Resumed<S> {
   const traceOffset = input.traceOffset ?? 0;
   const envelope = input.resume ? decode(input.resume) : null;
   const state = envelope?.k === kind ? read(envelope.s) : null;
   const at = envelope?.at;
   if (state !== null && typeof at === "number" && Number.isInteger(at) && at >= traceOffset && at <= traceOffset + input.trace.length) {
-    return { text: input.trace.slice(at - traceOffset), offset: at, state };
+    const text = input.trace.slice(at - traceOffset);
+    if (fits(state, text)) return { text, offset: at, state };
   }
   if (traceOffset === 0) return { text: input.trace, offset: 0, state: null };
   const why = !input.resume
@@ -56,6 +63,16 @@ export function resumeFrom<S>(input: VerifyInput, kind: string, read: (raw: unkn
 /** The continuation "send the trace from `offset` on with `state`", for a state of format `kind`. */
 export function continuation<S>(kind: string, offset: number, state: S): Continuation {
   return { offset, resume: JSON.stringify({ k: kind, at: offset, s: state }) };
+}
+
+/** Step scores of 0s and 1s as a resume state carries them: a string of digits. */
+export function writeScores(scores: readonly number[]): string {
+  return scores.join("");
+}
+
+/** The scores {@link writeScores} wrote; null when `raw` is not such a string. */
+export function readScores(raw: unknown): number[] | null {
+  return typeof raw === "string" && /^[01]*$/.test(raw) ? [...raw].map(Number) : null;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   type Value,
 } from "../game24/mod.js";
 import { formatFraction, parseNumber } from "../rational.js";
-import { continuation, resumeFrom } from "./resume.js";
+import { continuation, readScores, resumeFrom, writeScores } from "./resume.js";
 import type { VerifyInput, VerifyOutput } from "./verifier.js";
 
 /** Steps, each `a op b = c (left: ...)` line checked as it ends; the `Answer:` expression checked once the branch ends. */
@@ -31,7 +31,7 @@ export function verifyGame24(input: VerifyInput, numbers: readonly number[], pru
     answerLine = lastAnswerLine(line) ?? answerLine;
   }
   const next = continuation(GAME24_STATE, offset + text.length - open.length, writeState({ steps, answerLine }));
-  return { ...judge(steps, input.final ? answerLine : undefined, numbers, input.final, pruneSteps), continuation: next };
+  return { ...judge(steps, answerLine, numbers, input.final, pruneSteps), continuation: next };
 }
 
 function judge(
@@ -83,7 +83,7 @@ interface Game24State {
 function writeState({ steps, answerLine }: Game24Reading): Game24State {
   return {
     left: steps.left.map((v) => `${formatFraction(v.exact)} ${formatFraction(v.written)}`),
-    scores: steps.stepScores.join(""),
+    scores: writeScores(steps.stepScores),
     firstError: steps.firstError,
     unread: steps.unread,
     checkReachable: steps.checkReachable,
@@ -93,7 +93,8 @@ function writeState({ steps, answerLine }: Game24Reading): Game24State {
 
 function readState(raw: unknown): Game24Reading | null {
   const s = raw as Partial<Record<keyof Game24State, unknown>> | null;
-  if (!Array.isArray(s?.left) || typeof s.scores !== "string" || !/^[01]*$/.test(s.scores)) return null;
+  const stepScores = readScores(s?.scores);
+  if (!Array.isArray(s?.left) || stepScores === null) return null;
   if (typeof s.checkReachable !== "boolean" || ![s.firstError, s.unread, s.answerLine].every((x) => x === null || typeof x === "string")) {
     return null;
   }
@@ -105,7 +106,7 @@ function readState(raw: unknown): Game24Reading | null {
   }
   const steps: Game24StepProgress = {
     left,
-    stepScores: [...s.scores].map(Number),
+    stepScores,
     firstError: s.firstError as string | null,
     unread: s.unread as string | null,
     checkReachable: s.checkReachable,
