@@ -11,7 +11,7 @@
 export { runLoad } from "./runner.js";
 export type { LoadOptions, LoadResults } from "./runner.js";
 export { loadScenarioFile, parseScenario, runLimits, ScenarioError, templatesOf } from "./scenario.js";
-export type { LoadShape, PromptSource, Scenario, ScenarioInput, Stage, TemplateSpec } from "./scenario.js";
+export type { LoadShape, PromptSource, Scenario, ScenarioInput, Stage, TemplateInput, TemplateSpec } from "./scenario.js";
 export { arrivalSchedule, inverseIntensity, stagesOf, weightedPicker } from "./arrival.js";
 export type { ArrivalSchedule } from "./arrival.js";
 export { NO_REPLY, OK } from "./recorder.js";

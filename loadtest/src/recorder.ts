@@ -34,6 +34,8 @@ export interface QueryRecord {
 /** The facts of an answered query the reports use. */
 export interface QueryResultFacts {
   answered: boolean;
+  /** The consensus answer ("" when there was none). */
+  answer: string;
   generatedTokens: number;
   wastedTokens: number;
   branchesLaunched: number;

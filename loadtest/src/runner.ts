@@ -253,6 +253,7 @@ async function serviceSeries(
 function resultFacts(r: SolveResult): QueryResultFacts {
   return {
     answered: r.answer !== "",
+    answer: r.answer,
     generatedTokens: r.compute?.generatedTokens ?? 0,
     wastedTokens: r.compute?.wastedTokens ?? 0,
     branchesLaunched: r.compute?.branchesLaunched ?? 0,

@@ -14,6 +14,7 @@ function answered(index: number, sent: number, ended: number, over: Partial<Quer
     outcome: OK,
     result: {
       answered: true,
+      answer: "42",
       generatedTokens: 100,
       wastedTokens: 10,
       branchesLaunched: 4,
@@ -34,7 +35,7 @@ const records: QueryRecord[] = [
   answered(0, 0.0, 0.5),
   answered(1, 0.2, 1.2, { generatedTokens: 300, wastedTokens: 50, branchesLaunched: 8, stopReason: "all_branches_done" }),
   answered(2, 0.4, 1.4),
-  answered(3, 1.1, 2.6, { answered: false, queuedSeconds: 0.9 }),
+  answered(3, 1.1, 2.6, { answered: false, answer: "", queuedSeconds: 0.9 }),
   failed(4, 1.5, 1.6, "RESOURCE_EXHAUSTED"),
   failed(5, 1.7, 4.5, NO_REPLY),
   failed(6, 2.2, 3.2, "DEADLINE_EXCEEDED"),

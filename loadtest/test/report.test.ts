@@ -18,6 +18,7 @@ function results(n: number, latency: number, failed = 0): LoadResults {
       ? {
           result: {
             answered: true,
+            answer: "42",
             generatedTokens: 1000,
             wastedTokens: 100,
             branchesLaunched: 4,
