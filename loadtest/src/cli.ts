@@ -27,6 +27,7 @@ export interface RunFlags {
   queries?: number;
   duration?: number;
   concurrency?: number;
+  connections?: number;
   graceSeconds?: number;
   seed?: number;
   branches?: number;
@@ -66,6 +67,7 @@ export function applyFlags(scenario: ScenarioInput, f: Omit<RunFlags, "addr" | "
   if (f.queries !== undefined) load.queries = f.queries;
   if (f.duration !== undefined) load.durationSeconds = f.duration;
   if (f.concurrency !== undefined) load.concurrency = f.concurrency;
+  if (f.connections !== undefined) load.connections = f.connections;
   if (f.graceSeconds !== undefined) load.graceSeconds = f.graceSeconds;
   if (f.seed !== undefined) load.seed = f.seed;
 
@@ -160,6 +162,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env, out: NodeJS.W
     .option("--queries <n>", "queries in total, at most", numberFlag({ integer: true, min: 1 }))
     .option("--duration <seconds>", "seconds of arrivals, at most", numberFlag({ min: 0, minExclusive: true }))
     .option("--concurrency <n>", "closed loop: callers (queries in flight at once)", numberFlag({ integer: true, min: 1 }))
+    .option("--connections <n>", "gRPC connections the calls are spread over (default 1)", numberFlag({ integer: true, min: 1, max: 256 }))
     .option(
       "--grace-seconds <s>",
       "after the last arrival, how long calls may still answer before they are cancelled as no reply",

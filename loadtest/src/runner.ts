@@ -97,7 +97,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
   const signal = options.signal;
 
   // No retries: a refused query is a measurement (an error by status), not something to hide.
-  const client = new TtcClient(options.addr, { retry: { maxAttempts: 1 } });
+  const clients = Array.from(
+    { length: load.connections },
+    () => new TtcClient(options.addr, { retry: { maxAttempts: 1 }, ownConnection: load.connections > 1 }),
+  );
   const recorder = new Recorder(planned);
   const outstanding = new Set<Outstanding>();
   const startedAt = new Date();
@@ -129,7 +132,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
         ...extra,
       });
     };
-    call.done = client.solve(request, { timeoutMs: template.spec.deadlineMs, signal: call.controller.signal }).then(
+    call.done = clients[index % clients.length]!.solve(request, {
+      timeoutMs: template.spec.deadlineMs,
+      signal: call.controller.signal,
+    }).then(
       (result) => ended(OK, { result: resultFacts(result) }),
       (error: unknown) => {
         const failure = TtcError.from(error);
@@ -171,7 +177,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
     await settled;
   } finally {
     if (ticker) clearInterval(ticker);
-    client.close();
+    for (const client of clients) client.close();
   }
   const durationSeconds = now();
   progress?.(recorder.snapshot(durationSeconds));

@@ -34,6 +34,8 @@ const loadSchema = z
     /** `closed`: `concurrency` callers, each sending its next query when the last one ends; `constant` / `poisson`: open loop at `rate` or along `stages`. */
     arrival: z.enum(["closed", "constant", "poisson"]).default("closed"),
     concurrency: z.int().min(1).max(10_000).default(8),
+    /** gRPC connections the calls are spread over, in turn (many callers rather than one multiplexing client). */
+    connections: z.int().min(1).max(256).default(1),
     /** Queries per second of an open loop without stages. */
     rate: z.number().positive().max(100_000).optional(),
     stages: z.array(stageSchema).min(1).optional(),
@@ -125,7 +127,7 @@ const scenarioSchema = z
   .strictObject({
     name: z.string().min(1).optional(),
     description: z.string().optional(),
-    load: loadSchema.default({ arrival: "closed", concurrency: 8, queries: 50, seed: 1 }),
+    load: loadSchema.default({ arrival: "closed", concurrency: 8, connections: 1, queries: 50, seed: 1 }),
     request: templateSchema.default({}),
     mix: z.array(templateSchema).min(1).optional(),
   })

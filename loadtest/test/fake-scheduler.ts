@@ -12,15 +12,18 @@ export interface FakeScheduler {
   received: Record<string, number>;
   /** Hanging calls the client cancelled. */
   cancelled: number;
+  /** The client addresses calls came from: one per connection. */
+  peers: Set<string>;
   stop(): Promise<void>;
 }
 
 export async function startFakeScheduler(): Promise<FakeScheduler> {
   const server = new Server();
-  const fake = { received: {} as Record<string, number>, cancelled: 0 };
+  const fake = { received: {} as Record<string, number>, cancelled: 0, peers: new Set<string>() };
   const implementation: SchedulerServer = {
     solve: (call, callback) => {
       const prompt = call.request.prompt;
+      fake.peers.add(call.getPeer());
       fake.received[prompt] = (fake.received[prompt] ?? 0) + 1;
       if (prompt === "answer") {
         callback(
@@ -51,6 +54,9 @@ export async function startFakeScheduler(): Promise<FakeScheduler> {
     },
     get cancelled() {
       return fake.cancelled;
+    },
+    get peers() {
+      return fake.peers;
     },
     stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
   };

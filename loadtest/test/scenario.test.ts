@@ -65,7 +65,7 @@ describe("scenario validation", () => {
 
   it("applies the defaults: a closed loop of 8 callers and 50 queries, generated prompts, 60 s deadlines", () => {
     const s = parseScenario({});
-    expect(s.load).toEqual({ arrival: "closed", concurrency: 8, queries: 50, seed: 1 });
+    expect(s.load).toEqual({ arrival: "closed", concurrency: 8, connections: 1, queries: 50, seed: 1 });
     expect(templatesOf(s)).toEqual([
       { name: "default", weight: 1, prompts: { template: "load query {i}: what is {i} * 7 + 3?" }, deadlineMs: 60_000 },
     ]);

@@ -5,7 +5,7 @@
  * namespace and fleet.
  */
 import { createWriteStream, mkdtempSync, type WriteStream } from "node:fs";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnService, type ServiceProcess } from "@ttc/cli";
 import { startTestCluster, type TestCluster } from "@ttc/test-harness";
@@ -22,8 +22,18 @@ export interface BenchCluster {
   schedulers: SchedulerProcess[];
   /** Starts another scheduler on the same NATS namespace (so it shares the task queue and the workers). */
   addScheduler(): Promise<SchedulerProcess>;
+  /**
+   * Lowers the CPU priority (nice 10) of the workers, the verifier and this process (the load
+   * generator), leaving the schedulers and nats-server as they are: on a machine with fewer cores than
+   * processes, a scheduler then gets a core when it has work, as it would on its own node. Processes
+   * started afterwards by this process inherit it. Returns what it could not do (empty when done).
+   */
+  deprioritiseFleet(): string[];
   stop(): Promise<void>;
 }
+
+/** The niceness `deprioritiseFleet` gives the fleet and the load generator. */
+const fleetNice = 10;
 
 export interface BenchClusterOptions {
   /** Sim workers; 0 for a scheduler whose tasks the benchmark answers itself. */
@@ -68,6 +78,18 @@ export async function startBenchCluster(o: BenchClusterOptions): Promise<BenchCl
       const scheduler = schedulerOf(service);
       schedulers.push(scheduler);
       return scheduler;
+    },
+    deprioritiseFleet() {
+      const problems: string[] = [];
+      const fleet = harness.cluster.services.filter((s) => !s.name.startsWith("scheduler"));
+      for (const [name, pid] of [...fleet.map((s) => [s.name, s.child.pid] as const), ["load generator", process.pid] as const]) {
+        try {
+          if (pid !== undefined) setPriority(pid, fleetNice);
+        } catch (err) {
+          problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return problems;
     },
     async stop() {
       await Promise.all(added.map(stopProcess));

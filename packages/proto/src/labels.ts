@@ -20,10 +20,13 @@ export function answerFormatLabel(format: AnswerFormat): AnswerFormatLabel | und
   return formatByEnum[format];
 }
 
+const formatByName = new Map<string, AnswerFormat>(
+  Object.entries(formatByEnum).map(([value, name]) => [name, Number(value) as AnswerFormat]),
+);
+
 /** The proto enum value of a format name; undefined for unknown names. */
 export function answerFormatFromLabel(label: string): AnswerFormat | undefined {
-  const entry = Object.entries(formatByEnum).find(([, name]) => name === label);
-  return entry ? (Number(entry[0]) as AnswerFormat) : undefined;
+  return formatByName.get(label);
 }
 
 /** Execution mode names as the reasoning core spells them. */
@@ -40,9 +43,13 @@ export function executionModeFromLabel(label: string): ExecutionMode | undefined
   return modeByName[label as ExecutionModeLabel];
 }
 
+const modeByEnum = new Map<ExecutionMode, ExecutionModeLabel>(
+  (Object.entries(modeByName) as [ExecutionModeLabel, ExecutionMode][]).map(([name, value]) => [value, name]),
+);
+
 /** The name of an execution mode; undefined for UNSPECIFIED or unknown values. */
 export function executionModeLabel(mode: ExecutionMode): ExecutionModeLabel | undefined {
-  return (Object.keys(modeByName) as ExecutionModeLabel[]).find((k) => modeByName[k] === mode);
+  return modeByEnum.get(mode);
 }
 
 const stopByName: Record<string, StopReason> = {

@@ -105,7 +105,7 @@ export function loadSchedulerConfig(env: Env) {
       maxConcurrentQueries: raw.TTC_MAX_CONCURRENT_QUERIES,
     },
     chunkTokens: raw.TTC_CHUNK_TOKENS,
-    taskPublishing: { maxInFlight: raw.TTC_TASK_PUBLISH_MAX_IN_FLIGHT, firstRetryDelayMs: 50, maxRetryDelayMs: 2_000 },
+    taskPublishing: { maxInFlight: raw.TTC_TASK_PUBLISH_MAX_IN_FLIGHT, ackTimeoutMs: 5_000, firstRetryDelayMs: 50, maxRetryDelayMs: 2_000 },
     gangSize: raw.TTC_GANG_SIZE,
     cancelSettleMs: raw.TTC_CANCEL_SETTLE_MS,
     verifierMode: raw.TTC_VERIFIER_MODE,

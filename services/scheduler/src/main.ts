@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 /** Scheduler process entry point: serves the gRPC API until SIGTERM/SIGINT (the process around it is `runService`). */
-import { jetstream } from "@nats-io/jetstream";
 import { ensureTaskQueue, runService } from "@ttc/common";
 import { loadSchedulerConfig } from "./config.js";
 import { createSchedulerMetrics } from "./metrics.js";
@@ -9,6 +8,7 @@ import { startGrpcServer } from "./server.js";
 import { TaskPublisher } from "./task-publisher.js";
 import { watchTaskQueue } from "./task-queue-gauge.js";
 import { StartPacer } from "./start-pacer.js";
+import { JetStreamAcks } from "./jetstream-acks.js";
 import { TraceRouter } from "./trace-router.js";
 import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
 import { WorkerRegistry } from "./worker-registry.js";
@@ -25,14 +25,11 @@ await runService(
       const workers = new WorkerRegistry(config.workerLivenessMs, metrics);
       workers.start(nc, names);
       const verifier = config.verifierMode === "inline" ? inlineVerifier() : remoteVerifier(nc, names, config.verifierTimeoutMs);
-      const js = jetstream(nc);
-      const publisher = new TaskPublisher((data, msgID) => js.publish(names.taskSubject, data, { msgID }), config.taskPublishing, {
+      const acks = new JetStreamAcks(nc, names.taskSubject, config.taskPublishing.ackTimeoutMs);
+      const publisher = new TaskPublisher((data, msgID) => acks.publish(data, msgID), config.taskPublishing, {
         retried: () => metrics.taskPublishRetries.inc(),
-        load: (inFlight, waiting) => {
-          metrics.taskPublishesInFlight.set(inFlight);
-          metrics.taskPublishesWaiting.set(waiting);
-        },
       });
+      metrics.observePublisher(publisher);
       const traces = new TraceRouter(metrics);
       traces.start(nc, names, config.schedulerId);
       // Eight starts per event-loop turn: about a millisecond of work each for a 16-branch query.
@@ -53,6 +50,7 @@ await runService(
           workers.stop();
           queueWatch.stop();
           traces.stop();
+          acks.close();
         },
       };
     },

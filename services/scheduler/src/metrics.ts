@@ -5,10 +5,19 @@ const names = metricNames.scheduler;
 const tokenBuckets = [0, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576];
 const branchBuckets = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256];
 
+/** What the publish gauges read. */
+interface PublishLoad {
+  readonly inFlight: number;
+  readonly waiting: number;
+}
+
 /** The scheduler's metrics, on one registry per process. Per-query values are histograms, never labels. */
 export function createSchedulerMetrics() {
   const registry = new Registry();
   const registers = [registry];
+  // Read at each scrape: the counts change with every publish, and setting gauges there would cost
+  // more than the publish.
+  let publisher: PublishLoad | undefined;
   return {
     registry,
     queries: new Counter({
@@ -76,12 +85,22 @@ export function createSchedulerMetrics() {
       name: names.taskPublishesInFlight,
       help: "Branch-task publishes awaiting their JetStream ack.",
       registers,
+      collect() {
+        this.set(publisher?.inFlight ?? 0);
+      },
     }),
     taskPublishesWaiting: new Gauge({
       name: names.taskPublishesWaiting,
       help: "Branch-task publishes waiting for a free publish slot (flow control).",
       registers,
+      collect() {
+        this.set(publisher?.waiting ?? 0);
+      },
     }),
+    /** The task publisher whose load the publish gauges report. */
+    observePublisher(p: PublishLoad): void {
+      publisher = p;
+    },
     taskPublishRetries: new Counter({
       name: names.taskPublishRetries,
       help: "Branch-task publishes the stream did not ack in time, tried again.",

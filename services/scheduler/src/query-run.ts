@@ -7,7 +7,6 @@ import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 import type { TaskPublisher } from "./task-publisher.js";
-import type { StartPacer } from "./start-pacer.js";
 import type { TraceRouter } from "./trace-router.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
 import type { VerifierClient } from "./verifier-client.js";
@@ -16,7 +15,6 @@ export interface QueryRunDeps {
   nc: NatsConnection;
   publisher: TaskPublisher;
   traces: TraceRouter;
-  starts: StartPacer;
   names: WireNames;
   schedulerId: string;
   verifier: VerifierClient;
@@ -43,10 +41,8 @@ export class QueryRun {
   private readonly log: Logger;
   private readonly traceSubject: string;
   private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
-  /** Set when the query starts (after its turn): stops its chunks' routing. */
+  /** Set when the query starts: stops its chunks' routing. */
   private unroute: (() => void) | null = null;
-  /** An interrupt that came while the query waited for its turn to start, applied once it has. */
-  private interruptedBeforeStart: "cancelled" | "draining" | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
 
@@ -77,12 +73,9 @@ export class QueryRun {
 
   /** Runs the query to its end. Resolves with the result; rejects with a ServiceError. */
   async run(): Promise<SolveResult> {
-    await this.deps.starts.turn();
     this.unroute = this.deps.traces.route(this.queryId, (chunk) => this.input({ kind: "chunk", at: now(), chunk }));
     this.log.debug({ limits: this.query.limits, policy: this.query.policy.name }, "query started");
     this.perform(this.engine.start(now()));
-    // Its tasks are not published: the publisher asks the engine, which has decided by then.
-    if (this.interruptedBeforeStart) this.interrupt(this.interruptedBeforeStart);
     const outcome = await this.done;
     if (outcome instanceof ServiceError) throw outcome;
     return outcome;
@@ -90,8 +83,7 @@ export class QueryRun {
 
   /** Ends the query now for an outside reason; it answers with what it has. */
   interrupt(reason: "cancelled" | "draining"): void {
-    if (!this.unroute) this.interruptedBeforeStart = reason;
-    else this.input({ kind: "interrupt", at: now(), reason });
+    this.input({ kind: "interrupt", at: now(), reason });
   }
 
   private input(input: QueryInput): void {

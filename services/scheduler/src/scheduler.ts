@@ -6,7 +6,7 @@ import type { SchedulerConfig } from "./config.js";
 import { outcomeLabel, ServiceError, toServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 import { QueryRun, type QueryRunDeps } from "./query-run.js";
-import { resolveRequest } from "./resolve-request.js";
+import { resolveRequest, type ResolvedQuery } from "./resolve-request.js";
 import type { TaskPublisher } from "./task-publisher.js";
 import type { StartPacer } from "./start-pacer.js";
 import type { TraceRouter } from "./trace-router.js";
@@ -24,6 +24,8 @@ function answerMarginMs(budgetMs: number): number {
  */
 export class Scheduler {
   private readonly running = new Set<QueryRun>();
+  /** Admitted calls waiting for their turn to start (the StartPacer's). */
+  private waiting = 0;
   private draining = false;
   private natsConnected = true;
   /** What every query run shares, made once. */
@@ -48,7 +50,6 @@ export class Scheduler {
       nc: deps.nc,
       publisher: deps.publisher,
       traces: deps.traces,
-      starts: deps.starts,
       names: deps.names,
       schedulerId: config.schedulerId,
       verifier: deps.verifier,
@@ -74,29 +75,21 @@ export class Scheduler {
    * `signal` aborts when the caller cancels. Rejects with a ServiceError.
    */
   async solve(request: SolveRequest, deadline: number, signal: AbortSignal, emit: (event: SolveEvent) => void): Promise<SolveResult> {
-    const { config, metrics, workers } = this.deps;
+    const { metrics, starts } = this.deps;
     let run: QueryRun;
     try {
-      if (this.draining) throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
-      if (!this.natsConnected) throw new ServiceError(status.UNAVAILABLE, "the scheduler has lost its NATS connection; retry shortly");
-      const query = resolveRequest(request, config);
-      if (this.running.size >= config.limits.maxConcurrentQueries) {
-        throw new ServiceError(
-          status.RESOURCE_EXHAUSTED,
-          `the scheduler is at its limit of ${config.limits.maxConcurrentQueries} concurrent queries; retry with backoff or add scheduler replicas`,
-        );
+      // Only the checks come before the turn: a thousand calls can arrive in one read of the socket,
+      // and grpc-js hands them over in one task, so what each costs here it costs a thousand times
+      // without yielding. Setting the query up waits for its turn.
+      const query = this.admit(request);
+      this.waiting++;
+      try {
+        await starts.turn();
+      } finally {
+        this.waiting--;
       }
-      if (workers.warmedUp() && workers.live().length === 0) {
-        throw new ServiceError(
-          status.UNAVAILABLE,
-          `no workers are connected: no ready heartbeat on ${this.deps.names.heartbeatSubject} in the last ${config.workerLivenessMs} ms; start workers or check their NATS connection`,
-        );
-      }
-      const now = Date.now();
-      const callerBudget = Number.isFinite(deadline) ? deadline - now : config.defaults.deadlineMs;
-      if (callerBudget <= 0) throw new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline had already passed when it arrived");
-      const budget = Math.min(callerBudget, config.limits.maxDeadlineMs);
-      run = new QueryRun(this.runDeps, query, now + budget - answerMarginMs(budget), emit);
+      if (signal.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled before its query started");
+      run = this.start(query, deadline, emit);
     } catch (err) {
       const error = toServiceError(err);
       metrics.queries.inc({ outcome: outcomeLabel(error.code) });
@@ -118,6 +111,42 @@ export class Scheduler {
   }
 
   /**
+   * Refuses a call the scheduler cannot take now or a request it would never run; the query it asks
+   * for otherwise. Queries waiting for their turn count against the concurrency limit.
+   */
+  private admit(request: SolveRequest): ResolvedQuery {
+    const { config, workers } = this.deps;
+    if (this.draining) throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
+    if (!this.natsConnected) throw new ServiceError(status.UNAVAILABLE, "the scheduler has lost its NATS connection; retry shortly");
+    const query = resolveRequest(request, config);
+    if (this.running.size + this.waiting >= config.limits.maxConcurrentQueries) {
+      throw new ServiceError(
+        status.RESOURCE_EXHAUSTED,
+        `the scheduler is at its limit of ${config.limits.maxConcurrentQueries} concurrent queries; retry with backoff or add scheduler replicas`,
+      );
+    }
+    if (workers.warmedUp() && workers.live().length === 0) {
+      throw new ServiceError(
+        status.UNAVAILABLE,
+        `no workers are connected: no ready heartbeat on ${this.deps.names.heartbeatSubject} in the last ${config.workerLivenessMs} ms; start workers or check their NATS connection`,
+      );
+    }
+    return query;
+  }
+
+  /** Makes the query's run, on its turn. */
+  private start(query: ResolvedQuery, deadline: number, emit: (event: SolveEvent) => void): QueryRun {
+    const { config } = this.deps;
+    // A drain that began while the call waited for its turn refuses it like one that came later.
+    if (this.draining) throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
+    const now = Date.now();
+    const callerBudget = Number.isFinite(deadline) ? deadline - now : config.defaults.deadlineMs;
+    if (callerBudget <= 0) throw new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline had already passed when it arrived");
+    const budget = Math.min(callerBudget, config.limits.maxDeadlineMs);
+    return new QueryRun(this.runDeps, query, now + budget - answerMarginMs(budget), emit);
+  }
+
+  /**
    * Stops admitting queries; in-flight ones may finish for up to `graceMs`, then are interrupted
    * and answered with what they have.
    */
@@ -126,6 +155,6 @@ export class Scheduler {
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const run of this.running) run.interrupt("draining");
-    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 10));
+    while (this.running.size > 0 || this.waiting > 0) await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -20,7 +20,8 @@ export interface GrpcServer {
 
 /** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
 export async function startGrpcServer(scheduler: Scheduler, log: Logger, host: string, port: number): Promise<GrpcServer> {
-  const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
+  // No channelz service is served: its per-call bookkeeping would be work for no reader.
+  const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024, "grpc.enable_channelz": 0 });
   server.addService(SchedulerService, schedulerService(scheduler, log));
   const health = new HealthImplementation({ "": "SERVING", [healthServiceName]: "SERVING" });
   health.addToServer(server);

@@ -1,7 +1,7 @@
 import { isTransportFailure } from "./errors.js";
 import { FifoQueue } from "./fifo-queue.js";
 
-/** Publishes one message to JetStream and resolves with its ack (`js.publish`, bound to a subject). */
+/** Publishes one message to JetStream and resolves with its ack (`JetStreamAcks.publish`). */
 export type PublishTask = (data: Uint8Array, msgID: string) => Promise<unknown>;
 
 /** One branch task to enqueue. */
@@ -33,8 +33,6 @@ export interface TaskPublisherOptions {
 export interface TaskPublisherEvents {
   /** A publish was not acked in time (or found no stream) and will be tried again. */
   retried?(error: string): void;
-  /** Publishes in flight and waiting changed. */
-  load?(inFlight: number, waiting: number): void;
 }
 
 /**
@@ -96,13 +94,11 @@ export class TaskPublisher {
   async #slot(): Promise<void> {
     if (this.#inFlight < this.#options.maxInFlight) this.#inFlight++;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#events.load?.(this.#inFlight, this.#waiting.length);
   }
 
   #release(): void {
     const next = this.#waiting.take();
     if (next) next();
     else this.#inFlight--;
-    this.#events.load?.(this.#inFlight, this.#waiting.length);
   }
 }
