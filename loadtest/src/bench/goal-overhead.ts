@@ -17,7 +17,7 @@ export const overheadGoal: BenchGoal = {
   goal: 1,
   title: "per-query overhead at low load",
   method:
-    "one query at a time: a minimal ttc query (1 branch, instant sim, verifier none) alternating with a raw floor sample (gRPC unary echo + 2 NATS request/replies on the same nats-server)",
+    "one query at a time: a minimal ttc query (1 branch, instant sim, verifier none) alternating with a raw floor sample (gRPC unary echo + 2 NATS request/replies on the same nats-server, both answered by another process)",
   figures: [
     { key: "ratio", label: "p50 ttc query / p50 raw floor", unit: "×", digits: 2, target: { op: "<=", value: 2 } },
     { key: "ttcP50Ms", label: "p50 minimal ttc query (client)", unit: "ms", digits: 2 },

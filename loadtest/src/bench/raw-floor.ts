@@ -1,26 +1,19 @@
 /**
  * The raw floor of one query: the least any distributed design of ttc pays per query — one gRPC
- * unary call from the client, and two NATS request/replies (a task out and an answer back) — with
- * nothing behind them. A grpc-js echo server in this process, and a NATS echo responder on its own
- * connection to the cluster's nats-server.
+ * unary call from the client to a server process, and two NATS request/replies (a task out and an
+ * answer back) to another process — with nothing behind them. The servers (a grpc-js echo and a NATS
+ * echo responder on the cluster's nats-server) run in a child process, `floor-server`, so the floor
+ * crosses processes where a ttc query does: a server in the caller's own process would answer
+ * without waking another process, which no deployment of ttc can do.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { credentials, makeGenericClientConstructor, Server, ServerCredentials, type ServiceDefinition } from "@grpc/grpc-js";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { credentials, makeGenericClientConstructor } from "@grpc/grpc-js";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connectNats } from "@ttc/common";
-
-/** A unary method that sends bytes as they are: no protobuf, so the floor is transport only. */
-const echoService: ServiceDefinition = {
-  echo: {
-    path: "/bench.Echo/Echo",
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
+import { echoService } from "./echo-service.js";
 
 interface EchoClient {
   echo(request: Buffer, callback: (err: Error | null, response?: Buffer) => void): void;
@@ -43,25 +36,14 @@ export interface RawFloor {
 const payload = randomBytes(64);
 
 export async function startRawFloor(natsUrl: string): Promise<RawFloor> {
-  const server = new Server();
-  server.addService(echoService, {
-    echo: (call: { request: Buffer }, callback: (e: null, r: Buffer) => void) => callback(null, call.request),
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const Client = makeGenericClientConstructor(echoService, "Echo");
-  const grpc = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as EchoClient;
-  // Requester and responder on separate connections, as two processes would be.
-  const requester: NatsConnection = await connectNats(natsUrl, "ttc-bench-floor-requester");
-  const responder: NatsConnection = await connectNats(natsUrl, "ttc-bench-floor-responder");
   const subject = `bench.floor.${randomBytes(4).toString("hex")}`;
-  responder.subscribe(subject, {
-    callback: (err, msg) => {
-      if (!err) msg.respond(msg.data);
-    },
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./floor-server.js", import.meta.url)), natsUrl, subject], {
+    stdio: ["pipe", "pipe", "inherit"],
   });
-  await responder.flush();
+  const port = await readyPort(child);
+  const Client = makeGenericClientConstructor(echoService, "Echo");
+  const grpc = new Client(`127.0.0.1:${port}`, credentials.createInsecure(), { "grpc.enable_channelz": 0 }) as unknown as EchoClient;
+  const requester: NatsConnection = await connectNats(natsUrl, "ttc-bench-floor-requester");
   const echo = () => new Promise<void>((resolve, reject) => grpc.echo(payload, (err) => (err ? reject(err) : resolve())));
   return {
     async sample() {
@@ -76,8 +58,18 @@ export async function startRawFloor(natsUrl: string): Promise<RawFloor> {
     async close() {
       grpc.close();
       await requester.close();
-      await responder.close();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.stdin?.end();
+      await exited;
     },
   };
+}
+
+/** The port the floor server prints once it serves; rejects if it exits first. */
+function readyPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    child.once("exit", (code) => reject(new Error(`the floor server exited with ${code} before it was ready`)));
+    lines.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
+  });
 }
