@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,9 @@ import { type NatsFixture, scrape, startNats } from "@ttc/test-harness";
 const queue = { ackWaitSeconds: 1, maxDeliver: 5, maxAgeSeconds: 600 };
 
 /** A worker process driven directly over NATS by the test, acting as the scheduler. */
+/** The cancel key of every task the test sends: cancels carrying it are obeyed. */
+const cancelKey = randomBytes(16);
+
 describe("worker over NATS", () => {
   let nats: NatsFixture;
   let nc: NatsConnection;
@@ -57,7 +61,7 @@ describe("worker over NATS", () => {
       prompt: "worker test",
       systemPrompt: "",
       model: "",
-      maxTokens: 100_000,
+      maxTokens: 30_000,
       seed: seq,
       answerFormat: 0,
       deadlineUnixMs: Date.now() + 60_000,
@@ -66,6 +70,8 @@ describe("worker over NATS", () => {
       querySeed: seq,
       gangBranchIndexes: [],
       gangSeeds: [],
+      chunkKey: randomBytes(16),
+      cancelKey,
       ...over,
     };
     await jetstream(nc).publish(names.taskSubject, BranchTask.encode(task).finish());
@@ -101,7 +107,7 @@ describe("worker over NATS", () => {
     const tokensWhenCancelled = chunks.at(-1)!.tokens;
     nc.publish(
       names.cancelSubject(queryId),
-      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true }).finish(),
+      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true, cancelKey }).finish(),
     );
     const final = await until(() => chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_CANCELLED));
     expect(final.finishReason).toBe("test prune");
@@ -130,13 +136,13 @@ describe("worker over NATS", () => {
     const running = tasks.find((t) => t.chunks.length > 0)!;
     nc.publish(
       names.cancelSubject(running.queryId),
-      CancelBranches.encode({ queryId: running.queryId, branchIndexes: [], reason: "done", prune: false }).finish(),
+      CancelBranches.encode({ queryId: running.queryId, branchIndexes: [], reason: "done", prune: false, cancelKey }).finish(),
     );
     await until(() => (tasks.filter((t) => t.chunks.length > 0).length === 3 ? true : undefined));
     for (const t of tasks)
       nc.publish(
         names.cancelSubject(t.queryId),
-        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish(),
+        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false, cancelKey }).finish(),
       );
     await until(async () => ((await scrape(String(w.ready["metricsUrl"]))).get("ttc_worker_active_branches") === 0 ? true : undefined));
     w.child.kill("SIGTERM");
@@ -162,6 +168,74 @@ describe("worker over NATS", () => {
     w.child.kill("SIGTERM");
   });
 
+  it("refuses forged tasks (a sink outside the trace namespace, no deadline, no chunk key, over its limits) and keeps serving real ones", async () => {
+    const w = await startWorker("wary-worker", { TTC_WORKER_CAPACITY: "2", TTC_SIM_MEAN_TOKENS: "60", TTC_SIM_TOKENS_PER_SECOND: "0" });
+    const sink: TraceChunk[] = [];
+    const sub = nc.subscribe("evil.sink", { callback: (_e, m) => void sink.push(TraceChunk.decode(m.data)) });
+    await nc.flush();
+    const forged = [
+      await dispatch({ traceSubject: "evil.sink" }),
+      await dispatch({ traceSubject: `${names.namespace}.trace.>` }),
+      await dispatch({ deadlineUnixMs: 0 }),
+      await dispatch({ chunkKey: Buffer.alloc(0) }),
+      await dispatch({ maxTokens: 2 ** 32 - 1 }),
+      await dispatch({
+        gangBranchIndexes: Array.from({ length: 1000 }, (_, i) => i),
+        gangSeeds: Array.from({ length: 1000 }, (_, i) => i),
+      }),
+    ];
+    const good = await dispatch();
+    await until(() => good.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED));
+    const m = await until(async () => {
+      const s = await scrape(String(w.ready["metricsUrl"]));
+      return (s.get('ttc_worker_tasks_dropped_total{reason="refused"}') ?? 0) >= forged.length ? s : undefined;
+    });
+    expect(m.get('ttc_worker_tasks_dropped_total{reason="refused"}')).toBe(forged.length);
+    expect(sink).toHaveLength(0);
+    for (const f of forged) expect(f.chunks).toHaveLength(0);
+    sub.unsubscribe();
+    w.child.kill("SIGTERM");
+  });
+
+  it("ignores a cancel without its query's key, and reports a queued branch a keyed cancel dropped", async () => {
+    await (await jetstreamManager(nc)).streams.purge(names.taskStream);
+    const w = await startWorker("cancel-worker", {
+      TTC_WORKER_CAPACITY: "1",
+      TTC_SIM_MEAN_TOKENS: "600",
+      TTC_SIM_LENGTH_SIGMA: "0",
+      TTC_SIM_TOKENS_PER_SECOND: "600",
+    });
+    const running = await dispatch();
+    await until(() => running.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS));
+    const cancel = (queryId: string, key?: Buffer) =>
+      nc.publish(
+        names.cancelSubject(queryId),
+        CancelBranches.encode(CancelBranches.create({ queryId, reason: "stop", ...(key ? { cancelKey: key } : {}) })).finish(),
+      );
+    cancel(running.queryId);
+    cancel(running.queryId, randomBytes(16));
+    const queuedKey = randomBytes(16);
+    const queued = await dispatch({ chunkKey: queuedKey });
+    cancel(queued.queryId, cancelKey);
+    const finished = await until(() => running.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED));
+    expect(finished.tokens).toBe(600);
+    const dropped = await until(() => queued.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_CANCELLED));
+    expect(queued.chunks).toHaveLength(1);
+    expect(dropped.finishReason).toBe("cancelled before it started");
+    expect(Buffer.from(dropped.chunkKey).equals(queuedKey)).toBe(true);
+    w.child.kill("SIGTERM");
+  });
+
+  it("copies its task's chunk key into every chunk", async () => {
+    const w = await startWorker("keyed-worker", { TTC_WORKER_CAPACITY: "1", TTC_SIM_MEAN_TOKENS: "60", TTC_SIM_TOKENS_PER_SECOND: "0" });
+    const chunkKey = randomBytes(16);
+    const run = await dispatch({ chunkKey });
+    await until(() => run.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED));
+    expect(run.chunks.length).toBeGreaterThan(2);
+    for (const c of run.chunks) expect(Buffer.from(c.chunkKey).equals(chunkKey)).toBe(true);
+    w.child.kill("SIGTERM");
+  });
+
   it("runs a gang of sibling branches side by side, each streamed and prunable on its own", async () => {
     // Tasks left queued by earlier tests would take the slots the gang needs: start from an empty queue.
     await (await jetstreamManager(nc)).streams.purge(names.taskStream);
@@ -181,7 +255,7 @@ describe("worker over NATS", () => {
       expect(t.chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED)).toBe(false);
       nc.publish(
         names.cancelSubject(t.queryId),
-        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [1], reason: "pruned sibling", prune: true }).finish(),
+        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [1], reason: "pruned sibling", prune: true, cancelKey }).finish(),
       );
       const finals = await until(() => {
         const ends = t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED || c.kind === ChunkKind.CHUNK_KIND_CANCELLED);
@@ -226,7 +300,7 @@ describe("worker over NATS", () => {
     ).toHaveLength(0);
     nc.publish(
       names.cancelSubject(t.queryId),
-      CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false }).finish(),
+      CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false, cancelKey }).finish(),
     );
   });
 });

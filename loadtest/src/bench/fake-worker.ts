@@ -76,6 +76,7 @@ function answer(nc: NatsConnection, msg: JsMsg, progressChunks: number): number 
     workerId,
     attempt: msg.info.deliveryCount,
     synthetic: true,
+    chunkKey: task.chunkKey,
   });
   let seq = 0;
   const send = (kind: ChunkKind, text: string, tokens: number, finishReason = "") =>

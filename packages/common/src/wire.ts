@@ -20,6 +20,8 @@ export interface WireNames {
   traceSubject(schedulerId: string, queryId: string): string;
   /** Wildcard of every trace subject of one scheduler's queries. */
   traceWildcard(schedulerId: string): string;
+  /** Whether a subject is one `traceSubject` could have made (workers publish chunks nowhere else). */
+  isTraceSubject(subject: string): boolean;
   /** Core NATS subject that stops branches of one query. */
   cancelSubject(queryId: string): string;
   /** Wildcard every worker listens on for cancels. */
@@ -47,6 +49,12 @@ export function wireNames(namespace: string = defaultNamespace): WireNames {
     taskSubject: `${namespace}.task.branch`,
     traceSubject: (schedulerId, queryId) => `${namespace}.trace.${token(schedulerId)}.${token(queryId)}`,
     traceWildcard: (schedulerId) => `${namespace}.trace.${token(schedulerId)}.*`,
+    isTraceSubject: (subject) => {
+      const parts = subject.split(".");
+      return (
+        parts.length === 4 && parts[0] === namespace && parts[1] === "trace" && tokenPattern.test(parts[2]!) && tokenPattern.test(parts[3]!)
+      );
+    },
     cancelSubject: (queryId) => `${namespace}.cancel.${token(queryId)}`,
     cancelWildcard: `${namespace}.cancel.*`,
     heartbeatSubject: `${namespace}.worker.heartbeat`,

@@ -72,6 +72,8 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
     answerFormatEnum: answerFormatFromLabel(problem.format)!,
     policy: o.policy,
     limits: { maxBranches: Math.min(o.maxBranches, n), parallelism: o.parallelism, tokenBudget: replayTokenBudget(problem), mode: o.mode },
+    // A replay's chunks are its own records, read in this process: nothing to distrust.
+    maxTokensPerBranch: Infinity,
     verifier: o.verifier,
     partialVerification: o.verifier !== "none" && createVerifier(o.verifier).partial,
     seed: o.seed,

@@ -18,6 +18,7 @@ import {
   type StopReasonName,
 } from "@ttc/policy";
 import { BranchState, startOver, type VerifierContinuation } from "./branch.js";
+import { chunkOutOfBounds } from "./chunk-bounds.js";
 import { buildResult, failureFor } from "./result.js";
 import type { QueryEffect, QueryInput, QuerySpec } from "./types.js";
 
@@ -166,7 +167,13 @@ export class QueryEngine {
     const b = chunk.queryId === this.#spec.queryId ? this.#branches[chunk.branchIndex] : undefined;
     if (!b)
       return this.#drop(chunk.queryId === this.#spec.queryId ? `no branch ${chunk.branchIndex} in this query` : "chunk of another query");
-    if (!knownChunkKinds.has(chunk.kind)) return this.#drop(`unknown chunk kind ${chunk.kind}`);
+    const problem = knownChunkKinds.has(chunk.kind)
+      ? chunkOutOfBounds(chunk, b.text.length, {
+          maxTokens: this.#spec.maxTokensPerBranch,
+          elapsedSeconds: (this.#now - (this.#startedAt ?? this.#now)) / 1000,
+        })
+      : `a chunk of unknown kind ${chunk.kind}`;
+    if (problem) return this.#refuseChunk(b, chunk, problem);
     const accepted = b.accept(chunk);
     if (accepted.kind === "ended") {
       // A redelivery of a branch whose end is known: stop the duplicate at once.
@@ -213,6 +220,23 @@ export class QueryEngine {
         return this.#feed({ kind: "failed", branch: b.index, tokens: b.totalTokens, reason: b.reason });
       }
     }
+  }
+
+  /**
+   * A chunk that cannot be true is dropped, and its branch fails (its worker is told to stop): waiting
+   * for a better chunk from the same worker could stall the query to its deadline, and believing it
+   * would corrupt the bill. Only a chunk of the attempt that speaks for the branch, or a newer one,
+   * fails it.
+   */
+  #refuseChunk(b: BranchState, chunk: TraceChunk, problem: string): void {
+    const reason = `worker ${chunk.workerId.slice(0, 64)} sent ${problem}`;
+    this.#drop(reason);
+    if (b.ended || chunk.attempt < b.attempt) return;
+    b.status = BranchStatus.BRANCH_STATUS_FAILED;
+    b.reason = reason;
+    this.#effects.push({ kind: "cancel", branches: [b.index], reason: "the worker sent a chunk that cannot be true", prune: false });
+    this.#emitEvent({ $case: "branchFailed", value: { index: b.index, reason, tokens: b.totalTokens } });
+    this.#feed({ kind: "failed", branch: b.index, tokens: b.totalTokens, reason });
   }
 
   /** Records a worker's last word on a branch; the query answers when it was the last one owed. */

@@ -15,6 +15,8 @@ export interface QuerySpec {
   answerFormatEnum: AnswerFormat;
   policy: Policy;
   limits: QueryLimits;
+  /** Each branch's `max_tokens`: a chunk claiming more ends its branch as failed. */
+  maxTokensPerBranch: number;
   /** The verifier's name; "none" asks no verifier. */
   verifier: string;
   /** Whether the verifier judges partial traces (then every progress chunk is verified before the policy sees it). */
@@ -60,7 +62,7 @@ export type QueryEffect =
   | { kind: "emit"; event: SolveEvent }
   /** Send a `timer` input at `at`. A timer that fires when it no longer matters is ignored. */
   | { kind: "arm"; timer: QueryTimer; at: number }
-  /** A message was not believed and dropped (counted by the adapter as malformed). */
+  /** A message was not believed and dropped (counted by the adapter as malformed); a chunk that cannot be true also fails its branch. */
   | { kind: "dropped"; reason: string }
   /** A worker confirmed a stop the engine asked for, after this many seconds. */
   | { kind: "stop-acked"; seconds: number }

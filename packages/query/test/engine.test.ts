@@ -33,6 +33,7 @@ function spec(over: SpecOverrides = {}): QuerySpec {
     answerFormatEnum: AnswerFormat.ANSWER_FORMAT_NUMBER,
     policy: createPolicy("majority", {}),
     limits: { maxBranches: 3, parallelism: 3, tokenBudget: 1_000_000, mode: "all-parallel", ...limits },
+    maxTokensPerBranch: 4096,
     verifier: "none",
     partialVerification: false,
     seed: 7,
@@ -186,7 +187,7 @@ describe("QueryEngine: chunks it must not believe twice", () => {
     expect(d.done.result.compute!.generatedTokens).toBe(30);
   });
 
-  it("drops chunks of another query, of an unknown branch and of an unknown kind, and changes nothing", () => {
+  it("drops chunks of another query and of an unknown branch, and changes nothing", () => {
     const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
     const foreign = d.on({
       kind: "chunk",
@@ -194,12 +195,62 @@ describe("QueryEngine: chunks it must not believe twice", () => {
     });
     expect(foreign).toEqual([{ kind: "dropped", reason: "chunk of another query" }]);
     expect(d.chunk(5, "finished", { tokens: 9 })).toEqual([{ kind: "dropped", reason: "no branch 5 in this query" }]);
-    expect(d.chunk(0, "progress", { kind: 99 as ChunkKind, tokens: 4_000_000_000, text: "The answer is 666." })).toEqual([
-      { kind: "dropped", reason: "unknown chunk kind 99" },
-    ]);
     d.run(0, "The answer is 42.", 12);
     expect(d.done.result.answer).toBe("42");
     expect(d.done.result.compute!.generatedTokens).toBe(12);
+  });
+
+  it("fails a branch whose chunk is of an unknown kind at once, so the query does not wait for it", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 2, parallelism: 2 } }));
+    d.chunk(0, "started");
+    const out = d.chunk(0, "progress", { kind: 99 as ChunkKind, tokens: 4_000_000_000, text: "The answer is 666." });
+    expect(out.slice(0, 2)).toEqual([
+      { kind: "dropped", reason: "worker w1 sent a chunk of unknown kind 99" },
+      { kind: "cancel", branches: [0], reason: "the worker sent a chunk that cannot be true", prune: false },
+    ]);
+    d.run(1, "The answer is 42.", 12);
+    const { result } = d.done;
+    expect(result.answer).toBe("42");
+    expect(result.compute!.generatedTokens).toBe(12);
+    expect(result.branches[0]).toMatchObject({ status: BranchStatus.BRANCH_STATUS_FAILED, tokens: 0 });
+  });
+
+  const impossible: [string, Partial<TraceChunk>, RegExp][] = [
+    ["tokens over max_tokens", { tokens: 2 ** 32 - 1 }, /tokens 4294967295 over the branch's max_tokens 4096/],
+    ["engine seconds older than the query", { tokens: 5, engineSeconds: 4e300 }, /engine_seconds 4e\+300 outside/],
+    ["engine seconds not a number", { tokens: 5, engineSeconds: NaN }, /engine_seconds NaN outside/],
+    ["a recorded score that is not finite", { tokens: 5, recordedScore: Infinity }, /recorded_score Infinity/],
+    ["more tokens after the cancel than in all", { tokens: 5, tokensAfterCancel: 9 }, /tokens_after_cancel 9 over its tokens 5/],
+    ["a trace longer than its token budget allows", { tokens: 5, text: "x".repeat(64 * 4096 + 5000) }, /a trace of \d+ characters/],
+  ];
+  for (const [what, fields, reason] of impossible) {
+    it(`fails a branch whose chunk cannot be true (${what}): the answer and the bill are the other branches'`, () => {
+      const d = new Drive(spec({ limits: { maxBranches: 2, parallelism: 2 } }));
+      d.chunk(0, "started");
+      d.chunk(0, "progress", { text: "The answer is 4", tokens: 3 });
+      const out = d.chunk(0, "finished", { text: "The answer is 666.", finishReason: "stop", ...fields });
+      expect(out[0]).toMatchObject({ kind: "dropped", reason: expect.stringMatching(reason) });
+      d.run(1, "The answer is 42.", 12);
+      const { result } = d.done;
+      expect(result.answer).toBe("42");
+      expect(result.votes).toEqual([expect.objectContaining({ answer: "42", count: 1 })]);
+      // The failed branch is billed what it said last while it could be believed.
+      expect(result.compute!.generatedTokens).toBe(15);
+      expect(result.branches[0]).toMatchObject({ status: BranchStatus.BRANCH_STATUS_FAILED, tokens: 3 });
+    });
+  }
+
+  it("an impossible chunk of a superseded attempt is dropped without failing the attempt that runs now", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
+    d.chunk(0, "started", { attempt: 1 });
+    d.chunk(0, "started", { attempt: 2, workerId: "w2" });
+    expect(d.chunk(0, "finished", { attempt: 1, tokens: 2 ** 32 - 1 })).toEqual([
+      { kind: "dropped", reason: "worker w1 sent tokens 4294967295 over the branch's max_tokens 4096" },
+    ]);
+    d.chunk(0, "progress", { attempt: 2, workerId: "w2", text: "The answer is 42.", tokens: 8 });
+    d.chunk(0, "finished", { attempt: 2, workerId: "w2", tokens: 8, finishReason: "stop" });
+    expect(d.done.result.answer).toBe("42");
+    expect(d.done.result.compute!.generatedTokens).toBe(8);
   });
 
   it("ignores everything once the query answered", () => {

@@ -81,6 +81,11 @@ export function createSchedulerMetrics() {
       labelNames: ["kind"] as const,
       registers,
     }),
+    unauthenticatedChunks: new Counter({
+      name: names.unauthenticatedChunks,
+      help: "Trace chunks dropped because they did not carry the chunk key of their branch's task (forged, or from a task this scheduler did not send).",
+      registers,
+    }),
     taskPublishesInFlight: new Gauge({
       name: names.taskPublishesInFlight,
       help: "Branch-task publishes awaiting their JetStream ack.",

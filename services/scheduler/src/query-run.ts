@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { BranchTask, CancelBranches, stopReasonLabel, type SolveEvent, type SolveResult } from "@ttc/proto";
+import { BranchTask, CancelBranches, stopReasonLabel, type SolveEvent, type SolveResult, type TraceChunk } from "@ttc/proto";
 import type { Logger, WireNames } from "@ttc/common";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
@@ -27,6 +27,9 @@ export interface QueryRunDeps {
   liveWorkers: () => number;
 }
 
+/** 128 random bits: a chunk or cancel key cannot be guessed. */
+const keyBytes = 16;
+
 /** The engine's clock: epoch milliseconds with sub-millisecond resolution, so timings are not rounded to 1 ms. */
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -41,6 +44,10 @@ export class QueryRun {
   private readonly log: Logger;
   private readonly traceSubject: string;
   private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
+  /** The query's secret in its tasks and cancels: workers obey only cancels that carry it. */
+  private readonly cancelKey = randomBytes(keyBytes);
+  /** Each dispatched branch's chunk key: the secret of the task that carries it. */
+  private readonly chunkKeys = new Map<number, Buffer>();
   /** Set when the query starts: stops its chunks' routing. */
   private unroute: (() => void) | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
@@ -62,6 +69,7 @@ export class QueryRun {
       answerFormatEnum: query.answerFormatEnum,
       policy: query.policy,
       limits: query.limits,
+      maxTokensPerBranch: query.maxTokensPerBranch,
       verifier: query.verifier,
       partialVerification: query.verifier !== "none" && deps.verifier.supportsPartial(query.verifier),
       seed: query.seed,
@@ -73,7 +81,7 @@ export class QueryRun {
 
   /** Runs the query to its end. Resolves with the result; rejects with a ServiceError. */
   async run(): Promise<SolveResult> {
-    this.unroute = this.deps.traces.route(this.queryId, (chunk) => this.input({ kind: "chunk", at: now(), chunk }));
+    this.unroute = this.deps.traces.route(this.queryId, (chunk) => this.onChunk(chunk));
     this.log.debug({ limits: this.query.limits, policy: this.query.policy.name }, "query started");
     this.perform(this.engine.start(now()));
     const outcome = await this.done;
@@ -84,6 +92,17 @@ export class QueryRun {
   /** Ends the query now for an outside reason; it answers with what it has. */
   interrupt(reason: "cancelled" | "draining"): void {
     this.input({ kind: "interrupt", at: now(), reason });
+  }
+
+  /** Passes a chunk to the engine if it carries its task's key; anyone can publish on a trace subject they can guess. */
+  private onChunk(chunk: TraceChunk): void {
+    const key = this.chunkKeys.get(chunk.branchIndex);
+    if (!key || chunk.chunkKey.length !== key.length || !timingSafeEqual(chunk.chunkKey, key)) {
+      this.deps.metrics.unauthenticatedChunks.inc();
+      this.log.debug({ branch: chunk.branchIndex, worker: chunk.workerId.slice(0, 64) }, "trace chunk without its task's key dropped");
+      return;
+    }
+    this.input({ kind: "chunk", at: now(), chunk });
   }
 
   private input(input: QueryInput): void {
@@ -102,6 +121,7 @@ export class QueryRun {
             branchIndexes: e.branches,
             reason: e.reason,
             prune: e.prune,
+            cancelKey: this.cancelKey,
           }).finish();
           this.deps.nc.publish(this.deps.names.cancelSubject(this.queryId), msg);
           break;
@@ -150,6 +170,8 @@ export class QueryRun {
     const { publisher, names, chunkTokens } = this.deps;
     const q = this.query;
     const first = branches[0]!;
+    const chunkKey = randomBytes(keyBytes);
+    for (const b of branches) this.chunkKeys.set(b, chunkKey);
     const task = BranchTask.encode({
       queryId: this.queryId,
       branchIndex: first,
@@ -165,6 +187,8 @@ export class QueryRun {
       chunkTokens,
       gangBranchIndexes: branches.length > 1 ? branches : [],
       gangSeeds: branches.length > 1 ? branches.map((b) => branchSeed(q.seed, b)) : [],
+      chunkKey,
+      cancelKey: this.cancelKey,
     }).finish();
     void publisher
       .publish({

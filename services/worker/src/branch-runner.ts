@@ -183,6 +183,8 @@ export class BranchRun {
       synthetic: backend.synthetic,
       recordedScore: undefined,
       recordedStepScores: [],
+      // The task's key, so the scheduler can tell this chunk from a forged one.
+      chunkKey: task.chunkKey,
       ...partial,
     });
   }

@@ -1,6 +1,8 @@
 /**
  * Remembers recently cancelled queries and pruned branches, so a task pulled from the queue after
- * its cancel arrived is dropped instead of generated. Bounded in size and age.
+ * its cancel arrived is dropped instead of generated. Bounded in size and age. A cancel counts for a
+ * task only when it carried the task's cancel key: a forged cancel is remembered under its own key,
+ * which no task has.
  */
 export class CancelRegistry {
   private readonly entries = new Map<string, number>();
@@ -11,9 +13,10 @@ export class CancelRegistry {
   ) {}
 
   /** Marks a whole query (branch undefined) or one branch as cancelled. */
-  add(queryId: string, branch: number | undefined, now: number): void {
-    this.entries.delete(key(queryId, branch));
-    this.entries.set(key(queryId, branch), now + this.ttlMs);
+  add(queryId: string, branch: number | undefined, cancelKey: Uint8Array, now: number): void {
+    const k = key(queryId, branch, cancelKey);
+    this.entries.delete(k);
+    this.entries.set(k, now + this.ttlMs);
     // Map iteration is insertion order, so the first entries are the oldest.
     for (const [k, expires] of this.entries) {
       if (this.entries.size <= this.maxEntries && expires > now) break;
@@ -21,8 +24,8 @@ export class CancelRegistry {
     }
   }
 
-  has(queryId: string, branch: number, now: number): boolean {
-    for (const k of [key(queryId, undefined), key(queryId, branch)]) {
+  has(queryId: string, branch: number, cancelKey: Uint8Array, now: number): boolean {
+    for (const k of [key(queryId, undefined, cancelKey), key(queryId, branch, cancelKey)]) {
       const expires = this.entries.get(k);
       if (expires !== undefined && expires > now) return true;
     }
@@ -30,6 +33,7 @@ export class CancelRegistry {
   }
 }
 
-function key(queryId: string, branch: number | undefined): string {
-  return branch === undefined ? queryId : `${queryId}/${branch}`;
+function key(queryId: string, branch: number | undefined, cancelKey: Uint8Array): string {
+  const k = Buffer.from(cancelKey.buffer, cancelKey.byteOffset, cancelKey.byteLength).toString("base64");
+  return branch === undefined ? `${queryId} ${k}` : `${queryId}/${branch} ${k}`;
 }

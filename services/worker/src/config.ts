@@ -99,6 +99,12 @@ const workerEnv = z.object({
   TTC_OPENAI_MAX_RETRIES: intVar(openaiDefaults.maxRetries, 0, 20),
   /** openai backend: first retry delay; doubles per retry (with jitter), at most 5 s. */
   TTC_OPENAI_RETRY_BASE_MS: intVar(openaiDefaults.retryBaseMs, 1, 60_000),
+  /** The most tokens a task may ask for per branch; a task asking more is refused. */
+  TTC_MAX_TOKENS_PER_BRANCH: intVar(32_768, 1, 10_000_000),
+  /** The most branches one task (a gang) may carry. */
+  TTC_MAX_GANG_SIZE: intVar(256, 1, 4096),
+  /** How far ahead a task's deadline may be. */
+  TTC_MAX_DEADLINE_MS: intVar(3_600_000, 100, 86_400_000),
   /** Branches generated at once; the worker pulls a task only when a slot is free. */
   TTC_WORKER_CAPACITY: intVar(workerDefaults.capacity, 1, 1024),
   TTC_METRICS_PORT: intVar(9102, 0, 65535),
@@ -155,6 +161,11 @@ export function loadWorkerConfig(env: Env) {
     queue: taskQueueOptions(raw),
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
     confidenceWindow: raw.TTC_CONFIDENCE_WINDOW,
+    limits: {
+      maxTokensPerBranch: raw.TTC_MAX_TOKENS_PER_BRANCH,
+      maxGangSize: raw.TTC_MAX_GANG_SIZE,
+      maxDeadlineMs: raw.TTC_MAX_DEADLINE_MS,
+    },
     llama: {
       modelPath: raw.TTC_LLAMA_MODEL ?? "",
       contextSize: raw.TTC_LLAMA_CONTEXT,

@@ -51,6 +51,7 @@ await runService(
         queue: config.queue,
         drainGraceMs: config.drainGraceMs,
         confidenceWindow: config.confidenceWindow,
+        limits: config.limits,
       });
       await worker.start();
       // The backend polls its engine already; /readyz asks it at every probe.

@@ -39,7 +39,7 @@ export function createWorkerMetrics() {
     }),
     tasksDropped: new Counter({
       name: names.tasksDropped,
-      help: "Tasks dropped without running, by reason (expired, cancelled, malformed).",
+      help: "Tasks dropped without running, by reason (expired, cancelled, malformed, refused: over the worker's limits, no deadline or chunk key, or a trace subject outside the namespace).",
       labelNames: ["reason"] as const,
       registers,
     }),

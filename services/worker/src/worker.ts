@@ -8,6 +8,7 @@ import { BranchRun, type BranchOutcome } from "./branch-runner.js";
 import { CancelRegistry } from "./cancel-registry.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { Slots } from "./slots.js";
+import { taskRefusal, type TaskLimits } from "./task-admission.js";
 
 export interface WorkerOptions {
   workerId: string;
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   drainGraceMs: number;
   /** DeepConf sliding window in tokens. */
   confidenceWindow: number;
+  /** What the worker takes on from one task. */
+  limits: TaskLimits;
 }
 
 /**
@@ -25,7 +28,8 @@ export interface WorkerOptions {
  */
 export class Worker {
   private readonly slots: Slots;
-  private readonly runs = new Map<string, BranchRun>();
+  /** Running branches, with the task each came from (its cancel key says which cancels it obeys). */
+  private readonly runs = new Map<string, { run: BranchRun; task: BranchTask }>();
   private readonly cancelled = new CancelRegistry();
   private readonly tasks = new Set<Promise<void>>();
   private stopping = false;
@@ -80,7 +84,7 @@ export class Worker {
     if (!graceful) {
       // Siblings still waiting for a lane start, see this, and hand back at once.
       this.drainExpired = true;
-      for (const run of this.runs.values()) run.stop({ reason: "worker draining", handBack: true });
+      for (const { run } of this.runs.values()) run.stop({ reason: "worker draining", handBack: true });
       await all;
     }
     // Freed slots wake the pull loop, which sees `stopping` and ends (handing back anything it just pulled).
@@ -157,12 +161,23 @@ export class Worker {
       return;
     }
     const now = Date.now();
-    if (task.deadlineUnixMs > 0 && task.deadlineUnixMs <= now) {
+    const refusal = taskRefusal(task, this.options.limits, this.names, now);
+    if (refusal) {
+      this.metrics.tasksDropped.inc({ reason: "refused" });
+      this.log.warn({ queryId: task.queryId.slice(0, 64), refusal }, "task refused");
+      msg.term(`refused: ${refusal}`.slice(0, 200));
+      return;
+    }
+    if (task.deadlineUnixMs <= now) {
       this.metrics.tasksDropped.inc({ reason: "expired" });
       msg.term("deadline passed");
       return;
     }
-    const members = gangMembers(task).filter((t) => !this.cancelled.has(t.queryId, t.branchIndex, now));
+    const all = gangMembers(task);
+    const members = all.filter((t) => !this.cancelled.has(t.queryId, t.branchIndex, t.cancelKey, now));
+    // Every branch dropped is reported, so the scheduler never waits for one that will not run (a
+    // cancel can be forged, and a branch nobody reports would hold its query to the deadline).
+    for (const t of all) if (!members.includes(t)) this.reportDropped(t, msg.info.deliveryCount, "cancelled before it started");
     if (members.length === 0) {
       this.metrics.tasksDropped.inc({ reason: "cancelled" });
       msg.term("cancelled");
@@ -196,6 +211,21 @@ export class Worker {
     else msg.ack();
   }
 
+  /** Tells the task's scheduler that this branch will not run here: its one and final chunk. */
+  private reportDropped(task: BranchTask, attempt: number, reason: string): void {
+    const chunk = TraceChunk.create({
+      queryId: task.queryId,
+      branchIndex: task.branchIndex,
+      workerId: this.options.workerId,
+      attempt,
+      seq: 0,
+      kind: ChunkKind.CHUNK_KIND_CANCELLED,
+      finishReason: reason,
+      chunkKey: task.chunkKey,
+    });
+    this.nc.publish(task.traceSubject, TraceChunk.encode(chunk).finish());
+  }
+
   /** Runs one branch of a task to its end, with its deadline, and records its outcome. */
   private async runBranch(task: BranchTask, attempt: number): Promise<BranchOutcome> {
     const key = runKey(task.queryId, task.branchIndex);
@@ -217,10 +247,10 @@ export class Worker {
       onTokens: (n) => this.metrics.generatedTokens.inc(n),
       confidenceWindow: this.options.confidenceWindow,
     });
-    this.runs.set(key, run);
+    this.runs.set(key, { run, task });
     this.metrics.activeBranches.set(this.runs.size);
     // A cancel that arrived while this sibling waited for a lane stops it before it starts.
-    if (this.cancelled.has(task.queryId, task.branchIndex, Date.now())) run.stop({ reason: "cancelled", handBack: false });
+    if (this.cancelled.has(task.queryId, task.branchIndex, task.cancelKey, Date.now())) run.stop({ reason: "cancelled", handBack: false });
     if (this.stopping && this.drainExpired) run.stop({ reason: "worker draining", handBack: true });
     const msLeft = task.deadlineUnixMs - Date.now();
     const deadline =
@@ -251,11 +281,14 @@ export class Worker {
     }
     const now = Date.now();
     const targets = cancel.branchIndexes.length > 0 ? cancel.branchIndexes : undefined;
-    if (targets) for (const b of targets) this.cancelled.add(cancel.queryId, b, now);
-    else this.cancelled.add(cancel.queryId, undefined, now);
-    for (const [key, run] of this.runs) {
-      const [queryId, branch] = splitKey(key);
-      if (queryId === cancel.queryId && (!targets || targets.includes(branch))) {
+    if (targets) for (const b of targets) this.cancelled.add(cancel.queryId, b, cancel.cancelKey, now);
+    else this.cancelled.add(cancel.queryId, undefined, cancel.cancelKey, now);
+    for (const { run, task } of this.runs.values()) {
+      if (
+        task.queryId === cancel.queryId &&
+        (!targets || targets.includes(task.branchIndex)) &&
+        Buffer.from(task.cancelKey).equals(Buffer.from(cancel.cancelKey))
+      ) {
         run.stop({ reason: cancel.reason || (cancel.prune ? "pruned" : "cancelled"), handBack: false });
       }
     }
@@ -288,9 +321,4 @@ export function gangMembers(task: BranchTask): BranchTask[] {
 
 function runKey(queryId: string, branch: number): string {
   return `${queryId}/${branch}`;
-}
-
-function splitKey(key: string): [string, number] {
-  const i = key.lastIndexOf("/");
-  return [key.slice(0, i), Number(key.slice(i + 1))];
 }

@@ -23,6 +23,9 @@ async function until<T>(probe: () => T | undefined | false, ms = 10_000): Promis
 }
 
 /** A Worker on the openai backend, over a real nats-server, against the fake engine. */
+/** The cancel key of every task the test sends: cancels carrying it are obeyed. */
+const cancelKey = randomBytes(16);
+
 describe("worker on the openai backend", () => {
   let nats: NatsFixture;
   let nc: NatsConnection;
@@ -49,6 +52,7 @@ describe("worker on the openai backend", () => {
       queue: { ackWaitSeconds: 5, maxDeliver: 3, maxAgeSeconds: 600 },
       drainGraceMs: 1000,
       confidenceWindow: 2048,
+      limits: { maxTokensPerBranch: 32_768, maxGangSize: 16, maxDeadlineMs: 3_600_000 },
     });
     await worker.start();
   });
@@ -75,6 +79,8 @@ describe("worker on the openai backend", () => {
       deadlineUnixMs: Date.now() + 60_000,
       traceSubject: subject,
       chunkTokens: 16,
+      chunkKey: randomBytes(16),
+      cancelKey,
       ...over,
     });
     await jetstream(nc).publish(names.taskSubject, BranchTask.encode(task).finish());
@@ -108,7 +114,7 @@ describe("worker on the openai backend", () => {
     const sent = performance.now();
     nc.publish(
       names.cancelSubject(queryId),
-      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "pruned by test", prune: true }).finish(),
+      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "pruned by test", prune: true, cancelKey }).finish(),
     );
     await stream.closed;
     expect(stream.closedAt! - sent).toBeLessThan(250);

@@ -99,6 +99,18 @@ export interface BranchTask {
    * last chunk (a backend that delivers larger batches sends them whole).
    */
   chunkTokens: number;
+  /**
+   * A secret of this task, random per dispatch: the worker copies it into every chunk of the task's
+   * branches, and the scheduler drops a chunk that does not carry it. Only the scheduler and the
+   * worker that pulled the task see it (NATS permissions keep the task stream and trace subjects
+   * from everyone else), so a chunk cannot be forged by someone who merely knows a query id.
+   */
+  chunkKey: Buffer;
+  /**
+   * A secret of the query, the same in all its tasks: a worker obeys a cancel of the query only when
+   * it carries this key, so whoever can publish on cancel subjects cannot stop branches they did not start.
+   */
+  cancelKey: Buffer;
 }
 
 /** A piece of a branch's trace, streamed by the worker to the scheduler that owns the query. */
@@ -143,6 +155,8 @@ export interface TraceChunk {
    * "RESOURCE_EXHAUSTED", "UNAVAILABLE"); empty when unknown.
    */
   failureCode: string;
+  /** The task's chunk_key, copied. */
+  chunkKey: Buffer;
 }
 
 /** Stops branches of a query. Sent on core NATS to every worker. */
@@ -153,6 +167,8 @@ export interface CancelBranches {
   reason: string;
   /** True for a prune (the branch is weak), false for a cancel (the query no longer needs it). */
   prune: boolean;
+  /** The query's cancel_key (see BranchTask): a cancel without it is ignored. */
+  cancelKey: Buffer;
 }
 
 /** Published periodically by each worker. */
@@ -240,6 +256,8 @@ function createBaseBranchTask(): BranchTask {
     gangBranchIndexes: [],
     gangSeeds: [],
     chunkTokens: 0,
+    chunkKey: Buffer.alloc(0),
+    cancelKey: Buffer.alloc(0),
   };
 }
 
@@ -294,6 +312,12 @@ export const BranchTask: MessageFns<BranchTask> = {
     }
     if (message.chunkTokens !== 0) {
       writer.uint32(88).uint32(message.chunkTokens);
+    }
+    if (message.chunkKey.length !== 0) {
+      writer.uint32(122).bytes(message.chunkKey);
+    }
+    if (message.cancelKey.length !== 0) {
+      writer.uint32(130).bytes(message.cancelKey);
     }
     return writer;
   },
@@ -443,6 +467,22 @@ export const BranchTask: MessageFns<BranchTask> = {
             message.chunkTokens = reader.uint32();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.chunkKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.cancelKey = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -515,6 +555,16 @@ export const BranchTask: MessageFns<BranchTask> = {
         : isSet(object.chunk_tokens)
         ? globalThis.Number(object.chunk_tokens)
         : 0,
+      chunkKey: isSet(object.chunkKey)
+        ? Buffer.from(bytesFromBase64(object.chunkKey))
+        : isSet(object.chunk_key)
+        ? Buffer.from(bytesFromBase64(object.chunk_key))
+        : Buffer.alloc(0),
+      cancelKey: isSet(object.cancelKey)
+        ? Buffer.from(bytesFromBase64(object.cancelKey))
+        : isSet(object.cancel_key)
+        ? Buffer.from(bytesFromBase64(object.cancel_key))
+        : Buffer.alloc(0),
     };
   },
 
@@ -562,6 +612,12 @@ export const BranchTask: MessageFns<BranchTask> = {
     if (message.chunkTokens !== 0) {
       obj.chunkTokens = Math.round(message.chunkTokens);
     }
+    if (message.chunkKey.length !== 0) {
+      obj.chunkKey = base64FromBytes(message.chunkKey);
+    }
+    if (message.cancelKey.length !== 0) {
+      obj.cancelKey = base64FromBytes(message.cancelKey);
+    }
     return obj;
   },
 
@@ -584,6 +640,8 @@ export const BranchTask: MessageFns<BranchTask> = {
     message.gangBranchIndexes = object.gangBranchIndexes?.map((e) => e) || [];
     message.gangSeeds = object.gangSeeds?.map((e) => e) || [];
     message.chunkTokens = object.chunkTokens ?? 0;
+    message.chunkKey = object.chunkKey ?? Buffer.alloc(0);
+    message.cancelKey = object.cancelKey ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -609,6 +667,7 @@ function createBaseTraceChunk(): TraceChunk {
     recordedStepScores: [],
     cachedPromptTokens: 0,
     failureCode: "",
+    chunkKey: Buffer.alloc(0),
   };
 }
 
@@ -674,6 +733,9 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     }
     if (message.failureCode !== "") {
       writer.uint32(154).string(message.failureCode);
+    }
+    if (message.chunkKey.length !== 0) {
+      writer.uint32(162).bytes(message.chunkKey);
     }
     return writer;
   },
@@ -853,6 +915,14 @@ export const TraceChunk: MessageFns<TraceChunk> = {
             message.failureCode = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.chunkKey = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -934,6 +1004,11 @@ export const TraceChunk: MessageFns<TraceChunk> = {
         : isSet(object.failure_code)
         ? globalThis.String(object.failure_code)
         : "",
+      chunkKey: isSet(object.chunkKey)
+        ? Buffer.from(bytesFromBase64(object.chunkKey))
+        : isSet(object.chunk_key)
+        ? Buffer.from(bytesFromBase64(object.chunk_key))
+        : Buffer.alloc(0),
     };
   },
 
@@ -996,6 +1071,9 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     if (message.failureCode !== "") {
       obj.failureCode = message.failureCode;
     }
+    if (message.chunkKey.length !== 0) {
+      obj.chunkKey = base64FromBytes(message.chunkKey);
+    }
     return obj;
   },
 
@@ -1025,12 +1103,13 @@ export const TraceChunk: MessageFns<TraceChunk> = {
     message.recordedStepScores = object.recordedStepScores?.map((e) => e) || [];
     message.cachedPromptTokens = object.cachedPromptTokens ?? 0;
     message.failureCode = object.failureCode ?? "";
+    message.chunkKey = object.chunkKey ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseCancelBranches(): CancelBranches {
-  return { queryId: "", branchIndexes: [], reason: "", prune: false };
+  return { queryId: "", branchIndexes: [], reason: "", prune: false, cancelKey: Buffer.alloc(0) };
 }
 
 export const CancelBranches: MessageFns<CancelBranches> = {
@@ -1050,6 +1129,9 @@ export const CancelBranches: MessageFns<CancelBranches> = {
     }
     if (message.prune !== false) {
       writer.uint32(32).bool(message.prune);
+    }
+    if (message.cancelKey.length !== 0) {
+      writer.uint32(42).bytes(message.cancelKey);
     }
     return writer;
   },
@@ -1109,6 +1191,14 @@ export const CancelBranches: MessageFns<CancelBranches> = {
             message.prune = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cancelKey = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1135,6 +1225,11 @@ export const CancelBranches: MessageFns<CancelBranches> = {
         : [],
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       prune: isSet(object.prune) ? globalThis.Boolean(object.prune) : false,
+      cancelKey: isSet(object.cancelKey)
+        ? Buffer.from(bytesFromBase64(object.cancelKey))
+        : isSet(object.cancel_key)
+        ? Buffer.from(bytesFromBase64(object.cancel_key))
+        : Buffer.alloc(0),
     };
   },
 
@@ -1152,6 +1247,9 @@ export const CancelBranches: MessageFns<CancelBranches> = {
     if (message.prune !== false) {
       obj.prune = message.prune;
     }
+    if (message.cancelKey.length !== 0) {
+      obj.cancelKey = base64FromBytes(message.cancelKey);
+    }
     return obj;
   },
 
@@ -1164,6 +1262,7 @@ export const CancelBranches: MessageFns<CancelBranches> = {
     message.branchIndexes = object.branchIndexes?.map((e) => e) || [];
     message.reason = object.reason ?? "";
     message.prune = object.prune ?? false;
+    message.cancelKey = object.cancelKey ?? Buffer.alloc(0);
     return message;
   },
 };
