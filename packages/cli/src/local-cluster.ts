@@ -163,7 +163,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     mkdirSync(o.logDir, { recursive: true });
     const natsUrl = o.natsUrl ?? (nats = await startLocalNatsServer()).url;
     const port = (offset: number) => String(o.metricsPort === 0 ? 0 : o.metricsPort + offset);
-    const base = { TTC_NATS_URL: natsUrl, TTC_NAMESPACE: o.namespace, ...o.env };
+    // Services told to read their NATS URL from a file (which may hold credentials) get it only there.
+    const base = { ...(o.env["TTC_NATS_URL_FILE"] ? {} : { TTC_NATS_URL: natsUrl }), TTC_NAMESPACE: o.namespace, ...o.env };
     const start = async (name: string, pkg: string, env: Record<string, string>) => {
       const log = createWriteStream(join(o.logDir, `${name}.log`), { flags: "a" });
       logs.push(log);

@@ -33,6 +33,9 @@ export function numVar(def: number, min: number, max: number) {
   return z.coerce.number().min(min).max(max).default(def);
 }
 
+/** Settings of {@link commonEnv} that may hold a secret (a NATS URL with credentials): each has a `_FILE` variant. */
+export const commonSecrets = ["TTC_NATS_URL"] as const;
+
 /** Common settings every service reads. */
 export const commonEnv = {
   TTC_NATS_URL: z.string().default("nats://127.0.0.1:4222"),

@@ -3,6 +3,7 @@ export { defaultNamespace, wireNames } from "./wire.js";
 export type { WireNames } from "./wire.js";
 export { metricNames } from "./metric-names.js";
 export {
+  commonSecrets,
   ConfigError,
   commonEnv,
   drainEnv,
@@ -26,4 +27,5 @@ export { EngineError } from "./engine-error.js";
 export type { EngineErrorCode, EngineErrorOptions } from "./engine-error.js";
 export { Readiness } from "./readiness.js";
 export { runService } from "./service.js";
+export { redactUrl, withSecretFiles } from "./secrets.js";
 export type { RunningService, ServiceContext, ServiceDefinition, ServiceHost } from "./service.js";

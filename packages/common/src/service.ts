@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./log.js";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
 import { connectNats, ensureTaskQueue, watchConnection, type TaskQueueOptions } from "./nats.js";
 import { Readiness } from "./readiness.js";
+import { redactUrl } from "./secrets.js";
 import { wireNames, type WireNames } from "./wire.js";
 
 /** What {@link runService} hands a service's `start`. */
@@ -165,7 +166,7 @@ async function start<C extends ServiceSettings, M extends { registry: Registry }
     const nats = followNats(nc, log, readiness, queue && (() => host.ensureTaskQueue(nc, names, queue)));
     const running = await definition.start({ config, log, metrics, nc, names, readiness });
     nats.tell(running);
-    const announcement = { metricsUrl: metricsServer.url, nats: config.natsUrl, ...running.info };
+    const announcement = { metricsUrl: metricsServer.url, nats: redactUrl(config.natsUrl), ...running.info };
     log.info(announcement, "started");
     if (config.announceFile) announce(config.announceFile, announcement);
     return { metricsServer, nc, running };

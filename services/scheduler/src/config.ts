@@ -1,7 +1,18 @@
 import { answerFormatNames, defaultSchedulerPort } from "@ttc/proto";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, drainEnv, intVar, parseConfig, serviceSettings, taskQueueEnv, taskQueueOptions, type Env } from "@ttc/common";
+import {
+  commonEnv,
+  commonSecrets,
+  withSecretFiles,
+  drainEnv,
+  intVar,
+  parseConfig,
+  serviceSettings,
+  taskQueueEnv,
+  taskQueueOptions,
+  type Env,
+} from "@ttc/common";
 import { defaultExecutionMode, defaultPolicyName, executionModes, policyNames, verifierNames } from "@ttc/policy";
 
 /**
@@ -80,7 +91,7 @@ const consistentEnv = schedulerEnv.superRefine((c, ctx) => {
 
 /** The scheduler's settings from an environment-style record. Throws ConfigError listing every problem. */
 export function loadSchedulerConfig(env: Env) {
-  const raw = parseConfig(consistentEnv, env);
+  const raw = parseConfig(consistentEnv, withSecretFiles(env, [...commonSecrets]));
   return {
     ...serviceSettings(raw),
     schedulerId: raw.TTC_SCHEDULER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`,

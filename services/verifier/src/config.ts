@@ -1,6 +1,6 @@
 /** The verifier service's settings (environment, validated once at start-up) and the engine verifiers they configure. */
 import { z } from "zod";
-import { commonEnv, intVar, parseConfig, serviceSettings, type Env } from "@ttc/common";
+import { commonEnv, commonSecrets, withSecretFiles, intVar, parseConfig, serviceSettings, type Env } from "@ttc/common";
 import { stepAggregations, type StepAggregation } from "@ttc/policy";
 import type { AsyncTraceVerifier } from "./async-verifier.js";
 import { JudgeVerifier, type JudgeOptions } from "./engines/judge.js";
@@ -50,7 +50,7 @@ export type VerifierConfig = ReturnType<typeof loadVerifierConfig>;
  * is. Throws ConfigError listing every problem.
  */
 export function loadVerifierConfig(env: Env) {
-  const raw = parseConfig(verifierEnv, env);
+  const raw = parseConfig(verifierEnv, withSecretFiles(env, [...commonSecrets, "TTC_JUDGE_API_KEY"]));
   const prm: PrmOptions | undefined = raw.TTC_PRM_URL
     ? {
         url: raw.TTC_PRM_URL,

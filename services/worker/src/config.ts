@@ -1,6 +1,18 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { commonEnv, drainEnv, intVar, numVar, parseConfig, serviceSettings, taskQueueEnv, taskQueueOptions, type Env } from "@ttc/common";
+import {
+  commonEnv,
+  commonSecrets,
+  withSecretFiles,
+  drainEnv,
+  intVar,
+  numVar,
+  parseConfig,
+  serviceSettings,
+  taskQueueEnv,
+  taskQueueOptions,
+  type Env,
+} from "@ttc/common";
 import { DEFAULT_GROUP_SIZE } from "@ttc/policy";
 import { defaultSimOptions } from "@ttc/sim";
 import { llamaDefaults } from "./backends/llama.js";
@@ -151,7 +163,7 @@ const consistentEnv = workerEnv.superRefine((c, ctx) => {
 
 /** The worker's settings from an environment-style record. Throws ConfigError listing every problem. */
 export function loadWorkerConfig(env: Env) {
-  const raw = parseConfig(consistentEnv, env);
+  const raw = parseConfig(consistentEnv, withSecretFiles(env, [...commonSecrets, "TTC_OPENAI_API_KEY"]));
   return {
     ...serviceSettings(raw),
     workerId: raw.TTC_WORKER_ID ?? `${hostname()}-${process.pid}`,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI from "openai";
 import { StepBoundaries } from "@ttc/policy";
+import { redactUrl } from "@ttc/common";
 import { EngineError, type Backend, type GenerationEvent, type GenerationRequest } from "../backend.js";
 import { parseChatChunk, parseCompletionChunk, segmentDelta, type ParsedUsage } from "./openai/chunks.js";
 import { classifyFailure } from "./openai/errors.js";
@@ -36,6 +37,8 @@ export class OpenAIBackend implements Backend {
   readonly name = "openai";
   readonly synthetic = false;
   readonly baseURL: string;
+  /** The base URL as logs and errors show it: without credentials. */
+  private readonly shownURL: string;
   private readonly client: EngineClient;
   private readonly sampling: SamplingSettings;
   private readonly timeoutMs: number;
@@ -51,6 +54,7 @@ export class OpenAIBackend implements Backend {
 
   constructor(private readonly options: OpenAIBackendOptions) {
     this.baseURL = options.baseURL.replace(/\/+$/, "");
+    this.shownURL = redactUrl(this.baseURL);
     const problems = options.extraBody ? extraBodyProblems(options.extraBody) : [];
     if (problems.length > 0) throw new TypeError(`extraBody: ${problems.join("; ")}`);
     this.timeoutMs = options.timeoutMs ?? openaiDefaults.timeoutMs;
@@ -117,7 +121,7 @@ export class OpenAIBackend implements Backend {
     const model = request.model || this.options.model || this.discoveredModel;
     if (!model) {
       throw new EngineError(
-        `no model to ask ${this.baseURL} for: the task names none, TTC_OPENAI_MODEL is unset, and the engine listed none at /models`,
+        `no model to ask ${this.shownURL} for: the task names none, TTC_OPENAI_MODEL is unset, and the engine listed none at /models`,
         { code: "FAILED_PRECONDITION" },
       );
     }
@@ -129,7 +133,7 @@ export class OpenAIBackend implements Backend {
         return;
       } catch (err) {
         if (request.signal.aborted) return;
-        const failure = classifyFailure(err, this.baseURL);
+        const failure = classifyFailure(err, this.shownURL);
         if (failure.connection) this.markUnreachable(failure.error.message);
         const error = failure.error;
         if (attempt > 0) error.message += ` (after ${attempt + 1} attempts)`;
@@ -172,7 +176,7 @@ export class OpenAIBackend implements Backend {
       }, this.timeoutMs);
     };
     const stalledError = () =>
-      new EngineError(`engine stalled: nothing from ${this.baseURL} for ${this.timeoutMs} ms`, { code: "UNAVAILABLE" });
+      new EngineError(`engine stalled: nothing from ${this.shownURL} for ${this.timeoutMs} ms`, { code: "UNAVAILABLE" });
     const chat = this.sampling.api === "chat";
     const steps = new StepBoundaries();
     let usage: ParsedUsage | null = null;
@@ -219,7 +223,7 @@ export class OpenAIBackend implements Backend {
     }
     if (request.signal.aborted) return;
     if (stalled) throw stalledError();
-    if (finish === null) throw new EngineError(`engine closed the stream from ${this.baseURL} before finishing`, { code: "UNAVAILABLE" });
+    if (finish === null) throw new EngineError(`engine closed the stream from ${this.shownURL} before finishing`, { code: "UNAVAILABLE" });
     // vLLM reports a request it aborted itself (engine shutdown, preemption limits) as finish_reason "abort".
     if (finish === "abort") throw new EngineError(`engine aborted the request (finish_reason "abort")`, { code: "UNAVAILABLE" });
     // The engine's count is the truth: deltas without logprobs were counted one token each.
@@ -250,7 +254,7 @@ export class OpenAIBackend implements Backend {
       ok = true;
     } catch (err) {
       ok = false;
-      reason = classifyFailure(err, this.baseURL).error.message;
+      reason = classifyFailure(err, this.shownURL).error.message;
     }
     this.lastProblem = reason;
     if (this.healthIntervalMs > 0 && !this.closed) this.setReady(ok, reason);
@@ -261,8 +265,8 @@ export class OpenAIBackend implements Backend {
     this.lastProblem = reason;
     if (ready === this.isReady) return;
     this.isReady = ready;
-    if (ready) this.options.log?.info({ engine: this.baseURL, ...(reason ? { warning: reason } : {}) }, "engine reachable: taking tasks");
-    else this.options.log?.warn({ engine: this.baseURL, reason }, "engine unreachable: not taking tasks until it answers");
+    if (ready) this.options.log?.info({ engine: this.shownURL, ...(reason ? { warning: reason } : {}) }, "engine reachable: taking tasks");
+    else this.options.log?.warn({ engine: this.shownURL, reason }, "engine unreachable: not taking tasks until it answers");
   }
 
   /** A request could not reach the engine: stop taking tasks now, and let a probe say when it is back. */
