@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { credentials, loadPackageDefinition, status } from "@grpc/grpc-js";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { credentials, loadPackageDefinition, makeGenericClientConstructor, status } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type { TtcError } from "@ttc/client";
 import { connectNats, wireNames } from "@ttc/common";
@@ -35,6 +36,52 @@ describe("the gRPC contract", () => {
       expect(err.details).toMatch(message);
     });
   }
+
+  /** Sends raw bytes as a Solve request, bypassing the client's encoder. */
+  function solveRaw(bytes: Uint8Array): Promise<{ code: number; details: string }> {
+    const Raw = makeGenericClientConstructor(
+      {
+        solve: {
+          path: "/ttc.v1.Scheduler/Solve",
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: (b: Buffer) => b,
+          requestDeserialize: (b: Buffer) => b,
+          responseSerialize: (b: Buffer) => b,
+          responseDeserialize: (b: Buffer) => b,
+        },
+      },
+      "Raw",
+    );
+    const client = new Raw(c.cluster.grpcAddress, credentials.createInsecure()) as unknown as {
+      solve(b: Buffer, cb: (err: { code: number; details: string } | null) => void): void;
+      close(): void;
+    };
+    return new Promise((resolve) =>
+      client.solve(Buffer.from(bytes), (err) => {
+        client.close();
+        resolve(err ?? { code: status.OK, details: "" });
+      }),
+    );
+  }
+
+  it("a 64-bit field past 2^53 is INVALID_ARGUMENT naming the field, not INTERNAL", async () => {
+    const bytes = new BinaryWriter()
+      .uint32(10)
+      .string("What is 2 + 2?")
+      .uint32(80)
+      .uint64(2n ** 60n)
+      .finish();
+    const err = await solveRaw(bytes);
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toBe("seed is 1152921504606846976, more than 9007199254740991 (2^53 − 1), the largest value this service takes");
+  });
+
+  it("bytes that are not a request at all are INVALID_ARGUMENT saying so", async () => {
+    const err = await solveRaw(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f]));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/^the request is not a valid message: /);
+  });
 
   it("counts refused queries by outcome", async () => {
     const m = await scrape(c.metricsUrl("scheduler"));

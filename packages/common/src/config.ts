@@ -23,14 +23,37 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: Env): z.infer<S
   throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
 }
 
+/**
+ * A number read from an env var: unset gives `def`; empty or blank text is an error (a typo in a
+ * manifest must not silently become 0), and so is text that is not a finite number.
+ */
+function numberText(def: number) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return def;
+      if (text.trim() === "") {
+        ctx.addIssue({ code: "custom", message: `is empty: unset it for the default (${def}) or give a number` });
+        return z.NEVER;
+      }
+      const n = Number(text);
+      if (!Number.isFinite(n)) {
+        ctx.addIssue({ code: "custom", message: `"${text.slice(0, 40)}" is not a number` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
 /** An integer env var with a default and bounds. */
 export function intVar(def: number, min: number, max: number) {
-  return z.coerce.number().int().min(min).max(max).default(def);
+  return numberText(def).pipe(z.number().int().min(min).max(max));
 }
 
 /** A float env var with a default and bounds. */
 export function numVar(def: number, min: number, max: number) {
-  return z.coerce.number().min(min).max(max).default(def);
+  return numberText(def).pipe(z.number().min(min).max(max));
 }
 
 /** Settings of {@link commonEnv} that may hold a secret (a NATS URL with credentials): each has a `_FILE` variant. */

@@ -3,6 +3,7 @@ import type { SchedulerServer, SolveEvent, SolveRequest, SolveResult } from "@tt
 import type { Logger } from "@ttc/common";
 import type { Scheduler } from "./scheduler.js";
 import type { ServiceError } from "./errors.js";
+import { undecodableReason } from "./request-decoding.js";
 
 function deadlineOf(call: { getDeadline(): Date | number }): number {
   const d = call.getDeadline();
@@ -14,10 +15,16 @@ function grpcError(err: ServiceError) {
   return { code: err.code ?? status.INTERNAL, details: err.message, metadata: new Metadata() };
 }
 
+function invalid(details: string) {
+  return { code: status.INVALID_ARGUMENT, details, metadata: new Metadata() };
+}
+
 /** The `ttc.v1.Scheduler` gRPC handlers: translate calls to Scheduler.solve and errors to statuses. */
 export function schedulerService(scheduler: Scheduler, log: Logger): SchedulerServer {
   return {
     solve(call: ServerUnaryCall<SolveRequest, SolveResult>, callback: sendUnaryData<SolveResult>) {
+      const undecodable = undecodableReason(call.request);
+      if (undecodable) return callback(invalid(undecodable));
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
       scheduler
@@ -30,6 +37,8 @@ export function schedulerService(scheduler: Scheduler, log: Logger): SchedulerSe
         );
     },
     solveStream(call: ServerWritableStream<SolveRequest, SolveEvent>) {
+      const undecodable = undecodableReason(call.request);
+      if (undecodable) return void call.emit("error", invalid(undecodable));
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
       const emit = (event: SolveEvent) => {

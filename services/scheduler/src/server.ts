@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
+import { loadFileDescriptorSetFromBuffer, loadSync, type MessageTypeDefinition, type PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { descriptorSetPath, SchedulerService } from "@ttc/proto";
 import type { Logger } from "@ttc/common";
 import { schedulerService } from "./grpc-service.js";
+import { tolerantDecoder, type FieldDescription } from "./request-decoding.js";
 import type { Scheduler } from "./scheduler.js";
 
 /** Name the health service reports the scheduler under (besides the server-wide ""). */
@@ -18,17 +19,28 @@ export interface GrpcServer {
   close(graceMs: number): Promise<void>;
 }
 
+/** The Scheduler service with request decoders that never throw (see `request-decoding.ts`). */
+function tolerantService(definitions: PackageDefinition): typeof SchedulerService {
+  const type = (definitions["ttc.v1.SolveRequest"] as MessageTypeDefinition<object, object>).type as { field: FieldDescription[] };
+  const fields = type.field;
+  return {
+    solve: { ...SchedulerService.solve, requestDeserialize: tolerantDecoder(SchedulerService.solve.requestDeserialize, fields) },
+    solveStream: {
+      ...SchedulerService.solveStream,
+      requestDeserialize: tolerantDecoder(SchedulerService.solveStream.requestDeserialize, fields),
+    },
+  } as typeof SchedulerService;
+}
+
 /** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
 export async function startGrpcServer(scheduler: Scheduler, log: Logger, host: string, port: number): Promise<GrpcServer> {
   // No channelz service is served: its per-call bookkeeping would be work for no reader.
   const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024, "grpc.enable_channelz": 0 });
-  server.addService(SchedulerService, schedulerService(scheduler, log));
+  const ttcDefinitions = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
+  server.addService(tolerantService(ttcDefinitions), schedulerService(scheduler, log));
   const health = new HealthImplementation({ "": "SERVING", [healthServiceName]: "SERVING" });
   health.addToServer(server);
-  const definitions = {
-    ...loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath)),
-    ...loadSync(healthProtoPath),
-  };
+  const definitions = { ...ttcDefinitions, ...loadSync(healthProtoPath) };
   new ReflectionService(definitions).addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

@@ -2,6 +2,13 @@ import { describe, expect, it } from "vitest";
 import { loadSchedulerConfig } from "../src/config.js";
 
 describe("scheduler settings", () => {
+  it("refuse an empty or non-numeric number instead of reading it as 0, naming each setting", () => {
+    const load = () => loadSchedulerConfig({ TTC_MAX_BRANCHES: "", TTC_GRPC_PORT: " ", TTC_MAX_DEADLINE_MS: "1h" });
+    expect(load).toThrow("TTC_MAX_BRANCHES: is empty: unset it for the default (256) or give a number");
+    expect(load).toThrow("TTC_GRPC_PORT: is empty: unset it for the default (50051) or give a number");
+    expect(load).toThrow('TTC_MAX_DEADLINE_MS: "1h" is not a number');
+  });
+
   it("default to the values the README documents", () => {
     const c = loadSchedulerConfig({});
     expect(c).toMatchObject({
