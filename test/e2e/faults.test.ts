@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status } from "@grpc/grpc-js";
 import type { TtcError } from "@ttc/client";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, wireNames } from "@ttc/common";
 import { BranchStatus, StopReason } from "@ttc/proto";
 import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
@@ -187,5 +189,18 @@ describe("NATS lost and back", () => {
       20_000,
     );
     expect(r.answer).not.toBe("");
+  });
+
+  it("a deleted task stream is recreated by the scheduler, and queries answer again", async () => {
+    const nc = await connectNats(c.cluster.natsUrl, "vandal");
+    const jsm = await jetstreamManager(nc);
+    const stream = wireNames(c.namespace).taskStream;
+    await jsm.streams.delete(stream);
+    // The scheduler samples the queue every second: it finds the stream gone and makes it again.
+    await until(() => jsm.streams.info(stream).catch(() => undefined), 10_000);
+    const r = await c.client.solve(request({ maxBranches: 4, prompt: "after the stream was deleted" }), { timeoutMs: 10_000 });
+    expect(r.answer).not.toBe("");
+    expect(await healthStatus(c.cluster.grpcAddress)).toBe("SERVING");
+    await nc.close();
   });
 });

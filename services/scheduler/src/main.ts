@@ -35,7 +35,18 @@ await runService(
       // Eight starts per event-loop turn: about a millisecond of work each for a 16-branch query.
       const starts = new StartPacer(8);
       const scheduler = new Scheduler({ nc, publisher, traces, starts, names, config, verifier, metrics, workers, log });
-      const queueWatch = watchTaskQueue(nc, names, metrics);
+      const queueMissing = "task queue missing";
+      const queueWatch = watchTaskQueue(nc, names, metrics, {
+        lost: () => {
+          log.error({ stream: names.taskStream }, "the task stream or its consumer is gone; recreating it");
+          readiness.block(queueMissing);
+        },
+        recreate: () => ensureTaskQueue(nc, names, config.queue),
+        restored: () => {
+          log.warn({ stream: names.taskStream }, "task queue recreated");
+          readiness.unblock(queueMissing);
+        },
+      });
       const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort);
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
       readiness.onChange((ready) => grpc.setServing(ready));
