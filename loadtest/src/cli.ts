@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { localSchedulerAddress, numberInRange, type NumberRange } from "@ttc/client";
+import { addConnectionFlags, connectionOptions, type ConnectionFlags } from "@ttc/cli";
 import { executionModes, policyNames, verifierNames } from "@ttc/policy";
 import { answerFormatNames } from "@ttc/proto";
 import { compareRuns, formatComparison } from "./compare.js";
@@ -18,7 +19,7 @@ import { loadScenarioFile, type ScenarioInput, type Stage, type TemplateInput } 
 import type { MetricsTarget } from "./service-series.js";
 
 /** The run flags, as commander parses them; each one given overrides the scenario. */
-export interface RunFlags {
+export interface RunFlags extends ConnectionFlags {
   addr: string;
   scenario?: string;
   arrival?: "closed" | "constant" | "poisson";
@@ -147,7 +148,7 @@ function writePage(path: string, html: string): void {
 /** The program; `env` gives `TTC_ADDR`'s default, `out` the terminal. */
 export function buildProgram(env: NodeJS.ProcessEnv = process.env, out: NodeJS.WriteStream = process.stdout): Command {
   const program = new Command("ttc-loadtest").description("load generator for a ttc scheduler").showHelpAfterError();
-  program
+  const runCommand = program
     .command("run", { isDefault: true })
     .description("run a load test (the default command)")
     .option("--addr <host:port>", "scheduler gRPC address (TTC_ADDR sets the default)", env["TTC_ADDR"] ?? localSchedulerAddress)
@@ -188,10 +189,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env, out: NodeJS.W
     .option("--prometheus <url>", "read the service series from this Prometheus server after the run instead of scraping")
     .option("--json", "print the results as one JSON document on stdout instead of the summary")
     .option("--json-out <file>", "write the results as JSON to this file", "loadtest/reports/last.json")
-    .option("--html-out <file>", "write the HTML report to this file", "loadtest/reports/last.html")
-    .action(async (flags: RunFlags) => {
-      process.exitCode = await run(flags, out);
-    });
+    .option("--html-out <file>", "write the HTML report to this file", "loadtest/reports/last.html");
+  addConnectionFlags(runCommand, env).action(async (flags: RunFlags) => {
+    process.exitCode = await run(flags, out);
+  });
 
   program
     .command("compare")
@@ -232,6 +233,7 @@ async function run(flags: RunFlags, out: NodeJS.WriteStream): Promise<number> {
     const scenario = applyFlags(flags.scenario ? loadScenarioFile(flags.scenario) : defaultScenario, flags);
     const results = await runLoad({
       addr: flags.addr,
+      connection: connectionOptions(flags),
       scenario,
       metrics: flags.metrics ?? [],
       ...(flags.prometheus !== undefined ? { prometheus: flags.prometheus } : {}),

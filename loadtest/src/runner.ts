@@ -5,7 +5,7 @@
  * reports are written from. Bounded in count and time; it only calls the address it is given.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { status, TtcClient, TtcError } from "@ttc/client";
+import { status, TtcClient, TtcError, type ClientOptions } from "@ttc/client";
 import { stopReasonLabel, type SolveResult } from "@ttc/proto";
 import { fmix32 } from "@ttc/stats";
 import { arrivalSchedule, weightedPicker } from "./arrival.js";
@@ -22,6 +22,8 @@ import { timeSeries, type TimeSeries } from "./time-series.js";
 export interface LoadOptions {
   /** The scheduler's gRPC address, `host:port`. */
   addr: string;
+  /** TLS and bearer token of the calls (plaintext without). */
+  connection?: Pick<ClientOptions, "tls" | "token">;
   /** What to send and how (validated here; defaults applied). */
   scenario: ScenarioInput;
   /** Services' `/metrics` endpoints to scrape every second. */
@@ -99,7 +101,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResults> {
   // No retries: a refused query is a measurement (an error by status), not something to hide.
   const clients = Array.from(
     { length: load.connections },
-    () => new TtcClient(options.addr, { retry: { maxAttempts: 1 }, ownConnection: load.connections > 1 }),
+    () => new TtcClient(options.addr, { retry: { maxAttempts: 1 }, ownConnection: load.connections > 1, ...options.connection }),
   );
   const recorder = new Recorder(planned);
   const outstanding = new Set<Outstanding>();

@@ -2,6 +2,7 @@
  * `ttc eval`: accuracy versus compute of the policies on a recorded corpus, in process (virtual time)
  * or through a running cluster with replay workers.
  */
+import { addConnectionFlags, connectionOptions } from "./connection-flags.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { importerNames, parseCorpus, runImporter, type CorpusRecord } from "@ttc/corpus";
@@ -64,6 +65,7 @@ export function registerEvalCommand(program: Command): void {
     .option("--cluster <addr>", "run every query through the scheduler at this address (replay workers must serve the same corpus)")
     .option("--concurrency <n>", "queries in flight at once with --cluster", numberFlag({ integer: true, min: 1 }), 4)
     .option("--chart <file>", "write the accuracy–tokens frontier as a self-contained HTML page");
+  addConnectionFlags(command);
   addJsonOutputOptions(command, "every figure").action(async (o) => {
     const records = loadCorpus(o.corpus, o.from, o.puzzles);
     const specs = String(o.policies)
@@ -86,7 +88,9 @@ export function registerEvalCommand(program: Command): void {
       runner: o.cluster ? "cluster" : "virtual",
       onProgress: progressBar,
     };
-    const cluster = o.cluster ? clusterRunner(o.cluster, { parallelism: o.parallelism, timeoutMs: 300_000 }) : null;
+    const cluster = o.cluster
+      ? clusterRunner(o.cluster, { parallelism: o.parallelism, timeoutMs: 300_000, connection: connectionOptions(o) })
+      : null;
     try {
       const report = await evaluate(records, options, cluster ? cluster.run : virtualRunner(options), cluster ? o.concurrency : 1);
       emitOutput(o, { corpusFile: o.corpus, ...report }, () => formatTable(report));

@@ -4,3 +4,5 @@
  */
 export { spawnService, startLocalCluster } from "./local-cluster.js";
 export type { LocalCluster, LocalClusterOptions, ServiceProcess } from "./local-cluster.js";
+export { addConnectionFlags, connectionOptions } from "./connection-flags.js";
+export type { ConnectionFlags } from "./connection-flags.js";

@@ -1,4 +1,5 @@
 /** `ttc solve`: one query to a scheduler, its branches drawn live, then the answer and its cost. */
+import { addConnectionFlags, connectionOptions, type ConnectionFlags } from "./connection-flags.js";
 import { Option, type Command } from "commander";
 import { localSchedulerAddress, numberInRange, TtcClient, type SolveRequestInit } from "@ttc/client";
 import { executionModes, policyNames, verifierNames } from "@ttc/policy";
@@ -15,7 +16,7 @@ import {
 import { addJsonOutputOptions, emitOutput, numberFlag, type JsonOutputOptions } from "./flags.js";
 import { ProgressView, summarize } from "./progress-view.js";
 
-export interface SolveOptions extends JsonOutputOptions {
+export interface SolveOptions extends JsonOutputOptions, ConnectionFlags {
   addr: string;
   branches?: number;
   parallelism?: number;
@@ -58,6 +59,7 @@ export function registerSolveCommand(program: Command, env: NodeJS.ProcessEnv = 
     .option("--model <name>", "model name for the workers")
     .option("--timeout-ms <ms>", "deadline of the call", numberFlag({ integer: true, min: 1 }), 120_000)
     .addHelpText("after", "\nExit code: 0 with an answer, 3 without one, 2 when the call fails.");
+  addConnectionFlags(command, env);
   addJsonOutputOptions(command, "the result").action(async (prompt: string, options: SolveOptions) => {
     process.exitCode = await runSolve(prompt, options);
   });
@@ -96,7 +98,7 @@ export function buildRequest(prompt: string, o: SolveOptions): SolveRequestInit 
 /** Runs `ttc solve`: live per-branch progress on a terminal, then the summary (or one JSON result). */
 export async function runSolve(prompt: string, o: SolveOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const request = buildRequest(prompt, o);
-  const client = new TtcClient(o.addr, { timeoutMs: o.timeoutMs });
+  const client = new TtcClient(o.addr, { timeoutMs: o.timeoutMs, ...connectionOptions(o) });
   const view = new ProgressView();
   const live = out.isTTY && !o.json;
   let drawn = 0;

@@ -2,7 +2,7 @@
  * The cluster runner: each query goes through a running scheduler (gRPC), NATS and replay workers
  * that serve the same corpus, so what is measured offline can be checked against the real path.
  */
-import { TtcClient } from "@ttc/client";
+import { TtcClient, type ClientOptions } from "@ttc/client";
 import { answerFormatFromLabel, executionModeFromLabel, stopReasonLabel } from "@ttc/proto";
 import type { QueryRunner } from "./evaluate.js";
 import { replayTokenBudget } from "./simulate.js";
@@ -13,8 +13,11 @@ export interface ClusterRunner {
 }
 
 /** A runner that sends every query to the scheduler at `address`. */
-export function clusterRunner(address: string, o: { parallelism: number; timeoutMs: number }): ClusterRunner {
-  const client = new TtcClient(address, { timeoutMs: o.timeoutMs });
+export function clusterRunner(
+  address: string,
+  o: { parallelism: number; timeoutMs: number; connection?: Pick<ClientOptions, "tls" | "token"> },
+): ClusterRunner {
+  const client = new TtcClient(address, { timeoutMs: o.timeoutMs, ...o.connection });
   const run: QueryRunner = async (problem, spec, mode, seed) => {
     const r = await client.solve({
       prompt: problem.record.problem,

@@ -6,6 +6,8 @@
 export { collect, healthStatus, request, scrape, startTestCluster } from "./cluster.js";
 export type { CollectedStream, TestCluster } from "./cluster.js";
 export { startNats } from "./nats.js";
+export { makeTestCertificates } from "./certificates.js";
+export type { TestCertificates } from "./certificates.js";
 export type { NatsFixture } from "./nats.js";
 export { startPrometheus } from "./prometheus.js";
 export type { PrometheusFixture } from "./prometheus.js";

@@ -30,6 +30,13 @@ const schedulerEnv = z.object({
     .optional(),
   TTC_GRPC_HOST: z.string().default("127.0.0.1"),
   TTC_GRPC_PORT: intVar(schedulerDefaults.grpcPort, 0, 65535),
+  /** TLS for gRPC: the server's certificate chain and key (PEM files, re-read when they change). */
+  TTC_GRPC_TLS_CERT: z.string().min(1).optional(),
+  TTC_GRPC_TLS_KEY: z.string().min(1).optional(),
+  /** Mutual TLS: callers must present a certificate signed by this CA (PEM file). */
+  TTC_GRPC_TLS_CLIENT_CA: z.string().min(1).optional(),
+  /** Bearer tokens: a file of `TENANT TOKEN` lines (re-read when it changes); a call without a known token is UNAUTHENTICATED. */
+  TTC_GRPC_TOKENS_FILE: z.string().min(1).optional(),
   TTC_METRICS_PORT: intVar(schedulerDefaults.metricsPort, 0, 65535),
   /** Defaults applied when a request leaves a field at 0 / empty. */
   TTC_DEFAULT_BRANCHES: intVar(16, 1, 100_000),
@@ -87,6 +94,13 @@ const consistentEnv = schedulerEnv.superRefine((c, ctx) => {
     problem("TTC_DEFAULT_POLICY", `unknown policy; known: ${policyNames.join(", ")}`);
   if (!(verifierNames as readonly string[]).includes(c.TTC_DEFAULT_VERIFIER))
     problem("TTC_DEFAULT_VERIFIER", `unknown verifier; known: ${verifierNames.join(", ")}`);
+  if (Boolean(c.TTC_GRPC_TLS_CERT) !== Boolean(c.TTC_GRPC_TLS_KEY))
+    problem(c.TTC_GRPC_TLS_CERT ? "TTC_GRPC_TLS_KEY" : "TTC_GRPC_TLS_CERT", "TLS needs both TTC_GRPC_TLS_CERT and TTC_GRPC_TLS_KEY");
+  if (c.TTC_GRPC_TLS_CLIENT_CA && !c.TTC_GRPC_TLS_CERT)
+    problem("TTC_GRPC_TLS_CLIENT_CA", "mutual TLS needs TLS: set TTC_GRPC_TLS_CERT and TTC_GRPC_TLS_KEY");
+  // A bearer token on a plaintext connection is a secret sent in the clear.
+  if (c.TTC_GRPC_TOKENS_FILE && !c.TTC_GRPC_TLS_CERT)
+    problem("TTC_GRPC_TOKENS_FILE", "bearer tokens need TLS: set TTC_GRPC_TLS_CERT and TTC_GRPC_TLS_KEY");
 });
 
 /** The scheduler's settings from an environment-style record. Throws ConfigError listing every problem. */
@@ -97,6 +111,11 @@ export function loadSchedulerConfig(env: Env) {
     schedulerId: raw.TTC_SCHEDULER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`,
     grpcHost: raw.TTC_GRPC_HOST,
     grpcPort: raw.TTC_GRPC_PORT,
+    tls:
+      raw.TTC_GRPC_TLS_CERT && raw.TTC_GRPC_TLS_KEY
+        ? { certFile: raw.TTC_GRPC_TLS_CERT, keyFile: raw.TTC_GRPC_TLS_KEY, clientCaFile: raw.TTC_GRPC_TLS_CLIENT_CA }
+        : undefined,
+    tokensFile: raw.TTC_GRPC_TOKENS_FILE,
     defaults: {
       branches: raw.TTC_DEFAULT_BRANCHES,
       parallelism: raw.TTC_DEFAULT_PARALLELISM,

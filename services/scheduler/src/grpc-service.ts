@@ -3,6 +3,7 @@ import type { SchedulerServer, SolveEvent, SolveRequest, SolveResult } from "@tt
 import type { Logger } from "@ttc/common";
 import type { Scheduler } from "./scheduler.js";
 import type { ServiceError } from "./errors.js";
+import type { Caller, TokenAuthenticator } from "./grpc-security.js";
 import { undecodableReason } from "./request-decoding.js";
 
 function deadlineOf(call: { getDeadline(): Date | number }): number {
@@ -19,16 +20,31 @@ function invalid(details: string) {
   return { code: status.INVALID_ARGUMENT, details, metadata: new Metadata() };
 }
 
-/** The `ttc.v1.Scheduler` gRPC handlers: translate calls to Scheduler.solve and errors to statuses. */
-export function schedulerService(scheduler: Scheduler, log: Logger): SchedulerServer {
+/** Who calls when no tokens are configured. */
+const anonymous: Caller = { tenant: "anonymous" };
+
+/**
+ * The `ttc.v1.Scheduler` gRPC handlers: authenticate the caller (when `auth` is set), then translate
+ * calls to Scheduler.solve and errors to statuses.
+ */
+export function schedulerService(scheduler: Scheduler, log: Logger, auth?: TokenAuthenticator): SchedulerServer {
+  const callerOf = (metadata: Metadata): Caller | ServiceError => {
+    try {
+      return auth ? auth.authenticate(metadata) : anonymous;
+    } catch (err) {
+      return err as ServiceError;
+    }
+  };
   return {
     solve(call: ServerUnaryCall<SolveRequest, SolveResult>, callback: sendUnaryData<SolveResult>) {
       const undecodable = undecodableReason(call.request);
       if (undecodable) return callback(invalid(undecodable));
+      const caller = callerOf(call.metadata);
+      if (caller instanceof Error) return callback(grpcError(caller));
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
       scheduler
-        .solve(call.request, deadlineOf(call), abort.signal, () => {})
+        .solve(call.request, deadlineOf(call), abort.signal, () => {}, caller.tenant)
         .then(
           (result) => callback(null, result),
           (err: ServiceError) => {
@@ -39,12 +55,14 @@ export function schedulerService(scheduler: Scheduler, log: Logger): SchedulerSe
     solveStream(call: ServerWritableStream<SolveRequest, SolveEvent>) {
       const undecodable = undecodableReason(call.request);
       if (undecodable) return void call.emit("error", invalid(undecodable));
+      const caller = callerOf(call.metadata);
+      if (caller instanceof Error) return void call.emit("error", grpcError(caller));
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
       const emit = (event: SolveEvent) => {
         if (!abort.signal.aborted && call.writable) call.write(event);
       };
-      scheduler.solve(call.request, deadlineOf(call), abort.signal, emit).then(
+      scheduler.solve(call.request, deadlineOf(call), abort.signal, emit, caller.tenant).then(
         (result) => {
           emit({ event: { $case: "result", value: result } });
           call.end();

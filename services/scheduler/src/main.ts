@@ -47,7 +47,10 @@ await runService(
           readiness.unblock(queueMissing);
         },
       });
-      const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort);
+      const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort, {
+        tls: config.tls,
+        tokensFile: config.tokensFile,
+      });
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
       readiness.onChange((ready) => grpc.setServing(ready));
       return {

@@ -59,8 +59,10 @@ export class QueryRun {
     /** Absolute deadline, ms since the epoch, already shortened to leave time to answer. */
     private readonly deadlineAtMs: number,
     private readonly emit: (event: SolveEvent) => void,
+    /** Whose query it is (the caller's token's tenant). */
+    tenant: string,
   ) {
-    this.log = deps.log.child({ queryId: this.queryId });
+    this.log = deps.log.child({ queryId: this.queryId, tenant });
     this.traceSubject = deps.names.traceSubject(deps.schedulerId, this.queryId);
     this.engine = new QueryEngine({
       queryId: this.queryId,

@@ -74,7 +74,13 @@ export class Scheduler {
    * Runs one query. `deadline` is the caller's absolute deadline (ms since epoch, Infinity for none).
    * `signal` aborts when the caller cancels. Rejects with a ServiceError.
    */
-  async solve(request: SolveRequest, deadline: number, signal: AbortSignal, emit: (event: SolveEvent) => void): Promise<SolveResult> {
+  async solve(
+    request: SolveRequest,
+    deadline: number,
+    signal: AbortSignal,
+    emit: (event: SolveEvent) => void,
+    tenant = "anonymous",
+  ): Promise<SolveResult> {
     const { metrics, starts } = this.deps;
     let run: QueryRun;
     try {
@@ -89,7 +95,7 @@ export class Scheduler {
         this.waiting--;
       }
       if (signal.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled before its query started");
-      run = this.start(query, deadline, emit);
+      run = this.start(query, deadline, emit, tenant);
     } catch (err) {
       const error = toServiceError(err);
       metrics.queries.inc({ outcome: outcomeLabel(error.code) });
@@ -135,7 +141,7 @@ export class Scheduler {
   }
 
   /** Makes the query's run, on its turn. */
-  private start(query: ResolvedQuery, deadline: number, emit: (event: SolveEvent) => void): QueryRun {
+  private start(query: ResolvedQuery, deadline: number, emit: (event: SolveEvent) => void, tenant: string): QueryRun {
     const { config } = this.deps;
     // A drain that began while the call waited for its turn refuses it like one that came later.
     if (this.draining) throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
@@ -143,7 +149,7 @@ export class Scheduler {
     const callerBudget = Number.isFinite(deadline) ? deadline - now : config.defaults.deadlineMs;
     if (callerBudget <= 0) throw new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline had already passed when it arrived");
     const budget = Math.min(callerBudget, config.limits.maxDeadlineMs);
-    return new QueryRun(this.runDeps, query, now + budget - answerMarginMs(budget), emit);
+    return new QueryRun(this.runDeps, query, now + budget - answerMarginMs(budget), emit, tenant);
   }
 
   /**

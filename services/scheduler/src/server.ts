@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
 import { loadFileDescriptorSetFromBuffer, loadSync, type MessageTypeDefinition, type PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { descriptorSetPath, SchedulerService } from "@ttc/proto";
 import type { Logger } from "@ttc/common";
 import { schedulerService } from "./grpc-service.js";
+import { serverCredentials, TokenAuthenticator, type TlsFiles } from "./grpc-security.js";
 import { tolerantDecoder, type FieldDescription } from "./request-decoding.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -33,17 +34,31 @@ function tolerantService(definitions: PackageDefinition): typeof SchedulerServic
 }
 
 /** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
-export async function startGrpcServer(scheduler: Scheduler, log: Logger, host: string, port: number): Promise<GrpcServer> {
+export interface GrpcSecurity {
+  tls: TlsFiles | undefined;
+  /** Bearer tokens; every Scheduler call must carry a known one. Health and reflection stay open. */
+  tokensFile: string | undefined;
+}
+
+export async function startGrpcServer(
+  scheduler: Scheduler,
+  log: Logger,
+  host: string,
+  port: number,
+  security: GrpcSecurity = { tls: undefined, tokensFile: undefined },
+): Promise<GrpcServer> {
+  const auth = security.tokensFile ? new TokenAuthenticator(security.tokensFile) : undefined;
+  const credentials = serverCredentials(security.tls);
   // No channelz service is served: its per-call bookkeeping would be work for no reader.
   const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024, "grpc.enable_channelz": 0 });
   const ttcDefinitions = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
-  server.addService(tolerantService(ttcDefinitions), schedulerService(scheduler, log));
+  server.addService(tolerantService(ttcDefinitions), schedulerService(scheduler, log, auth));
   const health = new HealthImplementation({ "": "SERVING", [healthServiceName]: "SERVING" });
   health.addToServer(server);
   const definitions = { ...ttcDefinitions, ...loadSync(healthProtoPath) };
   new ReflectionService(definitions).addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
     port: bound,

@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { ClientOptions } from "@ttc/client";
+
+/** The flags of a command that calls a scheduler, as commander parses them. */
+export interface ConnectionFlags {
+  tls?: boolean;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  token?: string;
+}
+
+/** Adds `--tls`, `--cacert`, `--cert`, `--key` and `--token` (default `$TTC_TOKEN`) to a command that calls a scheduler. */
+export function addConnectionFlags(command: Command, env: NodeJS.ProcessEnv = process.env): Command {
+  return command
+    .option("--tls", "call over TLS (implied by --cacert, --cert and --key)")
+    .option("--cacert <file>", "CA certificate(s) the scheduler's certificate must chain to (PEM; default: the system's)")
+    .option("--cert <file>", "client certificate for mutual TLS (PEM, with --key)")
+    .option("--key <file>", "client private key for mutual TLS (PEM, with --cert)")
+    .option("--token <token>", "bearer token (TTC_TOKEN sets the default; needs TLS)", env["TTC_TOKEN"] || undefined);
+}
+
+/**
+ * The client options the flags ask for: TLS when any TLS flag is given, files read now.
+ * @throws Error naming the flag: a file that cannot be read, --cert without --key, a token without TLS.
+ */
+export function connectionOptions(f: ConnectionFlags): Pick<ClientOptions, "tls" | "token"> {
+  if (Boolean(f.cert) !== Boolean(f.key)) throw new Error("--cert and --key go together (mutual TLS)");
+  const useTls = Boolean(f.tls || f.cacert || f.cert);
+  if (f.token && !useTls)
+    throw new Error("a bearer token is only sent over TLS: add --tls (and --cacert unless the system trusts the scheduler)");
+  if (!useTls) return {};
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  };
+  return {
+    tls: {
+      ...(f.cacert ? { ca: read("--cacert", f.cacert) } : {}),
+      ...(f.cert && f.key ? { cert: read("--cert", f.cert), key: read("--key", f.key) } : {}),
+    },
+    ...(f.token ? { token: f.token } : {}),
+  };
+}

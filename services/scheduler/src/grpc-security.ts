@@ -1,0 +1,123 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { experimental, ServerCredentials, status, type Metadata } from "@grpc/grpc-js";
+import { ServiceError } from "./errors.js";
+
+/** How often changed certificate and token files are noticed. */
+const refreshMs = 1_000;
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** Set for mutual TLS: clients must present a certificate this CA signed. */
+  clientCaFile: string | undefined;
+}
+
+/**
+ * Plaintext without `tls`; otherwise TLS whose certificate, key and client CA are re-read when their
+ * files change (a renewed certificate is served without a restart). The files are read once here
+ * first, so a missing or unreadable one stops the start with its name.
+ */
+export function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  for (const [setting, file] of [
+    ["TTC_GRPC_TLS_CERT", tls.certFile],
+    ["TTC_GRPC_TLS_KEY", tls.keyFile],
+    ["TTC_GRPC_TLS_CLIENT_CA", tls.clientCaFile],
+  ] as const) {
+    if (file !== undefined) readable(setting, file);
+  }
+  const identity = new experimental.FileWatcherCertificateProvider({
+    certificateFile: tls.certFile,
+    privateKeyFile: tls.keyFile,
+    refreshIntervalMs: refreshMs,
+  });
+  const clientCa = tls.clientCaFile
+    ? new experimental.FileWatcherCertificateProvider({ caCertificateFile: tls.clientCaFile, refreshIntervalMs: refreshMs })
+    : null;
+  // grpc-js 1.14 hands its first argument to the identity slot, whatever the declaration names it.
+  return experimental.createCertificateProviderServerCredentials(identity, clientCa, clientCa !== null);
+}
+
+function readable(setting: string, file: string): void {
+  try {
+    readFileSync(file);
+  } catch (err) {
+    throw new Error(`${setting}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** Who a call is: the tenant its bearer token belongs to, or `anonymous` when no tokens are configured. */
+export interface Caller {
+  tenant: string;
+}
+
+/**
+ * Bearer-token authentication from a file of `TENANT TOKEN` lines (`#` starts a comment), re-read
+ * when it changes, so a token is added or revoked without a restart. Tokens are compared by their
+ * SHA-256, in constant time.
+ */
+export class TokenAuthenticator {
+  #byDigest = new Map<string, string>();
+  #mtimeMs = -1;
+  #checkedAt = 0;
+
+  constructor(private readonly file: string) {
+    this.#load();
+  }
+
+  /** The caller of a call with this metadata. @throws ServiceError UNAUTHENTICATED saying what to send. */
+  authenticate(metadata: Metadata): Caller {
+    this.#reloadIfChanged();
+    const header = metadata.get("authorization")[0];
+    if (typeof header !== "string" || header === "")
+      throw new ServiceError(
+        status.UNAUTHENTICATED,
+        "no bearer token: send the metadata `authorization: Bearer <token>` (ttc solve --token, or TTC_TOKEN)",
+      );
+    const match = /^Bearer +(\S+)$/i.exec(header);
+    if (!match) throw new ServiceError(status.UNAUTHENTICATED, "the authorization metadata must be `Bearer <token>`");
+    const digest = sha256(match[1]!);
+    for (const [known, tenant] of this.#byDigest) {
+      if (timingSafeEqual(Buffer.from(known, "hex"), Buffer.from(digest, "hex"))) return { tenant };
+    }
+    throw new ServiceError(status.UNAUTHENTICATED, "the bearer token is not known here: ask the operator for a token of your tenant");
+  }
+
+  #reloadIfChanged(): void {
+    const now = Date.now();
+    if (now - this.#checkedAt < refreshMs) return;
+    this.#checkedAt = now;
+    try {
+      if (statSync(this.file).mtimeMs !== this.#mtimeMs) this.#load();
+    } catch {
+      // A file being replaced may be missing or half-written for a moment: keep the tokens known so far.
+    }
+  }
+
+  #load(): void {
+    let text: string;
+    try {
+      this.#mtimeMs = statSync(this.file).mtimeMs;
+      text = readFileSync(this.file, "utf8");
+    } catch (err) {
+      throw new Error(`TTC_GRPC_TOKENS_FILE: cannot read ${this.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const next = new Map<string, string>();
+    for (const [i, raw] of text.split("\n").entries()) {
+      const line = raw.replace(/#.*/, "").trim();
+      if (line === "") continue;
+      const parts = line.split(/\s+/);
+      if (parts.length !== 2 || !/^[A-Za-z0-9_.-]{1,64}$/.test(parts[0]!))
+        throw new Error(
+          `TTC_GRPC_TOKENS_FILE: line ${i + 1} of ${this.file} is not "TENANT TOKEN" (a tenant is 1–64 letters, digits, _ . -)`,
+        );
+      next.set(sha256(parts[1]!), parts[0]!);
+    }
+    this.#byDigest = next;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}

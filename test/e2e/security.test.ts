@@ -1,0 +1,137 @@
+/**
+ * gRPC security with certificates the test makes: TLS with bearer tokens (a tokens file re-read when
+ * it changes), mutual TLS, and a renewed server certificate served without a restart.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { status, TtcClient, TtcError } from "@ttc/client";
+import { makeTestCertificates, startTestCluster, type TestCertificates, type TestCluster } from "@ttc/test-harness";
+
+/** The `ttc` command, next to the CLI package's entry point. */
+const cli = join(dirname(createRequire(import.meta.url).resolve("@ttc/cli")), "main.js");
+const ask = { prompt: "What is 2 + 3?", maxBranches: 2, verifier: "none" };
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The call's error, or null when it answered. Each call on a fresh client, no retries. */
+async function failure(address: string, options: ConstructorParameters<typeof TtcClient>[1]): Promise<TtcError | null> {
+  const client = new TtcClient(address, { timeoutMs: 10_000, ...options, retry: { maxAttempts: 1 } });
+  try {
+    await client.solve(ask);
+    return null;
+  } catch (err) {
+    return err as TtcError;
+  } finally {
+    client.close();
+  }
+}
+
+describe("TLS and bearer tokens", () => {
+  let pki: TestCertificates;
+  let tokensFile: string;
+  let c: TestCluster;
+  beforeAll(async () => {
+    pki = makeTestCertificates();
+    tokensFile = join(pki.dir, "tokens");
+    writeFileSync(tokensFile, "# tenant token\nteam-a tok-a-1\nteam-b tok-b-1\n");
+    c = await startTestCluster({
+      workers: 1,
+      env: {
+        TTC_SIM_TOKENS_PER_SECOND: "0",
+        TTC_GRPC_TLS_CERT: pki.serverCert,
+        TTC_GRPC_TLS_KEY: pki.serverKey,
+        TTC_GRPC_TOKENS_FILE: tokensFile,
+      },
+    });
+  });
+  afterAll(async () => c?.stop());
+
+  const tls = () => ({ ca: pki.read(pki.caCert) });
+
+  it("answers a caller with a known token over TLS", async () => {
+    expect(await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-a-1" })).toBeNull();
+  });
+
+  it("is UNAUTHENTICATED without a token, or with an unknown one, saying what to send", async () => {
+    const none = await failure(c.cluster.grpcAddress, { tls: tls() });
+    expect(none?.code).toBe(status.UNAUTHENTICATED);
+    expect(none?.details).toMatch(/^no bearer token: send the metadata `authorization: Bearer <token>`/);
+    const unknown = await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-x" });
+    expect(unknown?.code).toBe(status.UNAUTHENTICATED);
+    expect(unknown?.details).toMatch(/the bearer token is not known here/);
+  });
+
+  it("refuses a plaintext caller and one that does not trust the server's CA", async () => {
+    expect((await failure(c.cluster.grpcAddress, {}))?.code).toBe(status.UNAVAILABLE);
+    const stranger = makeTestCertificates("stranger");
+    expect((await failure(c.cluster.grpcAddress, { tls: { ca: stranger.read(stranger.caCert) }, token: "tok-a-1" }))?.code).toBe(
+      status.UNAVAILABLE,
+    );
+  });
+
+  it("ttc solve calls with --tls --cacert --token (or TTC_TOKEN), and says why it fails without", () => {
+    const ttc = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [cli, "solve", "What is 2 + 3?", "--addr", c.cluster.grpcAddress, "--branches", "2", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+      });
+    const ok = ttc(["--cacert", pki.caCert, "--json"], { TTC_TOKEN: "tok-b-1" });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).answer).not.toBe("");
+    const refused = ttc(["--tls", "--cacert", pki.caCert]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/UNAUTHENTICATED.*no bearer token/);
+    const plaintextToken = ttc(["--token", "tok-b-1"]);
+    expect(plaintextToken.status).not.toBe(0);
+    expect(plaintextToken.stderr).toMatch(/a bearer token is only sent over TLS: add --tls/);
+  });
+
+  it("takes a token added to the file and drops a revoked one, without a restart", async () => {
+    writeFileSync(tokensFile, "team-a tok-a-2\nteam-b tok-b-1\n");
+    await until(async () => ((await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-a-2" })) === null ? true : undefined));
+    expect((await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-a-1" }))?.code).toBe(status.UNAUTHENTICATED);
+  });
+
+  it("serves a renewed certificate from another CA once its files change, without a restart", async () => {
+    const renewed = makeTestCertificates("renewed");
+    copyFileSync(renewed.serverCert, pki.serverCert);
+    copyFileSync(renewed.serverKey, pki.serverKey);
+    const trustsRenewed = { tls: { ca: renewed.read(renewed.caCert) }, token: "tok-b-1" };
+    await until(async () => ((await failure(c.cluster.grpcAddress, trustsRenewed)) === null ? true : undefined));
+  });
+});
+
+describe("mutual TLS", () => {
+  let pki: TestCertificates;
+  let c: TestCluster;
+  beforeAll(async () => {
+    pki = makeTestCertificates();
+    c = await startTestCluster({
+      workers: 1,
+      env: {
+        TTC_SIM_TOKENS_PER_SECOND: "0",
+        TTC_GRPC_TLS_CERT: pki.serverCert,
+        TTC_GRPC_TLS_KEY: pki.serverKey,
+        TTC_GRPC_TLS_CLIENT_CA: pki.caCert,
+      },
+    });
+  });
+  afterAll(async () => c?.stop());
+
+  it("answers a caller with a certificate from the client CA, refuses one without", async () => {
+    const ca = pki.read(pki.caCert);
+    expect(await failure(c.cluster.grpcAddress, { tls: { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) } })).toBeNull();
+    expect((await failure(c.cluster.grpcAddress, { tls: { ca } }))?.code).toBe(status.UNAVAILABLE);
+  });
+});
