@@ -11,6 +11,8 @@ if ! command -v nats-server >/dev/null 2>&1 && [ -z "${NATS_SERVER_BIN:-}" ]; th
 if ! command -v prometheus >/dev/null 2>&1; then missing+=(prometheus); fi
 # The load generator's report test opens its HTML report in headless Chromium (CHROMIUM_BIN may point at one elsewhere).
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_BIN:-}" ]; then missing+=(chromium); fi
+# The gRPC security tests make a throw-away PKI with openssl.
+if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "setup: ${missing[*]} not found; installing Debian's packages"
@@ -30,6 +32,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         prometheus)
           echo "setup: prometheus is required by the metrics end-to-end test." >&2
           echo "       Install it from your package manager or https://prometheus.io/download/." >&2
+          ;;
+        openssl)
+          echo "setup: openssl is required by the gRPC TLS tests (they make their own certificates)." >&2
           ;;
         chromium)
           echo "setup: chromium is required by the load generator's report test (headless)." >&2
