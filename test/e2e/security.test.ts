@@ -3,6 +3,7 @@
  * it changes), mutual TLS, and a renewed server certificate served without a restart.
  */
 import { spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -12,6 +13,13 @@ import { makeTestCertificates, startTestCluster, type TestCertificates, type Tes
 
 /** The `ttc` command, next to the CLI package's entry point. */
 const cli = join(dirname(createRequire(import.meta.url).resolve("@ttc/cli")), "main.js");
+const jwtSecret = "a shared secret for the test's HS256 tokens";
+/** An HS256 JWT for the test's scheduler, for `claims` over a valid default. */
+function jwt(claims: Record<string, unknown> = {}): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const signed = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ aud: "ttc-test", exp: Math.floor(Date.now() / 1000) + 300, sub: "team-c", ...claims })}`;
+  return `${signed}.${createHmac("sha256", jwtSecret).update(signed).digest("base64url")}`;
+}
 const ask = { prompt: "What is 2 + 3?", maxBranches: 2, verifier: "none" };
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -52,6 +60,8 @@ describe("TLS and bearer tokens", () => {
         TTC_GRPC_TLS_CERT: pki.serverCert,
         TTC_GRPC_TLS_KEY: pki.serverKey,
         TTC_GRPC_TOKENS_FILE: tokensFile,
+        TTC_GRPC_JWT_SECRET: jwtSecret,
+        TTC_GRPC_JWT_AUDIENCE: "ttc-test",
       },
     });
   });
@@ -70,6 +80,15 @@ describe("TLS and bearer tokens", () => {
     const unknown = await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-x" });
     expect(unknown?.code).toBe(status.UNAUTHENTICATED);
     expect(unknown?.details).toMatch(/the bearer token is not known here/);
+  });
+
+  it("takes a valid JWT and refuses an expired one or one for another audience, saying why", async () => {
+    expect(await failure(c.cluster.grpcAddress, { tls: tls(), token: jwt() })).toBeNull();
+    const expired = await failure(c.cluster.grpcAddress, { tls: tls(), token: jwt({ exp: Math.floor(Date.now() / 1000) - 3600 }) });
+    expect(expired?.code).toBe(status.UNAUTHENTICATED);
+    expect(expired?.details).toBe("the token has expired: get a new one");
+    const elsewhere = await failure(c.cluster.grpcAddress, { tls: tls(), token: jwt({ aud: "billing" }) });
+    expect(elsewhere?.details).toBe('the token is not for audience "ttc-test"');
   });
 
   it("refuses a plaintext caller and one that does not trust the server's CA", async () => {

@@ -37,6 +37,14 @@ const schedulerEnv = z.object({
   TTC_GRPC_TLS_CLIENT_CA: z.string().min(1).optional(),
   /** Bearer tokens: a file of `TENANT TOKEN` lines (re-read when it changes); a call without a known token is UNAUTHENTICATED. */
   TTC_GRPC_TOKENS_FILE: z.string().min(1).optional(),
+  /** JWTs signed HS256 with this shared secret (TTC_GRPC_JWT_SECRET_FILE: from a file). */
+  TTC_GRPC_JWT_SECRET: z.string().min(32, "use at least 32 characters").optional(),
+  /** JWTs signed RS256/ES256 by a key of this JWKS file. */
+  TTC_GRPC_JWKS_FILE: z.string().min(1).optional(),
+  /** The audience (`aud`) a JWT must name; required with JWTs. */
+  TTC_GRPC_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** The issuer (`iss`) a JWT must name, when set. */
+  TTC_GRPC_JWT_ISSUER: z.string().min(1).optional(),
   TTC_METRICS_PORT: intVar(schedulerDefaults.metricsPort, 0, 65535),
   /** Defaults applied when a request leaves a field at 0 / empty. */
   TTC_DEFAULT_BRANCHES: intVar(16, 1, 100_000),
@@ -105,7 +113,7 @@ const consistentEnv = schedulerEnv.superRefine((c, ctx) => {
 
 /** The scheduler's settings from an environment-style record. Throws ConfigError listing every problem. */
 export function loadSchedulerConfig(env: Env) {
-  const raw = parseConfig(consistentEnv, withSecretFiles(env, [...commonSecrets]));
+  const raw = parseConfig(consistentEnv, withSecretFiles(env, [...commonSecrets, "TTC_GRPC_JWT_SECRET"]));
   return {
     ...serviceSettings(raw),
     schedulerId: raw.TTC_SCHEDULER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`,
@@ -116,6 +124,16 @@ export function loadSchedulerConfig(env: Env) {
         ? { certFile: raw.TTC_GRPC_TLS_CERT, keyFile: raw.TTC_GRPC_TLS_KEY, clientCaFile: raw.TTC_GRPC_TLS_CLIENT_CA }
         : undefined,
     tokensFile: raw.TTC_GRPC_TOKENS_FILE,
+    jwt:
+      (raw.TTC_GRPC_JWT_SECRET || raw.TTC_GRPC_JWKS_FILE) && raw.TTC_GRPC_JWT_AUDIENCE
+        ? {
+            secret: raw.TTC_GRPC_JWT_SECRET ? Buffer.from(raw.TTC_GRPC_JWT_SECRET) : undefined,
+            jwksFile: raw.TTC_GRPC_JWKS_FILE,
+            audience: raw.TTC_GRPC_JWT_AUDIENCE,
+            issuer: raw.TTC_GRPC_JWT_ISSUER,
+            leewaySeconds: 30,
+          }
+        : undefined,
     defaults: {
       branches: raw.TTC_DEFAULT_BRANCHES,
       parallelism: raw.TTC_DEFAULT_PARALLELISM,

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { experimental, ServerCredentials, status, type Metadata } from "@grpc/grpc-js";
 import { ServiceError } from "./errors.js";
+import { JwtRejected, looksLikeJwt, type JwtVerifier } from "./jwt.js";
 
 /** How often changed certificate and token files are noticed. */
 const refreshMs = 1_000;
@@ -53,17 +54,21 @@ export interface Caller {
 }
 
 /**
- * Bearer-token authentication from a file of `TENANT TOKEN` lines (`#` starts a comment), re-read
- * when it changes, so a token is added or revoked without a restart. Tokens are compared by their
- * SHA-256, in constant time.
+ * Bearer-token authentication: a JWT (when JWTs are configured and the token has their shape) is
+ * verified by `jwt`; any other token is looked up in a file of `TENANT TOKEN` lines (`#` starts a
+ * comment), re-read when it changes, so a token is added or revoked without a restart. File tokens are
+ * compared by their SHA-256, in constant time.
  */
-export class TokenAuthenticator {
+export class CallerAuthenticator {
   #byDigest = new Map<string, string>();
   #mtimeMs = -1;
   #checkedAt = 0;
 
-  constructor(private readonly file: string) {
-    this.#load();
+  constructor(
+    private readonly file: string | undefined,
+    private readonly jwt?: JwtVerifier,
+  ) {
+    if (file !== undefined) this.#load();
   }
 
   /** The caller of a call with this metadata. @throws ServiceError UNAUTHENTICATED saying what to send. */
@@ -77,7 +82,16 @@ export class TokenAuthenticator {
       );
     const match = /^Bearer +(\S+)$/i.exec(header);
     if (!match) throw new ServiceError(status.UNAUTHENTICATED, "the authorization metadata must be `Bearer <token>`");
-    const digest = sha256(match[1]!);
+    const token = match[1]!;
+    if (this.jwt && looksLikeJwt(token)) {
+      try {
+        return this.jwt.verify(token);
+      } catch (err) {
+        if (err instanceof JwtRejected) throw new ServiceError(status.UNAUTHENTICATED, err.message);
+        throw err;
+      }
+    }
+    const digest = sha256(token);
     for (const [known, tenant] of this.#byDigest) {
       if (timingSafeEqual(Buffer.from(known, "hex"), Buffer.from(digest, "hex"))) return { tenant };
     }
@@ -85,6 +99,7 @@ export class TokenAuthenticator {
   }
 
   #reloadIfChanged(): void {
+    if (this.file === undefined) return;
     const now = Date.now();
     if (now - this.#checkedAt < refreshMs) return;
     this.#checkedAt = now;
@@ -96,12 +111,13 @@ export class TokenAuthenticator {
   }
 
   #load(): void {
+    const file = this.file!;
     let text: string;
     try {
-      this.#mtimeMs = statSync(this.file).mtimeMs;
-      text = readFileSync(this.file, "utf8");
+      this.#mtimeMs = statSync(file).mtimeMs;
+      text = readFileSync(file, "utf8");
     } catch (err) {
-      throw new Error(`TTC_GRPC_TOKENS_FILE: cannot read ${this.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new Error(`TTC_GRPC_TOKENS_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
     const next = new Map<string, string>();
     for (const [i, raw] of text.split("\n").entries()) {

@@ -3,7 +3,7 @@ import type { SchedulerServer, SolveEvent, SolveRequest, SolveResult } from "@tt
 import type { Logger } from "@ttc/common";
 import type { Scheduler } from "./scheduler.js";
 import type { ServiceError } from "./errors.js";
-import type { Caller, TokenAuthenticator } from "./grpc-security.js";
+import type { Caller, CallerAuthenticator } from "./grpc-security.js";
 import { undecodableReason } from "./request-decoding.js";
 
 function deadlineOf(call: { getDeadline(): Date | number }): number {
@@ -27,7 +27,7 @@ const anonymous: Caller = { tenant: "anonymous" };
  * The `ttc.v1.Scheduler` gRPC handlers: authenticate the caller (when `auth` is set), then translate
  * calls to Scheduler.solve and errors to statuses.
  */
-export function schedulerService(scheduler: Scheduler, log: Logger, auth?: TokenAuthenticator): SchedulerServer {
+export function schedulerService(scheduler: Scheduler, log: Logger, auth?: CallerAuthenticator): SchedulerServer {
   const callerOf = (metadata: Metadata): Caller | ServiceError => {
     try {
       return auth ? auth.authenticate(metadata) : anonymous;

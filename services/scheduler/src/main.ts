@@ -50,6 +50,7 @@ await runService(
       const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort, {
         tls: config.tls,
         tokensFile: config.tokensFile,
+        jwt: config.jwt,
       });
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
       readiness.onChange((ready) => grpc.setServing(ready));

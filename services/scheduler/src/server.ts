@@ -6,7 +6,8 @@ import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-
 import { descriptorSetPath, SchedulerService } from "@ttc/proto";
 import type { Logger } from "@ttc/common";
 import { schedulerService } from "./grpc-service.js";
-import { serverCredentials, TokenAuthenticator, type TlsFiles } from "./grpc-security.js";
+import { CallerAuthenticator, serverCredentials, type TlsFiles } from "./grpc-security.js";
+import { JwtVerifier, type JwtSettings } from "./jwt.js";
 import { tolerantDecoder, type FieldDescription } from "./request-decoding.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -36,8 +37,9 @@ function tolerantService(definitions: PackageDefinition): typeof SchedulerServic
 /** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
 export interface GrpcSecurity {
   tls: TlsFiles | undefined;
-  /** Bearer tokens; every Scheduler call must carry a known one. Health and reflection stay open. */
+  /** Bearer tokens; with it (or `jwt`) every Scheduler call must carry a known one. Health and reflection stay open. */
   tokensFile: string | undefined;
+  jwt?: JwtSettings | undefined;
 }
 
 export async function startGrpcServer(
@@ -47,7 +49,10 @@ export async function startGrpcServer(
   port: number,
   security: GrpcSecurity = { tls: undefined, tokensFile: undefined },
 ): Promise<GrpcServer> {
-  const auth = security.tokensFile ? new TokenAuthenticator(security.tokensFile) : undefined;
+  const auth =
+    security.tokensFile || security.jwt
+      ? new CallerAuthenticator(security.tokensFile, security.jwt ? new JwtVerifier(security.jwt) : undefined)
+      : undefined;
   const credentials = serverCredentials(security.tls);
   // No channelz service is served: its per-call bookkeeping would be work for no reader.
   const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024, "grpc.enable_channelz": 0 });
