@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status, TtcClient, TtcError } from "@ttc/client";
-import { makeTestCertificates, startTestCluster, type TestCertificates, type TestCluster } from "@ttc/test-harness";
+import { makeTestCertificates, scrape, startTestCluster, type TestCertificates, type TestCluster } from "@ttc/test-harness";
 
 /** The `ttc` command, next to the CLI package's entry point. */
 const cli = join(dirname(createRequire(import.meta.url).resolve("@ttc/cli")), "main.js");
@@ -53,6 +53,8 @@ describe("TLS and bearer tokens", () => {
     pki = makeTestCertificates();
     tokensFile = join(pki.dir, "tokens");
     writeFileSync(tokensFile, "# tenant token\nteam-a tok-a-1\nteam-b tok-b-1\n");
+    const tenantsFile = join(pki.dir, "tenants.json");
+    writeFileSync(tenantsFile, JSON.stringify({ tenants: { "team-a": {}, "team-b": { maxBranches: 4 } } }));
     c = await startTestCluster({
       workers: 1,
       env: {
@@ -62,6 +64,7 @@ describe("TLS and bearer tokens", () => {
         TTC_GRPC_TOKENS_FILE: tokensFile,
         TTC_GRPC_JWT_SECRET: jwtSecret,
         TTC_GRPC_JWT_AUDIENCE: "ttc-test",
+        TTC_TENANTS_FILE: tenantsFile,
       },
     });
   });
@@ -80,6 +83,17 @@ describe("TLS and bearer tokens", () => {
     const unknown = await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-x" });
     expect(unknown?.code).toBe(status.UNAUTHENTICATED);
     expect(unknown?.details).toMatch(/the bearer token is not known here/);
+  });
+
+  it("applies the caller's tenant's limits, and counts its queries under its name", async () => {
+    const client = new TtcClient(c.cluster.grpcAddress, { tls: tls(), token: "tok-b-1", retry: { maxAttempts: 1 } });
+    const err = (await client.solve({ ...ask, maxBranches: 8 }).catch((e: TtcError) => e)) as TtcError;
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toBe("max_branches: 8 is over tenant team-b's limit of 4");
+    expect((await client.solve({ ...ask, maxBranches: 4 })).answer).not.toBe("");
+    client.close();
+    const m = await scrape(c.metricsUrl("scheduler"));
+    expect(m.get('ttc_scheduler_tenant_queries_in_flight{tenant="team-b"}')).toBe(0);
   });
 
   it("takes a valid JWT and refuses an expired one or one for another audience, saying why", async () => {

@@ -18,6 +18,7 @@ export const metricNames = {
     verifierErrors: "ttc_scheduler_verifier_errors_total",
     malformedMessages: "ttc_scheduler_malformed_messages_total",
     unauthenticatedChunks: "ttc_scheduler_unauthenticated_chunks_total",
+    tenantQueriesInFlight: "ttc_scheduler_tenant_queries_in_flight",
     liveWorkers: "ttc_scheduler_live_workers",
     stopToAckSeconds: "ttc_scheduler_cancel_to_ack_seconds",
     taskPublishesInFlight: "ttc_scheduler_task_publishes_in_flight",

@@ -8,6 +8,7 @@ import { startGrpcServer } from "./server.js";
 import { TaskPublisher } from "./task-publisher.js";
 import { watchTaskQueue } from "./task-queue-gauge.js";
 import { StartPacer } from "./start-pacer.js";
+import { loadTenants, TenantQuotas, type TenantLimits } from "./tenants.js";
 import { JetStreamAcks } from "./jetstream-acks.js";
 import { TraceRouter } from "./trace-router.js";
 import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
@@ -34,7 +35,9 @@ await runService(
       traces.start(nc, names, config.schedulerId);
       // Eight starts per event-loop turn: about a millisecond of work each for a 16-branch query.
       const starts = new StartPacer(8);
-      const scheduler = new Scheduler({ nc, publisher, traces, starts, names, config, verifier, metrics, workers, log });
+      const tenants = config.tenantsFile ? loadTenants(config.tenantsFile) : new Map<string, TenantLimits>();
+      const quotas = new TenantQuotas(tenants, (tenant, inFlight) => metrics.tenantQueriesInFlight.set({ tenant }, inFlight));
+      const scheduler = new Scheduler({ nc, publisher, traces, starts, quotas, names, config, verifier, metrics, workers, log });
       const queueMissing = "task queue missing";
       const queueWatch = watchTaskQueue(nc, names, metrics, {
         lost: () => {

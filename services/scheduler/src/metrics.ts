@@ -57,6 +57,12 @@ export function createSchedulerMetrics() {
       registers,
     }),
     queriesInFlight: new Gauge({ name: names.queriesInFlight, help: "Queries running now.", registers }),
+    tenantQueriesInFlight: new Gauge({
+      name: names.tenantQueriesInFlight,
+      help: "Queries admitted and not ended, by tenant: the tenants of TTC_TENANTS_FILE, every other caller as other.",
+      labelNames: ["tenant"] as const,
+      registers,
+    }),
     generatedTokens: new Counter({ name: names.generatedTokens, help: "Tokens generated for this scheduler's queries.", registers }),
     cachedPromptTokens: new Counter({
       name: names.cachedPromptTokens,

@@ -9,6 +9,7 @@ import { QueryRun, type QueryRunDeps } from "./query-run.js";
 import { resolveRequest, type ResolvedQuery } from "./resolve-request.js";
 import type { TaskPublisher } from "./task-publisher.js";
 import type { StartPacer } from "./start-pacer.js";
+import type { TenantQuotas } from "./tenants.js";
 import type { TraceRouter } from "./trace-router.js";
 import type { VerifierClient } from "./verifier-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
@@ -37,6 +38,7 @@ export class Scheduler {
       publisher: TaskPublisher;
       traces: TraceRouter;
       starts: StartPacer;
+      quotas: TenantQuotas;
       names: WireNames;
       config: SchedulerConfig;
       verifier: VerifierClient;
@@ -81,13 +83,15 @@ export class Scheduler {
     emit: (event: SolveEvent) => void,
     tenant = "anonymous",
   ): Promise<SolveResult> {
-    const { metrics, starts } = this.deps;
+    const { metrics, starts, quotas } = this.deps;
     let run: QueryRun;
+    let release = () => {};
     try {
       // Only the checks come before the turn: a thousand calls can arrive in one read of the socket,
       // and grpc-js hands them over in one task, so what each costs here it costs a thousand times
       // without yielding. Setting the query up waits for its turn.
       const query = this.admit(request);
+      release = quotas.take(tenant, query.limits.maxBranches);
       this.waiting++;
       try {
         await starts.turn();
@@ -97,6 +101,7 @@ export class Scheduler {
       if (signal.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled before its query started");
       run = this.start(query, deadline, emit, tenant);
     } catch (err) {
+      release();
       const error = toServiceError(err);
       metrics.queries.inc({ outcome: outcomeLabel(error.code) });
       throw error;
@@ -113,6 +118,7 @@ export class Scheduler {
       signal.removeEventListener("abort", onAbort);
       this.running.delete(run);
       metrics.queriesInFlight.set(this.running.size);
+      release();
     }
   }
 

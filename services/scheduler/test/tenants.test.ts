@@ -1,0 +1,56 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import { ServiceError } from "../src/errors.js";
+import { loadTenants, TenantQuotas } from "../src/tenants.js";
+
+const file = (content: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), "ttc-tenants-")), "tenants.json");
+  writeFileSync(path, content);
+  return path;
+};
+
+function refusal(f: () => unknown): ServiceError {
+  try {
+    f();
+  } catch (err) {
+    return err as ServiceError;
+  }
+  throw new Error("not refused");
+}
+
+describe("tenant quotas", () => {
+  const tenants = loadTenants(file(JSON.stringify({ tenants: { "team-a": { maxConcurrentQueries: 2, maxBranches: 8 }, "team-b": {} } })));
+
+  it("refuses a query past its tenant's concurrent queries until one ends, and counts by label", () => {
+    const seen: [string, number][] = [];
+    const quotas = new TenantQuotas(tenants, (label, n) => seen.push([label, n]));
+    const first = quotas.take("team-a", 4);
+    quotas.take("team-a", 4);
+    const err = refusal(() => quotas.take("team-a", 4));
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(err.message).toBe("tenant team-a is at its limit of 2 concurrent queries; retry with backoff");
+    first();
+    first(); // releasing twice frees one place only
+    quotas.take("team-a", 4);
+    expect(() => quotas.take("team-a", 4)).toThrow(/at its limit/);
+    // Unlisted callers have no tenant limit and share the label "other".
+    for (let i = 0; i < 5; i++) quotas.take(`caller-${i}`, 100);
+    expect(seen.at(-1)).toEqual(["other", 5]);
+    expect(seen.filter(([l]) => l === "team-a").map(([, n]) => n)).toEqual([1, 2, 1, 2]);
+  });
+
+  it("refuses more branches than the tenant may ask for, naming the field", () => {
+    const err = refusal(() => new TenantQuotas(tenants).take("team-a", 9));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.message).toBe("max_branches: 9 is over tenant team-a's limit of 8");
+  });
+
+  it("a tenants file with a bad name or field is refused at start, naming it", () => {
+    expect(() => loadTenants(file(JSON.stringify({ tenants: { "team a": {} } })))).toThrow(/tenants\.team a: a tenant is 1–64 letters/);
+    expect(() => loadTenants(file(JSON.stringify({ tenants: { a: { maxBranchez: 3 } } })))).toThrow(/tenants\.a: .*maxBranchez/);
+    expect(() => loadTenants(file("{"))).toThrow(/TTC_TENANTS_FILE: cannot read .* as JSON/);
+  });
+});
