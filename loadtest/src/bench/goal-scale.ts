@@ -31,37 +31,32 @@ const connections = 16;
  */
 const sim = { TTC_SIM_TOKENS_PER_SECOND: "200", TTC_SIM_MEAN_TOKENS: "100" };
 
+/** The figures of one load (`one` scheduler or `two`), judged the same way; `words` say how two schedulers' figures combine. */
+function phaseFigures(prefix: "one" | "two", who: string, words: { larger: string; either: string; worse: string }): BenchGoal["figures"] {
+  return [
+    { key: `${prefix}Lost`, label: `${who}: queries lost`, unit: "", digits: 0, target: { op: "<=", value: 0 } },
+    { key: `${prefix}Deadline`, label: `${who}: DEADLINE_EXCEEDED`, unit: "", digits: 0, target: { op: "<=", value: 0 } },
+    { key: `${prefix}RssMb`, label: `${who}: peak RSS${words.larger}`, unit: "MB", digits: 0, target: { op: "<=", value: 512 } },
+    {
+      key: `${prefix}LagP99Ms`,
+      label: `${who}: event-loop delay p99 (worst second${words.either})`,
+      unit: "ms",
+      digits: 1,
+      target: { op: "<=", value: 100 },
+    },
+    { key: `${prefix}LagMedianMs`, label: `${who}: event-loop delay p99 (median second${words.worse})`, unit: "ms", digits: 1 },
+    { key: `${prefix}P50S`, label: `${who}: query latency p50`, unit: "s", digits: 2 },
+    { key: `${prefix}Seconds`, label: `${who}: all queries answered in`, unit: "s", digits: 1 },
+  ];
+}
+
 export const scaleGoal: BenchGoal = {
   goal: 4,
   title: "1,000 concurrent queries per scheduler",
   method: `1,000 queries per scheduler sent at once over ${connections} connections, majority × all-parallel × ${branches} branches, verifier none, 2 sim workers × 512 slots at 200 tokens/s (mean 100 tokens), ${deadlineMs / 1000} s deadline, workers and load generator at nice 10; 1 scheduler, then 2 sharing the fleet; then 1 scheduler with every process at one priority, and over 1 connection (--quick: 50 queries, 64 slots)`,
   figures: [
-    { key: "oneLost", label: "1 scheduler: queries lost", unit: "", digits: 0, target: { op: "<=", value: 0 } },
-    { key: "oneDeadline", label: "1 scheduler: DEADLINE_EXCEEDED", unit: "", digits: 0, target: { op: "<=", value: 0 } },
-    { key: "oneRssMb", label: "1 scheduler: peak RSS", unit: "MB", digits: 0, target: { op: "<=", value: 512 } },
-    {
-      key: "oneLagP99Ms",
-      label: "1 scheduler: event-loop delay p99 (worst second)",
-      unit: "ms",
-      digits: 1,
-      target: { op: "<=", value: 100 },
-    },
-    { key: "oneLagMedianMs", label: "1 scheduler: event-loop delay p99 (median second)", unit: "ms", digits: 1 },
-    { key: "oneP50S", label: "1 scheduler: query latency p50", unit: "s", digits: 2 },
-    { key: "oneSeconds", label: "1 scheduler: all queries answered in", unit: "s", digits: 1 },
-    { key: "twoLost", label: "2 schedulers: queries lost", unit: "", digits: 0, target: { op: "<=", value: 0 } },
-    { key: "twoDeadline", label: "2 schedulers: DEADLINE_EXCEEDED", unit: "", digits: 0, target: { op: "<=", value: 0 } },
-    { key: "twoRssMb", label: "2 schedulers: peak RSS (larger)", unit: "MB", digits: 0, target: { op: "<=", value: 512 } },
-    {
-      key: "twoLagP99Ms",
-      label: "2 schedulers: event-loop delay p99 (worst second, either)",
-      unit: "ms",
-      digits: 1,
-      target: { op: "<=", value: 100 },
-    },
-    { key: "twoLagMedianMs", label: "2 schedulers: event-loop delay p99 (median second, worse)", unit: "ms", digits: 1 },
-    { key: "twoP50S", label: "2 schedulers: query latency p50", unit: "s", digits: 2 },
-    { key: "twoSeconds", label: "2 schedulers: all queries answered in", unit: "s", digits: 1 },
+    ...phaseFigures("one", "1 scheduler", { larger: "", either: "", worse: "" }),
+    ...phaseFigures("two", "2 schedulers", { larger: " (larger)", either: ", either", worse: ", worse" }),
     { key: "samePriorityLagP99Ms", label: "1 scheduler, every process at one priority: delay p99 (worst second)", unit: "ms", digits: 1 },
     { key: "oneConnectionLagP99Ms", label: "1 scheduler, 1 client connection: delay p99 (worst second)", unit: "ms", digits: 1 },
   ],
@@ -92,20 +87,8 @@ async function measureScale({ quick, log }: GoalOptions): Promise<GoalRun> {
     const oneConnection = await loadOn([first], perScheduler, 1);
     return {
       values: {
-        oneLost: one.lost,
-        oneDeadline: one.deadlineExceeded,
-        oneRssMb: one.peakRssMb,
-        oneLagP99Ms: one.worstLagP99Ms,
-        oneLagMedianMs: one.medianLagP99Ms,
-        oneP50S: one.latencyP50S,
-        oneSeconds: one.seconds,
-        twoLost: two.lost,
-        twoDeadline: two.deadlineExceeded,
-        twoRssMb: two.peakRssMb,
-        twoLagP99Ms: two.worstLagP99Ms,
-        twoLagMedianMs: two.medianLagP99Ms,
-        twoP50S: two.latencyP50S,
-        twoSeconds: two.seconds,
+        ...phaseValues("one", one),
+        ...phaseValues("two", two),
         samePriorityLagP99Ms: samePriority.worstLagP99Ms,
         oneConnectionLagP99Ms: oneConnection.worstLagP99Ms,
       },
@@ -126,6 +109,19 @@ async function measureScale({ quick, log }: GoalOptions): Promise<GoalRun> {
   } finally {
     await cluster.stop();
   }
+}
+
+/** The values of {@link phaseFigures} for one load. */
+function phaseValues(prefix: "one" | "two", r: Awaited<ReturnType<typeof loadOn>>): Record<string, number> {
+  return {
+    [`${prefix}Lost`]: r.lost,
+    [`${prefix}Deadline`]: r.deadlineExceeded,
+    [`${prefix}RssMb`]: r.peakRssMb,
+    [`${prefix}LagP99Ms`]: r.worstLagP99Ms,
+    [`${prefix}LagMedianMs`]: r.medianLagP99Ms,
+    [`${prefix}P50S`]: r.latencyP50S,
+    [`${prefix}Seconds`]: r.seconds,
+  };
 }
 
 /** `queries` sent at once to each of `schedulers` over `connections` each, all together; the figures of the whole. */

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ClientOptions } from "@ttc/client";
+import { readSettingFile } from "@ttc/common";
 
 /** The flags of a command that calls a scheduler, as commander parses them. */
 export interface ConnectionFlags {
@@ -31,17 +31,10 @@ export function connectionOptions(f: ConnectionFlags): Pick<ClientOptions, "tls"
   if (f.token && !useTls)
     throw new Error("a bearer token is only sent over TLS: add --tls (and --cacert unless the system trusts the scheduler)");
   if (!useTls) return {};
-  const read = (flag: string, file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new Error(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  };
   return {
     tls: {
-      ...(f.cacert ? { ca: read("--cacert", f.cacert) } : {}),
-      ...(f.cert && f.key ? { cert: read("--cert", f.cert), key: read("--key", f.key) } : {}),
+      ...(f.cacert ? { ca: readSettingFile("--cacert", f.cacert) } : {}),
+      ...(f.cert && f.key ? { cert: readSettingFile("--cert", f.cert), key: readSettingFile("--key", f.key) } : {}),
     },
     ...(f.token ? { token: f.token } : {}),
   };

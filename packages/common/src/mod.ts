@@ -1,5 +1,5 @@
 /** Shared plumbing of ttc services: wire names, metric names, config, logging, NATS, the service process and the engine error. */
-export { defaultNamespace, wireNames } from "./wire.js";
+export { defaultNamespace, taskKeyBytes, wireNames } from "./wire.js";
 export type { WireNames } from "./wire.js";
 export { metricNames } from "./metric-names.js";
 export {
@@ -27,5 +27,5 @@ export { EngineError } from "./engine-error.js";
 export type { EngineErrorCode, EngineErrorOptions } from "./engine-error.js";
 export { Readiness } from "./readiness.js";
 export { runService } from "./service.js";
-export { redactUrl, withSecretFiles } from "./secrets.js";
+export { readSettingFile, readSettingJson, redactUrl, withSecretFiles } from "./secrets.js";
 export type { RunningService, ServiceContext, ServiceDefinition, ServiceHost } from "./service.js";

@@ -5,6 +5,9 @@
  * without seeing each other's tasks.
  */
 
+/** Bytes of the chunk and cancel keys a scheduler puts in every task: 128 random bits, not to be guessed. */
+export const taskKeyBytes = 16;
+
 /** Default namespace of a ttc cluster. */
 export const defaultNamespace = "ttc";
 

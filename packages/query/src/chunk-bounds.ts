@@ -31,12 +31,9 @@ export function chunkOutOfBounds(chunk: TraceChunk, traceChars: number, b: Chunk
   if (chunk.promptTokens > maxPromptTokens) return `prompt_tokens ${chunk.promptTokens} over ${maxPromptTokens}`;
   if (chunk.cachedPromptTokens > maxPromptTokens) return `cached_prompt_tokens ${chunk.cachedPromptTokens} over ${maxPromptTokens}`;
   const longest = b.elapsedSeconds + slackSeconds;
-  for (const [name, seconds] of [
-    ["engine_seconds", chunk.engineSeconds],
-    ["cancel_to_stop_seconds", chunk.cancelToStopSeconds],
-  ] as const) {
-    if (!(seconds >= 0 && seconds <= longest)) return `${name} ${seconds} outside 0..${longest.toFixed(3)} (the query's age)`;
-  }
+  const time =
+    outsideAge("engine_seconds", chunk.engineSeconds, longest) ?? outsideAge("cancel_to_stop_seconds", chunk.cancelToStopSeconds, longest);
+  if (time) return time;
   if (traceChars + chunk.text.length > maxCharsPerToken * b.maxTokens + 4096)
     return `a trace of ${traceChars + chunk.text.length} characters for at most ${b.maxTokens} tokens`;
   if (chunk.recordedScore !== undefined && !Number.isFinite(chunk.recordedScore)) return `recorded_score ${chunk.recordedScore}`;
@@ -46,4 +43,9 @@ export function chunkOutOfBounds(chunk: TraceChunk, traceChars: number, b: Chunk
   if (c && (c.tokens > b.maxTokens || ![c.meanLogprob, c.lowestGroupConfidence, c.tailGroupConfidence].every(Number.isFinite)))
     return "confidence statistics out of range";
   return null;
+}
+
+/** Why a duration from the worker cannot be true (negative, not a number, or older than the query), or null. */
+function outsideAge(name: string, seconds: number, longest: number): string | null {
+  return seconds >= 0 && seconds <= longest ? null : `${name} ${seconds} outside 0..${longest.toFixed(3)} (the query's age)`;
 }

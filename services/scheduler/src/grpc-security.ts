@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { statSync } from "node:fs";
 import { experimental, ServerCredentials, status, type Metadata } from "@grpc/grpc-js";
+import { readSettingFile } from "@ttc/common";
 import { ServiceError } from "./errors.js";
 import { JwtRejected, looksLikeJwt, type JwtVerifier } from "./jwt.js";
 
@@ -26,7 +27,7 @@ export function serverCredentials(tls: TlsFiles | undefined): ServerCredentials 
     ["TTC_GRPC_TLS_KEY", tls.keyFile],
     ["TTC_GRPC_TLS_CLIENT_CA", tls.clientCaFile],
   ] as const) {
-    if (file !== undefined) readable(setting, file);
+    if (file !== undefined) readSettingFile(setting, file);
   }
   const identity = new experimental.FileWatcherCertificateProvider({
     certificateFile: tls.certFile,
@@ -40,14 +41,6 @@ export function serverCredentials(tls: TlsFiles | undefined): ServerCredentials 
   return experimental.createCertificateProviderServerCredentials(identity, clientCa, clientCa !== null);
 }
 
-function readable(setting: string, file: string): void {
-  try {
-    readFileSync(file);
-  } catch (err) {
-    throw new Error(`${setting}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-}
-
 /** Who a call is: the tenant its bearer token belongs to, or `anonymous` when no tokens are configured. */
 export interface Caller {
   tenant: string;
@@ -57,7 +50,7 @@ export interface Caller {
  * Bearer-token authentication: a JWT (when JWTs are configured and the token has their shape) is
  * verified by `jwt`; any other token is looked up in a file of `TENANT TOKEN` lines (`#` starts a
  * comment), re-read when it changes, so a token is added or revoked without a restart. File tokens are
- * compared by their SHA-256, in constant time.
+ * kept and looked up by their SHA-256.
  */
 export class CallerAuthenticator {
   #byDigest = new Map<string, string>();
@@ -91,10 +84,9 @@ export class CallerAuthenticator {
         throw err;
       }
     }
-    const digest = sha256(token);
-    for (const [known, tenant] of this.#byDigest) {
-      if (timingSafeEqual(Buffer.from(known, "hex"), Buffer.from(digest, "hex"))) return { tenant };
-    }
+    // Looked up by digest: what a lookup's timing could reveal is about the digest, never the token.
+    const tenant = this.#byDigest.get(sha256(token));
+    if (tenant !== undefined) return { tenant };
     throw new ServiceError(status.UNAUTHENTICATED, "the bearer token is not known here: ask the operator for a token of your tenant");
   }
 
@@ -112,13 +104,8 @@ export class CallerAuthenticator {
 
   #load(): void {
     const file = this.file!;
-    let text: string;
-    try {
-      this.#mtimeMs = statSync(file).mtimeMs;
-      text = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new Error(`TTC_GRPC_TOKENS_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
+    const text = readSettingFile("TTC_GRPC_TOKENS_FILE", file).toString("utf8");
+    this.#mtimeMs = statSync(file).mtimeMs;
     const next = new Map<string, string>();
     for (const [i, raw] of text.split("\n").entries()) {
       const line = raw.replace(/#.*/, "").trim();

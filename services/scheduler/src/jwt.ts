@@ -1,5 +1,5 @@
 import { createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readSettingJson } from "@ttc/common";
 
 /** How JWTs are checked: a shared secret (HS256) and/or public keys from a JWKS file (RS256, ES256), an audience, optionally an issuer. */
 export interface JwtSettings {
@@ -81,12 +81,7 @@ export class JwtVerifier {
 }
 
 function readJwks(file: string): { kid: string | undefined; alg: string; key: KeyObject }[] {
-  let jwks: { keys?: (JsonWebKey & { kid?: string; alg?: string })[] };
-  try {
-    jwks = JSON.parse(readFileSync(file, "utf8")) as typeof jwks;
-  } catch (err) {
-    throw new Error(`TTC_GRPC_JWKS_FILE: cannot read ${file} as JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
+  const jwks = readSettingJson("TTC_GRPC_JWKS_FILE", file) as { keys?: (JsonWebKey & { kid?: string; alg?: string })[] };
   return (jwks.keys ?? []).map((jwk, i) => {
     const alg = jwk.alg ?? (jwk.kty === "EC" ? "ES256" : jwk.kty === "RSA" ? "RS256" : "");
     if (alg !== "RS256" && alg !== "ES256") throw new Error(`TTC_GRPC_JWKS_FILE: key ${i} of ${file}: only RS256 and ES256 keys are taken`);

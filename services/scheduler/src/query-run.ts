@@ -2,7 +2,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { BranchTask, CancelBranches, stopReasonLabel, type SolveEvent, type SolveResult, type TraceChunk } from "@ttc/proto";
-import type { Logger, WireNames } from "@ttc/common";
+import { taskKeyBytes, type Logger, type WireNames } from "@ttc/common";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
@@ -27,9 +27,6 @@ export interface QueryRunDeps {
   liveWorkers: () => number;
 }
 
-/** 128 random bits: a chunk or cancel key cannot be guessed. */
-const keyBytes = 16;
-
 /** The engine's clock: epoch milliseconds with sub-millisecond resolution, so timings are not rounded to 1 ms. */
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -45,7 +42,7 @@ export class QueryRun {
   private readonly traceSubject: string;
   private readonly timers = new Map<QueryTimer, NodeJS.Timeout>();
   /** The query's secret in its tasks and cancels: workers obey only cancels that carry it. */
-  private readonly cancelKey = randomBytes(keyBytes);
+  private readonly cancelKey = randomBytes(taskKeyBytes);
   /** Each dispatched branch's chunk key: the secret of the task that carries it. */
   private readonly chunkKeys = new Map<number, Buffer>();
   /** Set when the query starts: stops its chunks' routing. */
@@ -172,7 +169,7 @@ export class QueryRun {
     const { publisher, names, chunkTokens } = this.deps;
     const q = this.query;
     const first = branches[0]!;
-    const chunkKey = randomBytes(keyBytes);
+    const chunkKey = randomBytes(taskKeyBytes);
     for (const b of branches) this.chunkKeys.set(b, chunkKey);
     const task = BranchTask.encode({
       queryId: this.queryId,

@@ -81,7 +81,8 @@ export class Scheduler {
     deadline: number,
     signal: AbortSignal,
     emit: (event: SolveEvent) => void,
-    tenant = "anonymous",
+    /** Whose query it is: the caller's token's tenant. */
+    tenant: string,
   ): Promise<SolveResult> {
     const { metrics, starts, quotas } = this.deps;
     let run: QueryRun;

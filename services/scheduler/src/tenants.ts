@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import { z } from "zod";
+import { readSettingJson } from "@ttc/common";
 import { ServiceError } from "./errors.js";
 
 /** What one tenant may do; a limit left out is the scheduler's own. */
@@ -31,13 +31,7 @@ const tenantsFileSchema = z.strictObject({
  * @throws Error naming the file and the first problem.
  */
 export function loadTenants(file: string): Map<string, TenantLimits> {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new Error(`TTC_TENANTS_FILE: cannot read ${file} as JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const parsed = tenantsFileSchema.safeParse(json);
+  const parsed = tenantsFileSchema.safeParse(readSettingJson("TTC_TENANTS_FILE", file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`TTC_TENANTS_FILE: ${file}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
@@ -46,7 +40,7 @@ export function loadTenants(file: string): Map<string, TenantLimits> {
 }
 
 /** The metric label of a tenant: its name when the tenants file lists it, else `other` (labels stay a fixed set). */
-export function tenantLabel(tenants: ReadonlyMap<string, TenantLimits>, tenant: string): string {
+function tenantLabel(tenants: ReadonlyMap<string, TenantLimits>, tenant: string): string {
   return tenants.has(tenant) ? tenant : "other";
 }
 

@@ -1,5 +1,5 @@
 import type { BranchTask } from "@ttc/proto";
-import type { WireNames } from "@ttc/common";
+import { taskKeyBytes, type WireNames } from "@ttc/common";
 
 /** What a worker takes on from one task: its own limits, whatever a task asks for. */
 export interface TaskLimits {
@@ -11,9 +11,6 @@ export interface TaskLimits {
   maxDeadlineMs: number;
 }
 
-/** Bytes of the chunk and cancel keys a scheduler puts in every task (128 bits). */
-const keyBytes = 16;
-
 /**
  * Why the worker refuses this task, or null when it runs it. Anyone who can publish on the task
  * subject can put a task in the stream: a task must say where its chunks go inside this cluster's
@@ -22,8 +19,8 @@ const keyBytes = 16;
 export function taskRefusal(task: BranchTask, limits: TaskLimits, names: WireNames, now: number): string | null {
   if (!names.isTraceSubject(task.traceSubject))
     return `trace subject "${task.traceSubject.slice(0, 80)}" is not a trace subject of namespace ${names.namespace}`;
-  if (task.chunkKey.length !== keyBytes) return `a chunk key of ${task.chunkKey.length} bytes (expected ${keyBytes})`;
-  if (task.cancelKey.length !== keyBytes) return `a cancel key of ${task.cancelKey.length} bytes (expected ${keyBytes})`;
+  if (task.chunkKey.length !== taskKeyBytes) return `a chunk key of ${task.chunkKey.length} bytes (expected ${taskKeyBytes})`;
+  if (task.cancelKey.length !== taskKeyBytes) return `a cancel key of ${task.cancelKey.length} bytes (expected ${taskKeyBytes})`;
   if (task.deadlineUnixMs <= 0) return "no deadline";
   if (task.deadlineUnixMs > now + limits.maxDeadlineMs) return `a deadline more than ${limits.maxDeadlineMs} ms ahead`;
   if (task.maxTokens < 1 || task.maxTokens > limits.maxTokensPerBranch)
