@@ -4,13 +4,21 @@
  */
 import { adaptiveGoal } from "./goal-adaptive.js";
 import { cancelLatencyGoal } from "./goal-cancel-latency.js";
+import { fairnessGoal } from "./goal-fairness.js";
 import { chunkThroughputGoal } from "./goal-chunk-throughput.js";
 import { overheadGoal } from "./goal-overhead.js";
 import { scaleGoal } from "./goal-scale.js";
 import { summarise, type BenchGoal, type Figure, type FigureSummary, type GoalRun } from "./goal.js";
 
-/** Every goal, in the order of issue 8. */
-export const benchGoals: readonly BenchGoal[] = [overheadGoal, chunkThroughputGoal, cancelLatencyGoal, scaleGoal, adaptiveGoal];
+/** Every goal: issue 8's five in its order, then issue 9's fairness between tenants. */
+export const benchGoals: readonly BenchGoal[] = [
+  overheadGoal,
+  chunkThroughputGoal,
+  cancelLatencyGoal,
+  scaleGoal,
+  adaptiveGoal,
+  fairnessGoal,
+];
 
 export interface BenchOptions {
   goals: readonly number[];

@@ -1,4 +1,5 @@
 import { Metadata, status } from "@grpc/grpc-js";
+import { decodeRetryDelayMs, statusDetailsKey } from "@ttc/proto";
 
 /**
  * The one error every call of {@link TtcClient} rejects with: a gRPC status code, the server's
@@ -15,12 +16,16 @@ export class TtcError extends Error {
   readonly details: string;
   /** Trailing metadata of the failed call; empty when the call never reached a server. */
   readonly metadata: Metadata;
+  /** When the server said a retry can succeed (its `google.rpc.RetryInfo`), in ms; undefined when it did not say. */
+  readonly retryDelayMs: number | undefined;
 
   constructor(code: status, details: string, options: { metadata?: Metadata; cause?: unknown } = {}) {
     super(`${status[code] ?? code}: ${details}`, { cause: options.cause });
     this.code = code;
     this.details = details;
     this.metadata = options.metadata ?? new Metadata();
+    const statusDetails = this.metadata.get(statusDetailsKey)[0];
+    this.retryDelayMs = typeof statusDetails === "string" || statusDetails === undefined ? undefined : decodeRetryDelayMs(statusDetails);
   }
 
   /**

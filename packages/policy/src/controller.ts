@@ -15,6 +15,7 @@ import {
   type QueryEvent,
   type QueryLimits,
   type StopReasonName,
+  type InterruptReason,
 } from "./types.js";
 
 /** Drives one query. Pure: events in, decisions out; the scheduler (or the evaluator) performs them. */
@@ -36,10 +37,11 @@ export interface QueryController {
   readonly mode: ExecutionMode;
 }
 
-const INTERRUPT_DETAIL: Record<"deadline" | "cancelled" | "draining", string> = {
+const INTERRUPT_DETAIL: Record<InterruptReason, string> = {
   deadline: "the query deadline passed",
   cancelled: "the caller cancelled the query",
   draining: "the scheduler is draining",
+  tenant_budget: "the tenant's token budget is spent",
 };
 
 interface MutableBranch {

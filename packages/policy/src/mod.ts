@@ -17,6 +17,7 @@ export {
   type QueryEvent,
   type QueryLimits,
   type StopReasonName,
+  type InterruptReason,
   type VoteCount,
 } from "./types.js";
 export { answerKey, answersEquivalent, checkGame24, parseGame24Numbers } from "./answer.js";

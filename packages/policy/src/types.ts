@@ -7,7 +7,10 @@
 export type AnswerFormatName = "text" | "number" | "math" | "date" | "choice" | "game24";
 
 /** Why a query stopped (mirrors the proto `StopReason`). */
-export type StopReasonName = "consensus" | "all_branches_done" | "token_budget" | "deadline" | "cancelled" | "draining";
+export type StopReasonName = "consensus" | "all_branches_done" | "token_budget" | "deadline" | "cancelled" | "draining" | "tenant_budget";
+
+/** Outside reasons a query can be made to end before its policy decides. */
+export type InterruptReason = "deadline" | "cancelled" | "draining" | "tenant_budget";
 
 /** One answer and the branches that voted for it. */
 export interface VoteCount {
@@ -145,7 +148,7 @@ export type QueryEvent =
   /** The branch failed for good (no further redelivery). */
   | { kind: "failed"; branch: number; tokens: number; reason: string }
   /** The query must end now for an outside reason. */
-  | { kind: "interrupt"; reason: "deadline" | "cancelled" | "draining" };
+  | { kind: "interrupt"; reason: InterruptReason };
 
 /** What the scheduler must do next. */
 export type Decision =

@@ -59,6 +59,7 @@ const stopByName: Record<string, StopReason> = {
   deadline: StopReason.STOP_REASON_DEADLINE,
   cancelled: StopReason.STOP_REASON_CANCELLED,
   draining: StopReason.STOP_REASON_DRAINING,
+  tenant_budget: StopReason.STOP_REASON_TENANT_BUDGET,
 };
 
 /** The proto stop reason for the reasoning core's name of it. */

@@ -22,6 +22,7 @@ export {
 } from "./labels.js";
 export type { AnswerFormatLabel, EngineFailureCode } from "./labels.js";
 export { defaultSchedulerPort } from "./port.js";
+export { decodeRetryDelayMs, encodeRetryStatus, statusDetailsKey } from "./retry-info.js";
 
 /** Path of the compiled FileDescriptorSet of `proto/`, served by gRPC server reflection. */
 export const descriptorSetPath: string = fileURLToPath(new URL("./gen/ttc.binpb", import.meta.url));

@@ -110,6 +110,13 @@ export class QueryEngine {
     return this.#stop !== null;
   }
 
+  /** Tokens the query's branches generated so far, every attempt counted (what its bill says). */
+  get generatedTokens(): number {
+    let sum = 0;
+    for (const b of this.#branches) sum += b.totalTokens;
+    return sum;
+  }
+
   /** The controller's decisions so far, in order: launches, prunes and the finish. */
   get decisions(): readonly Decision[] {
     return this.#decisions;

@@ -102,6 +102,11 @@ export function failureFor({ result, stop, branches, dispatchError, liveWorkers 
           : `deadline passed before any branch produced an answer (${picked} of ${branches.length} branches started); allow a longer deadline or fewer tokens per branch`,
     };
   }
+  if (stop.reason === "tenant_budget")
+    return {
+      code: "RESOURCE_EXHAUSTED",
+      message: "the tenant's token budget ran out before the query had an answer; retry once it refills",
+    };
   if (stop.reason === "draining")
     return { code: "UNAVAILABLE", message: "the scheduler shut down before the query had an answer; retry on another replica" };
   if (dispatchError && picked === 0) return { code: "UNAVAILABLE", message: dispatchError };

@@ -4,7 +4,7 @@
  * NATS (the scheduler) or in virtual time (the evaluator).
  */
 import type { AnswerFormat, EngineFailureCode, SolveEvent, SolveResult, TraceChunk, VerifyRequest, VerifyResponse } from "@ttc/proto";
-import type { AnswerFormatName, Policy, QueryLimits } from "@ttc/policy";
+import type { AnswerFormatName, InterruptReason, Policy, QueryLimits } from "@ttc/policy";
 
 /** Everything about a query the engine needs, resolved and validated by the caller. */
 export interface QuerySpec {
@@ -46,7 +46,7 @@ export type QueryInput =
   /** A timer the engine armed went off. `liveWorkers`: the fleet as the adapter sees it, for the deadline's message. */
   | { kind: "timer"; at: number; timer: QueryTimer; liveWorkers?: number }
   /** The query must end now for an outside reason; it answers with what it has. */
-  | { kind: "interrupt"; at: number; reason: "cancelled" | "draining" };
+  | { kind: "interrupt"; at: number; reason: Exclude<InterruptReason, "deadline"> };
 
 export type QueryTimer = "deadline" | "settle";
 

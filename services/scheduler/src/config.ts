@@ -76,6 +76,11 @@ const schedulerEnv = z.object({
    * backoff up to the query's deadline, never counted as a failed branch.
    */
   TTC_TASK_PUBLISH_MAX_IN_FLIGHT: intVar(256, 1, 100_000),
+  /**
+   * Branch tasks let into the work queue beyond what the live fleet can run, in percent of its slots;
+   * the rest wait in the scheduler and go out least-served tenant first (fair sharing by tokens).
+   */
+  TTC_DISPATCH_BACKLOG_PERCENT: intVar(25, 0, 100_000),
   /** Workers send progress at least every this many tokens. */
   TTC_CHUNK_TOKENS: intVar(32, 1, 100_000),
   /** After stopping branches, how long to wait for their final token counts before answering. */
@@ -158,6 +163,7 @@ export function loadSchedulerConfig(env: Env) {
     chunkTokens: raw.TTC_CHUNK_TOKENS,
     taskPublishing: { maxInFlight: raw.TTC_TASK_PUBLISH_MAX_IN_FLIGHT, ackTimeoutMs: 5_000, firstRetryDelayMs: 50, maxRetryDelayMs: 2_000 },
     gangSize: raw.TTC_GANG_SIZE,
+    dispatchBacklog: raw.TTC_DISPATCH_BACKLOG_PERCENT / 100,
     cancelSettleMs: raw.TTC_CANCEL_SETTLE_MS,
     verifierMode: raw.TTC_VERIFIER_MODE,
     verifierTimeoutMs: raw.TTC_VERIFIER_TIMEOUT_MS,

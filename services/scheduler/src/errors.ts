@@ -8,7 +8,8 @@ export class ServiceError extends Error {
   constructor(
     readonly code: status,
     message: string,
-    readonly options?: { cause?: unknown },
+    /** `retryDelayMs`: when a retry can succeed (sent to the caller as `google.rpc.RetryInfo`). */
+    readonly options?: { cause?: unknown; retryDelayMs?: number },
   ) {
     super(message, options);
     this.name = "ServiceError";

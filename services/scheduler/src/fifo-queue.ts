@@ -14,6 +14,11 @@ export class FifoQueue<T> {
     this.#items.push(item);
   }
 
+  /** The item `take` would return, left in place. */
+  peek(): T | undefined {
+    return this.#head === this.#items.length ? undefined : this.#items[this.#head];
+  }
+
   take(): T | undefined {
     if (this.#head === this.#items.length) return undefined;
     const item = this.#items[this.#head];

@@ -1,5 +1,12 @@
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from "@grpc/grpc-js";
-import type { SchedulerServer, SolveEvent, SolveRequest, SolveResult } from "@ttc/proto";
+import {
+  encodeRetryStatus,
+  statusDetailsKey,
+  type SchedulerServer,
+  type SolveEvent,
+  type SolveRequest,
+  type SolveResult,
+} from "@ttc/proto";
 import type { Logger } from "@ttc/common";
 import type { Scheduler } from "./scheduler.js";
 import type { ServiceError } from "./errors.js";
@@ -13,7 +20,11 @@ function deadlineOf(call: { getDeadline(): Date | number }): number {
 }
 
 function grpcError(err: ServiceError) {
-  return { code: err.code ?? status.INTERNAL, details: err.message, metadata: new Metadata() };
+  const code = err.code ?? status.INTERNAL;
+  const metadata = new Metadata();
+  const retryDelayMs = err.options?.retryDelayMs;
+  if (retryDelayMs !== undefined) metadata.set(statusDetailsKey, Buffer.from(encodeRetryStatus(code, err.message, retryDelayMs)));
+  return { code, details: err.message, metadata };
 }
 
 function invalid(details: string) {

@@ -10,6 +10,7 @@ import { watchTaskQueue } from "./task-queue-gauge.js";
 import { StartPacer } from "./start-pacer.js";
 import { loadTenants, TenantQuotas, type TenantLimits } from "./tenants.js";
 import { JetStreamAcks } from "./jetstream-acks.js";
+import { FairShare } from "./fair-share.js";
 import { TraceRouter } from "./trace-router.js";
 import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
 import { WorkerRegistry } from "./worker-registry.js";
@@ -36,8 +37,18 @@ await runService(
       // Eight starts per event-loop turn: about a millisecond of work each for a 16-branch query.
       const starts = new StartPacer(8);
       const tenants = config.tenantsFile ? loadTenants(config.tenantsFile) : new Map<string, TenantLimits>();
-      const quotas = new TenantQuotas(tenants, (tenant, inFlight) => metrics.tenantQueriesInFlight.set({ tenant }, inFlight));
-      const scheduler = new Scheduler({ nc, publisher, traces, starts, quotas, names, config, verifier, metrics, workers, log });
+      const quotas = new TenantQuotas(tenants, {
+        inFlightChanged: (tenant, inFlight) => metrics.tenantQueriesInFlight.set({ tenant }, inFlight),
+        charged: (tenant, tokens) => metrics.tenantGeneratedTokens.inc({ tenant }, tokens),
+      });
+      const fairShare = new FairShare({
+        fleetSlots: () => workers.fleetSlots(),
+        weight: (t) => quotas.weight(t),
+        backlog: config.dispatchBacklog,
+      });
+      workers.onJoin(() => fairShare.pump());
+      metrics.observeFairShare(fairShare);
+      const scheduler = new Scheduler({ nc, publisher, traces, starts, quotas, fairShare, names, config, verifier, metrics, workers, log });
       const queueMissing = "task queue missing";
       const queueWatch = watchTaskQueue(nc, names, metrics, {
         lost: () => {

@@ -18,6 +18,7 @@ export function createSchedulerMetrics() {
   // Read at each scrape: the counts change with every publish, and setting gauges there would cost
   // more than the publish.
   let publisher: PublishLoad | undefined;
+  let fairShare: { held: number; holding: number } | undefined;
   return {
     registry,
     queries: new Counter({
@@ -63,6 +64,32 @@ export function createSchedulerMetrics() {
       labelNames: ["tenant"] as const,
       registers,
     }),
+    tenantGeneratedTokens: new Counter({
+      name: names.tenantGeneratedTokens,
+      help: "Tokens generated for each tenant's queries, charged as they stream: the tenants of TTC_TENANTS_FILE, every other caller as other.",
+      labelNames: ["tenant"] as const,
+      registers,
+    }),
+    dispatchesHeld: new Gauge({
+      name: names.dispatchesHeld,
+      help: "Branch tasks held back until the worker fleet has room (fair sharing between tenants).",
+      registers,
+      collect() {
+        this.set(fairShare?.held ?? 0);
+      },
+    }),
+    branchesHoldingSlots: new Gauge({
+      name: names.branchesHoldingSlots,
+      help: "Branches this scheduler sent to the work queue whose final chunk has not come: the fleet slots it counts as taken.",
+      registers,
+      collect() {
+        this.set(fairShare?.holding ?? 0);
+      },
+    }),
+    /** The fair share whose held and holding counts the gauges report. */
+    observeFairShare(f: { held: number; holding: number }): void {
+      fairShare = f;
+    },
     generatedTokens: new Counter({ name: names.generatedTokens, help: "Tokens generated for this scheduler's queries.", registers }),
     cachedPromptTokens: new Counter({
       name: names.cachedPromptTokens,

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { BranchTask, CancelBranches, stopReasonLabel, type SolveEvent, type SolveResult, type TraceChunk } from "@ttc/proto";
+import { BranchTask, CancelBranches, ChunkKind, stopReasonLabel, type SolveEvent, type SolveResult, type TraceChunk } from "@ttc/proto";
 import { taskKeyBytes, type Logger, type WireNames } from "@ttc/common";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
+import type { FairShare } from "./fair-share.js";
 import type { TaskPublisher } from "./task-publisher.js";
 import type { TraceRouter } from "./trace-router.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
@@ -14,6 +15,10 @@ import type { VerifierClient } from "./verifier-client.js";
 export interface QueryRunDeps {
   nc: NatsConnection;
   publisher: TaskPublisher;
+  /** Holds branch tasks until the fleet has room, shared fairly between tenants. */
+  fairShare: FairShare;
+  /** Charges tokens the tenant's query generated (its budget and its fair share). */
+  charge(tenant: string, tokens: number): void;
   traces: TraceRouter;
   names: WireNames;
   schedulerId: string;
@@ -26,6 +31,13 @@ export interface QueryRunDeps {
   cancelSettleMs: number;
   liveWorkers: () => number;
 }
+
+/** Chunks after which a branch attempt generates no more: its worker slot is free. */
+const finalKinds: ReadonlySet<ChunkKind> = new Set([
+  ChunkKind.CHUNK_KIND_FINISHED,
+  ChunkKind.CHUNK_KIND_CANCELLED,
+  ChunkKind.CHUNK_KIND_FAILED,
+]);
 
 /** The engine's clock: epoch milliseconds with sub-millisecond resolution, so timings are not rounded to 1 ms. */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -45,6 +57,10 @@ export class QueryRun {
   private readonly cancelKey = randomBytes(taskKeyBytes);
   /** Each dispatched branch's chunk key: the secret of the task that carries it. */
   private readonly chunkKeys = new Map<number, Buffer>();
+  /** Branches whose tasks went to the work queue and whose final chunk has not come: the fleet slots the query holds. */
+  private readonly holding = new Set<number>();
+  /** Tokens of the engine's bill already charged to the tenant. */
+  private charged = 0;
   /** Set when the query starts: stops its chunks' routing. */
   private unroute: (() => void) | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
@@ -57,7 +73,7 @@ export class QueryRun {
     private readonly deadlineAtMs: number,
     private readonly emit: (event: SolveEvent) => void,
     /** Whose query it is (the caller's token's tenant). */
-    tenant: string,
+    readonly tenant: string,
   ) {
     this.log = deps.log.child({ queryId: this.queryId, tenant });
     this.traceSubject = deps.names.traceSubject(deps.schedulerId, this.queryId);
@@ -89,7 +105,7 @@ export class QueryRun {
   }
 
   /** Ends the query now for an outside reason; it answers with what it has. */
-  interrupt(reason: "cancelled" | "draining"): void {
+  interrupt(reason: "cancelled" | "draining" | "tenant_budget"): void {
     this.input({ kind: "interrupt", at: now(), reason });
   }
 
@@ -102,6 +118,20 @@ export class QueryRun {
       return;
     }
     this.input({ kind: "chunk", at: now(), chunk });
+    if (finalKinds.has(chunk.kind)) this.freeSlots([chunk.branchIndex]);
+    const generated = this.engine.generatedTokens;
+    if (generated > this.charged) {
+      const tokens = generated - this.charged;
+      this.charged = generated;
+      this.deps.charge(this.tenant, tokens);
+    }
+  }
+
+  /** These branches no longer occupy a worker slot. */
+  private freeSlots(branches: readonly number[]): void {
+    let freed = 0;
+    for (const b of branches) if (this.holding.delete(b)) freed++;
+    if (freed > 0) this.deps.fairShare.ended(this.tenant, freed);
   }
 
   private input(input: QueryInput): void {
@@ -165,12 +195,25 @@ export class QueryRun {
     this.timers.set(timer, setTimeout(fire, Math.max(0, at - now())));
   }
 
+  /** Hands the branches' task to the fair share; it goes to the work queue when the fleet has room for it. */
   private dispatch(branches: number[]): void {
+    const chunkKey = randomBytes(taskKeyBytes);
+    for (const b of branches) this.chunkKeys.set(b, chunkKey);
+    this.deps.fairShare.submit(this.tenant, {
+      branches: branches.length,
+      // Decided while the task waited: the query's cancel already covers it, so do not queue work nobody needs.
+      wanted: () => !this.engine.decided && Date.now() < this.deadlineAtMs,
+      release: () => {
+        for (const b of branches) this.holding.add(b);
+        this.publish(branches, chunkKey);
+      },
+    });
+  }
+
+  private publish(branches: number[], chunkKey: Buffer): void {
     const { publisher, names, chunkTokens } = this.deps;
     const q = this.query;
     const first = branches[0]!;
-    const chunkKey = randomBytes(taskKeyBytes);
-    for (const b of branches) this.chunkKeys.set(b, chunkKey);
     const task = BranchTask.encode({
       queryId: this.queryId,
       branchIndex: first,
@@ -194,10 +237,11 @@ export class QueryRun {
         data: task,
         msgID: `${this.queryId}-${first}`,
         deadlineAt: this.deadlineAtMs,
-        // Decided while this task waited its turn: the query's cancel already covers it, so do not queue work nobody needs.
         wanted: () => !this.engine.decided,
       })
       .then((outcome) => {
+        if (outcome.kind === "published") return;
+        this.freeSlots(branches);
         if (outcome.kind === "abandoned" && outcome.lastError)
           this.log.warn({ branches, err: outcome.lastError }, "task not enqueued before the deadline");
         if (outcome.kind !== "failed") return;
@@ -211,6 +255,7 @@ export class QueryRun {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.unroute?.();
+    this.freeSlots([...this.holding]);
     const error = failure ? new ServiceError(status[failure.code], failure.message) : null;
     this.record(result, error);
     const c = result.compute!;

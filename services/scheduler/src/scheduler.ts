@@ -10,6 +10,7 @@ import { resolveRequest, type ResolvedQuery } from "./resolve-request.js";
 import type { TaskPublisher } from "./task-publisher.js";
 import type { StartPacer } from "./start-pacer.js";
 import type { TenantQuotas } from "./tenants.js";
+import type { FairShare } from "./fair-share.js";
 import type { TraceRouter } from "./trace-router.js";
 import type { VerifierClient } from "./verifier-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
@@ -39,6 +40,7 @@ export class Scheduler {
       traces: TraceRouter;
       starts: StartPacer;
       quotas: TenantQuotas;
+      fairShare: FairShare;
       names: WireNames;
       config: SchedulerConfig;
       verifier: VerifierClient;
@@ -51,6 +53,8 @@ export class Scheduler {
     this.runDeps = {
       nc: deps.nc,
       publisher: deps.publisher,
+      fairShare: deps.fairShare,
+      charge: (tenant, tokens) => this.charge(tenant, tokens),
       traces: deps.traces,
       names: deps.names,
       schedulerId: config.schedulerId,
@@ -66,6 +70,14 @@ export class Scheduler {
 
   get inFlight(): number {
     return this.running.size;
+  }
+
+  /** Charges a tenant's generated tokens; when that empties its budget, its running queries stop and answer with what they have. */
+  private charge(tenant: string, tokens: number): void {
+    this.deps.fairShare.charge(tenant, tokens);
+    if (!this.deps.quotas.charge(tenant, tokens)) return;
+    this.deps.log.info({ tenant }, "tenant's token budget spent: stopping its running queries");
+    for (const run of this.running) if (run.tenant === tenant) run.interrupt("tenant_budget");
   }
 
   setNatsConnected(connected: boolean): void {
@@ -114,7 +126,12 @@ export class Scheduler {
     try {
       return await run.run();
     } catch (err) {
-      throw toServiceError(err);
+      const error = toServiceError(err);
+      // Stopped by the tenant's budget before it had an answer: say when the budget will take a query again.
+      const waitMs = error.code === status.RESOURCE_EXHAUSTED ? quotas.budgetWaitMs(tenant) : 0;
+      throw waitMs > 0
+        ? new ServiceError(error.code, `${error.message} (in ${(waitMs / 1000).toFixed(1)} s)`, { retryDelayMs: waitMs })
+        : error;
     } finally {
       signal.removeEventListener("abort", onAbort);
       this.running.delete(run);

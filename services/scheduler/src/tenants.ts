@@ -2,11 +2,18 @@ import { status } from "@grpc/grpc-js";
 import { z } from "zod";
 import { readSettingJson } from "@ttc/common";
 import { ServiceError } from "./errors.js";
+import { TokenBucket } from "./token-bucket.js";
 
 /** What one tenant may do; a limit left out is the scheduler's own. */
 export interface TenantLimits {
   maxConcurrentQueries?: number;
   maxBranches?: number;
+  /** Generated tokens a minute: a token bucket charged as tokens stream in. */
+  tokensPerMinute?: number;
+  /** The bucket's size (what an idle tenant may spend at once). @default tokensPerMinute */
+  burstTokens?: number;
+  /** The tenant's share of the worker fleet relative to others (fair sharing by tokens). @default 1 */
+  weight?: number;
 }
 
 const tenantsFileSchema = z.strictObject({
@@ -16,6 +23,9 @@ const tenantsFileSchema = z.strictObject({
       z.strictObject({
         maxConcurrentQueries: z.int().min(1).max(100_000).optional(),
         maxBranches: z.int().min(1).max(100_000).optional(),
+        tokensPerMinute: z.int().min(1).max(1e12).optional(),
+        burstTokens: z.int().min(1).max(1e12).optional(),
+        weight: z.number().min(0.001).max(1000).optional(),
       }),
     )
     .superRefine((tenants, ctx) => {
@@ -27,7 +37,7 @@ const tenantsFileSchema = z.strictObject({
 
 /**
  * The tenants file (`TTC_TENANTS_FILE`): `{"tenants": {"team-a": {"maxConcurrentQueries": 8,
- * "maxBranches": 16}}}`. Its tenant names are the only values of the per-tenant metric label.
+ * "maxBranches": 16, "tokensPerMinute": 200000, "burstTokens": 50000, "weight": 2}}}`. Its tenant names are the only values of the per-tenant metric label.
  * @throws Error naming the file and the first problem.
  */
 export function loadTenants(file: string): Map<string, TenantLimits> {
@@ -44,21 +54,56 @@ function tenantLabel(tenants: ReadonlyMap<string, TenantLimits>, tenant: string)
   return tenants.has(tenant) ? tenant : "other";
 }
 
+/** How the quotas report what they count, by metric label. */
+export interface TenantQuotaEvents {
+  inFlightChanged?(label: string, inFlight: number): void;
+  charged?(label: string, tokens: number): void;
+}
+
 /**
  * Per-tenant admission: a query of more branches than its tenant may ask for is refused, and so is
- * one past the tenant's concurrent queries. Tenants the file does not list have only the scheduler's
- * limits. `inFlightChanged` reports queries in flight by metric label.
+ * one past the tenant's concurrent queries or while its token bucket is empty (with the wait until
+ * it holds a token again). Tenants the file does not list have only the scheduler's limits.
  */
 export class TenantQuotas {
   readonly #inFlight = new Map<string, number>();
+  readonly #buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly tenants: ReadonlyMap<string, TenantLimits>,
-    private readonly inFlightChanged: (label: string, inFlight: number) => void = () => {},
-  ) {}
+    private readonly events: TenantQuotaEvents = {},
+    now: number = Date.now(),
+  ) {
+    for (const [name, limits] of tenants)
+      if (limits.tokensPerMinute !== undefined)
+        this.#buckets.set(name, new TokenBucket(limits.tokensPerMinute, limits.burstTokens ?? limits.tokensPerMinute, now));
+  }
+
+  /** The tenant's share of the fleet (its `weight`, 1 when unset). */
+  weight(tenant: string): number {
+    return this.tenants.get(tenant)?.weight ?? 1;
+  }
+
+  /**
+   * Charges tokens the tenant's queries generated. True when this charge emptied its bucket: its
+   * running queries must stop now.
+   */
+  charge(tenant: string, tokens: number, now: number = Date.now()): boolean {
+    this.events.charged?.(tenantLabel(this.tenants, tenant), tokens);
+    const bucket = this.#buckets.get(tenant);
+    if (!bucket) return false;
+    const before = bucket.level(now);
+    const after = bucket.charge(tokens, now);
+    return before > 0 && after <= 0;
+  }
+
+  /** Ms until the tenant's token bucket holds a token again (0: it does now, or the tenant has no budget). */
+  budgetWaitMs(tenant: string, now: number = Date.now()): number {
+    return this.#buckets.get(tenant)?.msUntilPositive(now) ?? 0;
+  }
 
   /** Takes a place for the tenant's query; call the returned function once it has ended. @throws ServiceError */
-  take(tenant: string, branches: number): () => void {
+  take(tenant: string, branches: number, now: number = Date.now()): () => void {
     const limits = this.tenants.get(tenant);
     if (limits?.maxBranches !== undefined && branches > limits.maxBranches)
       throw new ServiceError(
@@ -72,6 +117,13 @@ export class TenantQuotas {
         status.RESOURCE_EXHAUSTED,
         `tenant ${tenant} is at its limit of ${limits.maxConcurrentQueries} concurrent queries; retry with backoff`,
       );
+    const waitMs = this.budgetWaitMs(tenant, now);
+    if (waitMs > 0)
+      throw new ServiceError(
+        status.RESOURCE_EXHAUSTED,
+        `tenant ${tenant} has spent its budget of ${limits!.tokensPerMinute} tokens a minute; retry in ${(waitMs / 1000).toFixed(1)} s`,
+        { retryDelayMs: waitMs },
+      );
     this.#set(label, inFlight + 1);
     let released = false;
     return () => {
@@ -83,6 +135,6 @@ export class TenantQuotas {
 
   #set(label: string, inFlight: number): void {
     this.#inFlight.set(label, inFlight);
-    this.inFlightChanged(label, inFlight);
+    this.events.inFlightChanged?.(label, inFlight);
   }
 }

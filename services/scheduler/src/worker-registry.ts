@@ -4,6 +4,9 @@ import { tryDecode, type WireNames } from "@ttc/common";
 import type { SchedulerMetrics } from "./metrics.js";
 import { StallMeter } from "./stall-meter.js";
 
+/** A worker's largest capacity (`TTC_WORKER_CAPACITY`'s bound): a heartbeat claiming more is counted as this. */
+const maxWorkerCapacity = 1024;
+
 /**
  * Tracks which workers are alive from their heartbeats. A heartbeat's age does not count the time
  * this process's own event loop was stalled: the heartbeats sent meanwhile are waiting to be read.
@@ -12,6 +15,7 @@ export class WorkerRegistry {
   private readonly lastSeen = new Map<string, { at: number; stalledMs: number; heartbeat: WorkerHeartbeat }>();
   private sub: Subscription | null = null;
   private readonly startedAt = Date.now();
+  private joined: () => void = () => {};
 
   constructor(
     private readonly livenessMs: number,
@@ -30,8 +34,10 @@ export class WorkerRegistry {
           return;
         }
         const at = Date.now();
-        if (hb.ready) this.lastSeen.set(hb.workerId, { at, stalledMs: this.stalls.stalledMs(at), heartbeat: hb });
-        else this.lastSeen.delete(hb.workerId);
+        if (!hb.ready) return void this.lastSeen.delete(hb.workerId);
+        const known = this.lastSeen.has(hb.workerId);
+        this.lastSeen.set(hb.workerId, { at, stalledMs: this.stalls.stalledMs(at), heartbeat: hb });
+        if (!known) this.joined();
       },
     });
   }
@@ -51,6 +57,18 @@ export class WorkerRegistry {
     }
     this.metrics.liveWorkers.set(out.length);
     return out;
+  }
+
+  /** Calls `listener` when a worker not counted live sends a ready heartbeat (the fleet may have grown). */
+  onJoin(listener: () => void): void {
+    this.joined = listener;
+  }
+
+  /** Branches the live fleet can generate at once: the sum of its heartbeats' capacities, each capped at a worker's largest. */
+  fleetSlots(now: number = Date.now()): number {
+    let slots = 0;
+    for (const hb of this.live(now)) slots += Math.min(hb.capacity, maxWorkerCapacity);
+    return slots;
   }
 
   /** True once the scheduler has listened long enough that silence means "no workers". */

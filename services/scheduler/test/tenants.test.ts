@@ -26,7 +26,7 @@ describe("tenant quotas", () => {
 
   it("refuses a query past its tenant's concurrent queries until one ends, and counts by label", () => {
     const seen: [string, number][] = [];
-    const quotas = new TenantQuotas(tenants, (label, n) => seen.push([label, n]));
+    const quotas = new TenantQuotas(tenants, { inFlightChanged: (label, n) => seen.push([label, n]) });
     const first = quotas.take("team-a", 4);
     quotas.take("team-a", 4);
     const err = refusal(() => quotas.take("team-a", 4));
@@ -46,6 +46,31 @@ describe("tenant quotas", () => {
     const err = refusal(() => new TenantQuotas(tenants).take("team-a", 9));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.message).toBe("max_branches: 9 is over tenant team-a's limit of 8");
+  });
+
+  it("refuses a tenant's new queries once its token budget is spent, saying when to retry, and says once that its running queries must stop", () => {
+    const budgets = loadTenants(file(JSON.stringify({ tenants: { metered: { tokensPerMinute: 6_000, burstTokens: 1_000 } } })));
+    const charged: [string, number][] = [];
+    const quotas = new TenantQuotas(budgets, { charged: (label, n) => charged.push([label, n]) }, 0);
+    quotas.take("metered", 4, 0)();
+    expect(quotas.charge("metered", 600, 0)).toBe(false);
+    expect(quotas.charge("metered", 600, 0)).toBe(true); // this one emptied the bucket: stop the tenant's queries
+    expect(quotas.charge("metered", 50, 0)).toBe(false); // already empty: said once
+    const err = refusal(() => quotas.take("metered", 4, 1_000));
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    // 250 tokens of debt less 100 refilled in the second, at 100 a second: 1.51 s more.
+    expect(err.message).toBe("tenant metered has spent its budget of 6000 tokens a minute; retry in 1.5 s");
+    expect(err.options?.retryDelayMs).toBe(1_510);
+    quotas.take("metered", 4, 2_600)();
+    // Other tenants have no budget, and their tokens are counted as "other".
+    expect(quotas.charge("someone", 1e9, 0)).toBe(false);
+    quotas.take("someone", 4, 0);
+    expect(charged).toEqual([
+      ["metered", 600],
+      ["metered", 600],
+      ["metered", 50],
+      ["other", 1e9],
+    ]);
   });
 
   it("a tenants file with a bad name or field is refused at start, naming it", () => {

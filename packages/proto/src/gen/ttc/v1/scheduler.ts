@@ -153,6 +153,8 @@ export enum StopReason {
   STOP_REASON_CANCELLED = 5,
   /** STOP_REASON_DRAINING - The scheduler was shutting down. */
   STOP_REASON_DRAINING = 6,
+  /** STOP_REASON_TENANT_BUDGET - The tenant's tokens-per-minute budget was spent while the query ran. */
+  STOP_REASON_TENANT_BUDGET = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -179,6 +181,9 @@ export function stopReasonFromJSON(object: any): StopReason {
     case 6:
     case "STOP_REASON_DRAINING":
       return StopReason.STOP_REASON_DRAINING;
+    case 7:
+    case "STOP_REASON_TENANT_BUDGET":
+      return StopReason.STOP_REASON_TENANT_BUDGET;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -202,6 +207,8 @@ export function stopReasonToJSON(object: StopReason): string {
       return "STOP_REASON_CANCELLED";
     case StopReason.STOP_REASON_DRAINING:
       return "STOP_REASON_DRAINING";
+    case StopReason.STOP_REASON_TENANT_BUDGET:
+      return "STOP_REASON_TENANT_BUDGET";
     case StopReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
