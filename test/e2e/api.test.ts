@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import { credentials, loadPackageDefinition, makeGenericClientConstructor, status } from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
+import { credentials, makeGenericClientConstructor, status } from "@grpc/grpc-js";
 import type { TtcError } from "@ttc/client";
 import { connectNats, wireNames } from "@ttc/common";
 import { AnswerFormat } from "@ttc/proto";
-import { request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
+import { reflectedServices, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 /** Contract edges: bad input of every kind, server reflection, and garbage on the NATS subjects. */
 describe("the gRPC contract", () => {
@@ -89,31 +86,7 @@ describe("the gRPC contract", () => {
   });
 
   it("serves reflection listing the Scheduler and health services", async () => {
-    const require = createRequire(import.meta.url);
-    const protoFile = join(dirname(require.resolve("@grpc/reflection")), "..", "proto", "grpc", "reflection", "v1", "reflection.proto");
-    const pkg = loadPackageDefinition(loadSync(protoFile)) as unknown as {
-      grpc: {
-        reflection: {
-          v1: {
-            ServerReflection: new (
-              addr: string,
-              creds: unknown,
-            ) => { serverReflectionInfo(): NodeJS.ReadWriteStream & { end(): void }; close(): void };
-          };
-        };
-      };
-    };
-    const client = new pkg.grpc.reflection.v1.ServerReflection(c.cluster.grpcAddress, credentials.createInsecure());
-    const names = await new Promise<string[]>((resolve, reject) => {
-      const call = client.serverReflectionInfo();
-      call.on("data", (r: { listServicesResponse?: { service: Array<{ name: string }> } }) =>
-        resolve(r.listServicesResponse!.service.map((s) => s.name)),
-      );
-      call.on("error", reject);
-      call.write({ listServices: "" } as never);
-      call.end();
-    });
-    client.close();
+    const names = await reflectedServices(c.cluster.grpcAddress);
     expect(names).toContain("ttc.v1.Scheduler");
     expect(names).toContain("grpc.health.v1.Health");
   });
@@ -122,7 +95,7 @@ describe("the gRPC contract", () => {
     const names = wireNames(c.namespace);
     const nc = await connectNats(c.nats.url, "garbage");
     const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff]);
-    nc.publish(names.heartbeatSubject, garbage);
+    nc.publish(names.heartbeatSubject("w-garbage"), garbage);
     // Garbage into a live query's trace inbox, found by listening for the scheduler's subjects.
     const inbox = nc.subscribe(`${names.namespace}.trace.>`, { max: 1 });
     await nc.flush();

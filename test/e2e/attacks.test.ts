@@ -6,10 +6,15 @@
  * worker holding a task of the same query would). Each attack must leave the victim's answer and
  * bill exactly as in an unattacked run with the same seed, and be counted.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connectNats } from "@ttc/common";
-import { CancelBranches, ChunkKind, ExecutionMode, TraceChunk, type SolveResult } from "@ttc/proto";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { createUser } from "@nats-io/nkeys";
+import { connectNats, wireNames } from "@ttc/common";
+import { BranchTask, CancelBranches, ChunkKind, ExecutionMode, TraceChunk, WorkerHeartbeat, type SolveResult } from "@ttc/proto";
 import { request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 const victim = request({
@@ -115,5 +120,106 @@ describe("forged messages against a live query", () => {
     sub.unsubscribe();
     expect(forged).toBe(3);
     expect(attacked).toEqual(baseline);
+  });
+});
+
+/**
+ * The same cluster as `ttc up` runs it: a nats-server that admits only the cluster's throw-away
+ * credentials, each role with its permissions. The attacker holds a worker's credentials (a stolen
+ * worker, the strongest position short of the scheduler's), and every attack the issue lists is tried
+ * with them: refused by the server, or dropped and counted by the scheduler. The victim's answer and
+ * bill stay those of an unattacked run.
+ */
+describe("a locked-down cluster, attacked with a worker's credentials", () => {
+  let c: TestCluster;
+  let attacker: NatsConnection;
+  let inspector: NatsConnection;
+  let baseline: ReturnType<typeof bill>;
+  const verified = { ...victim, verifier: "arith" };
+  let verifiedBaseline: ReturnType<typeof bill>;
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 2, capacity: 4, lockedDown: true, env: { TTC_SIM_TOKENS_PER_SECOND: "400" } });
+    const creds = c.cluster.natsCredentials!;
+    attacker = await connectNats(c.cluster.natsUrl, "attacker", { auth: { nkeySeedFile: creds.seedFile("worker", "worker-2") } });
+    // The test looks at the stream with the scheduler's rights.
+    inspector = await connectNats(c.cluster.natsUrl, "inspector", {
+      auth: { nkeySeedFile: creds.seedFile("scheduler") },
+      inboxPrefix: wireNames(c.namespace).inboxPrefix("scheduler"),
+    });
+    baseline = bill(await c.client.solve(victim));
+    verifiedBaseline = bill(await c.client.solve(verified));
+  });
+  afterAll(async () => {
+    await attacker?.close();
+    await inspector?.close();
+    await c?.stop();
+  });
+
+  it("refuses a client without credentials, and one with a key it does not know", async () => {
+    await expect(connectNats(c.cluster.natsUrl, "stranger")).rejects.toThrow(/Authorization Violation/i);
+    const unknownSeed = join(mkdtempSync(join(tmpdir(), "ttc-attack-")), "unknown.nk");
+    writeFileSync(unknownSeed, new TextDecoder().decode(createUser().getSeed()));
+    await expect(connectNats(c.cluster.natsUrl, "stranger", { auth: { nkeySeedFile: unknownSeed } })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
+  });
+
+  it("a worker cannot read prompts, traces, verify requests or other workers' tasks", async () => {
+    const names = wireNames(c.namespace);
+    const seen: string[] = [];
+    const refused: string[] = [];
+    const subjects = [
+      ">",
+      `${c.namespace}.trace.>`,
+      `${c.namespace}.verify.*`,
+      names.taskSubject,
+      "_INBOX.>",
+      `${names.inboxPrefix("worker", "worker-1")}.>`,
+    ];
+    for (const subject of subjects) {
+      // NATS answers a subscription the permissions refuse with an error on it.
+      attacker.subscribe(subject, { callback: (err, m) => void (err ? refused.push(subject) : seen.push(m.subject)) });
+    }
+    await attacker.flush().catch(() => {});
+    expect(bill(await c.client.solve(verified))).toEqual(verifiedBaseline);
+    expect(seen).toEqual([]);
+    expect(refused.sort()).toEqual([...subjects].sort());
+  });
+
+  it("a worker cannot publish tasks or cancels, answer or ask verifiers, mark another worker down, or delete the stream", async () => {
+    const names = wireNames(c.namespace);
+    const jsm = await jetstreamManager(inspector);
+    // Every message the stream ever stored moves its last sequence, even one a worker refused at once.
+    const lastSeq = async () => (await jsm.streams.info(names.taskStream)).state.last_seq;
+    const before = await lastSeq();
+    // A task with no deadline and the largest limits, streaming to the attacker's subject.
+    attacker.publish(
+      names.taskSubject,
+      BranchTask.encode(
+        BranchTask.create({ queryId: "evil", prompt: "sim puzzle 1", maxTokens: 2 ** 32 - 1, traceSubject: "evil.sink" }),
+      ).finish(),
+    );
+    await attacker.flush().catch(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lastSeq()).toBe(before);
+    attacker.publish(names.cancelSubject("q"), CancelBranches.encode(CancelBranches.create({ queryId: "q" })).finish());
+    // Another worker's heartbeat subject, and its own subject naming another worker.
+    const down = WorkerHeartbeat.encode(WorkerHeartbeat.create({ workerId: "worker-1", ready: false, capacity: 4 })).finish();
+    attacker.publish(names.heartbeatSubject("worker-1"), down);
+    attacker.publish(names.heartbeatSubject("worker-2"), down);
+    // A stranger's verify request (on the judge, it would spend the operator's API key) and a rogue responder.
+    await expect(attacker.request(names.verifySubject("judge"), new Uint8Array(), { timeout: 500 })).rejects.toThrow();
+    attacker.subscribe(names.verifySubject("arith"), {
+      queue: names.verifierQueue,
+      callback: (err, m) => void (err || m.respond(new Uint8Array([8, 1]))),
+    });
+    // JetStream's API is closed to a worker: the manager cannot even ask for the account's info, let alone delete.
+    await expect(jetstreamManager(attacker, { timeout: 1_000 }).then((jsm) => jsm.streams.delete(names.taskStream))).rejects.toThrow();
+    await attacker.flush().catch(() => {});
+
+    expect(bill(await c.client.solve(verified))).toEqual(verifiedBaseline);
+    expect(bill(await c.client.solve(victim))).toEqual(baseline);
+    const m = await scrape(c.metricsUrl("scheduler"));
+    expect(m.get("ttc_scheduler_live_workers")).toBe(2);
   });
 });

@@ -9,7 +9,16 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status, TtcClient, TtcError } from "@ttc/client";
-import { makeTestCertificates, scrape, startTestCluster, type TestCertificates, type TestCluster } from "@ttc/test-harness";
+import { credentials } from "@grpc/grpc-js";
+import {
+  healthStatus,
+  makeTestCertificates,
+  reflectedServices,
+  scrape,
+  startTestCluster,
+  type TestCertificates,
+  type TestCluster,
+} from "@ttc/test-harness";
 
 /** The `ttc` command, next to the CLI package's entry point. */
 const cli = join(dirname(createRequire(import.meta.url).resolve("@ttc/cli")), "main.js");
@@ -54,7 +63,7 @@ describe("TLS and bearer tokens", () => {
     tokensFile = join(pki.dir, "tokens");
     writeFileSync(tokensFile, "# tenant token\nteam-a tok-a-1\nteam-b tok-b-1\n");
     const tenantsFile = join(pki.dir, "tenants.json");
-    writeFileSync(tenantsFile, JSON.stringify({ tenants: { "team-a": {}, "team-b": { maxBranches: 4 } } }));
+    writeFileSync(tenantsFile, JSON.stringify({ tenants: { "team-a": {}, "team-b": { maxBranches: 4, verifiers: ["none", "arith"] } } }));
     c = await startTestCluster({
       workers: 1,
       env: {
@@ -76,6 +85,12 @@ describe("TLS and bearer tokens", () => {
     expect(await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-a-1" })).toBeNull();
   });
 
+  it("keeps health and reflection open to callers without a token (probes, grpcurl)", async () => {
+    const creds = credentials.createSsl(pki.read(pki.caCert));
+    expect(await healthStatus(c.cluster.grpcAddress, "ttc.v1.Scheduler", creds)).toBe("SERVING");
+    expect(await reflectedServices(c.cluster.grpcAddress, creds)).toContain("ttc.v1.Scheduler");
+  });
+
   it("is UNAUTHENTICATED without a token, or with an unknown one, saying what to send", async () => {
     const none = await failure(c.cluster.grpcAddress, { tls: tls() });
     expect(none?.code).toBe(status.UNAUTHENTICATED);
@@ -91,9 +106,13 @@ describe("TLS and bearer tokens", () => {
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toBe("max_branches: 8 is over tenant team-b's limit of 4");
     expect((await client.solve({ ...ask, maxBranches: 4 })).answer).not.toBe("");
+    const denied = (await client.solve({ ...ask, verifier: "judge" }).catch((e: TtcError) => e)) as TtcError;
+    expect(denied.code).toBe(status.PERMISSION_DENIED);
+    expect(denied.details).toBe('verifier: tenant team-b may not use "judge"; it may use none, arith');
     client.close();
     const m = await scrape(c.metricsUrl("scheduler"));
     expect(m.get('ttc_scheduler_tenant_queries_in_flight{tenant="team-b"}')).toBe(0);
+    expect(m.get('ttc_scheduler_queries_total{outcome="permission_denied"}')).toBe(1);
   });
 
   it("takes a valid JWT and refuses an expired one or one for another audience, saying why", async () => {

@@ -29,7 +29,7 @@ export async function startFakeWorker(natsUrl: string, namespace: string, progre
   // The scheduler refuses queries while it hears no ready worker.
   const heartbeat = () =>
     nc.publish(
-      names.heartbeatSubject,
+      names.heartbeatSubject(workerId),
       WorkerHeartbeat.encode({ workerId, backend: "bench", capacity: 100_000, active: 0, ready: true, sentUnixMs: Date.now() }).finish(),
     );
   heartbeat();

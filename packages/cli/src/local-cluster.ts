@@ -5,9 +5,14 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { startLocalNatsServer, type LocalNatsServer } from "@ttc/common";
+import { makeLocalNatsCredentials, type LocalNatsCredentials } from "./nats-credentials.js";
 
 export interface LocalClusterOptions {
-  /** Existing NATS server to use; when absent a local nats-server is spawned. */
+  /**
+   * Existing NATS server to use (its credentials, if any, come in `env`); when absent a local
+   * nats-server is spawned, locked down: it admits only the throw-away credentials made for this
+   * cluster, each role with its own permissions.
+   */
   natsUrl?: string;
   workers: number;
   capacity: number;
@@ -39,6 +44,8 @@ export interface ServiceProcess {
 
 export interface LocalCluster {
   natsUrl: string;
+  /** The credentials of a locked-down local NATS (absent with an existing server). */
+  natsCredentials?: LocalNatsCredentials;
   /** The first scheduler's gRPC address. */
   grpcAddress: string;
   /** Every scheduler's gRPC address, the first one first. */
@@ -154,14 +161,21 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const services: ServiceProcess[] = [];
   const logs: WriteStream[] = [];
   let nats: LocalNatsServer | null = null;
+  let undoCredentials: (() => void) | undefined;
   const stop = async () => {
     await Promise.all(services.map((s) => stopService(s.child)));
     for (const l of logs) l.end();
     await nats?.stop();
+    undoCredentials?.();
   };
   try {
     mkdirSync(o.logDir, { recursive: true });
-    const natsUrl = o.natsUrl ?? (nats = await startLocalNatsServer()).url;
+    const workerIds = Array.from({ length: o.workers }, (_, i) => `worker-${i + 1}`);
+    const credentials = o.natsUrl === undefined ? makeLocalNatsCredentials(o.namespace, workerIds) : undefined;
+    undoCredentials = credentials && (() => rmSync(credentials.dir, { recursive: true, force: true }));
+    const natsUrl = o.natsUrl ?? (nats = await startLocalNatsServer({ users: credentials!.users })).url;
+    const seed = (role: "scheduler" | "verifier" | "worker", id?: string): Record<string, string> =>
+      credentials ? { TTC_NATS_NKEY_SEED_FILE: credentials.seedFile(role, id) } : {};
     const port = (offset: number) => String(o.metricsPort === 0 ? 0 : o.metricsPort + offset);
     // Services told to read their NATS URL from a file (which may hold credentials) get it only there.
     const base = { ...(o.env["TTC_NATS_URL_FILE"] ? {} : { TTC_NATS_URL: natsUrl }), TTC_NAMESPACE: o.namespace, ...o.env };
@@ -170,26 +184,38 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       logs.push(log);
       services.push(await spawnService(name, pkg, { ...base, ...env }, log, interrupted.signal));
     };
-    await start("verifier", "@ttc/verifier", { TTC_METRICS_PORT: port(1) });
-    for (let i = 0; i < o.workers; i++) {
-      await start(`worker-${i + 1}`, "@ttc/worker", {
-        TTC_WORKER_ID: `worker-${i + 1}`,
-        TTC_WORKER_CAPACITY: String(o.capacity),
-        TTC_METRICS_PORT: port(2 + i),
-      });
-    }
     const schedulers: ServiceProcess[] = [];
-    for (let i = 0; i < (o.schedulers ?? 1); i++) {
+    const startScheduler = async (i: number) => {
       await start(i === 0 ? "scheduler" : `scheduler-${i + 1}`, "@ttc/scheduler", {
+        ...seed("scheduler"),
         TTC_GRPC_HOST: o.grpcHost,
         TTC_GRPC_PORT: String(o.grpcPort === 0 ? 0 : o.grpcPort + i),
         TTC_METRICS_PORT: port(i === 0 ? 0 : 1 + o.workers + i),
       });
       schedulers.push(services.at(-1)!);
+    };
+    // The first scheduler creates the task queue the workers wait for.
+    await startScheduler(0);
+    await start("verifier", "@ttc/verifier", { ...seed("verifier"), TTC_METRICS_PORT: port(1) });
+    for (const [i, id] of workerIds.entries()) {
+      await start(id, "@ttc/worker", {
+        ...seed("worker", id),
+        TTC_WORKER_ID: id,
+        TTC_WORKER_CAPACITY: String(o.capacity),
+        TTC_METRICS_PORT: port(2 + i),
+      });
     }
+    for (let i = 1; i < (o.schedulers ?? 1); i++) await startScheduler(i);
     interrupted.signal.throwIfAborted(); // a signal during the last readiness probe
     const grpcAddresses = schedulers.map((s) => String(s.ready["grpc"]));
-    return { natsUrl, grpcAddress: grpcAddresses[0]!, grpcAddresses, services, stop };
+    return {
+      natsUrl,
+      ...(credentials ? { natsCredentials: credentials } : {}),
+      grpcAddress: grpcAddresses[0]!,
+      grpcAddresses,
+      services,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

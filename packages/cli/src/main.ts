@@ -11,6 +11,7 @@ import { startLocalCluster } from "./local-cluster.js";
 import { registerCorpusCommand } from "./corpus-command.js";
 import { registerEvalCommand } from "./eval-command.js";
 import { registerGoalsCommand } from "./goals-command.js";
+import { registerNatsPermissionsCommand } from "./nats-permissions-command.js";
 
 const port = { integer: true, min: 0, max: 65_535 };
 
@@ -54,7 +55,7 @@ program
     const lines = [
       `ttc local cluster is up (sim backend: synthetic traces for demos, not a real model)`,
       `  gRPC (ttc.v1.Scheduler): ${cluster.grpcAddresses.join(", ")}`,
-      `  NATS:                    ${cluster.natsUrl}`,
+      `  NATS:                    ${cluster.natsUrl}${cluster.natsCredentials ? ` (locked down: throw-away nkeys per role in ${cluster.natsCredentials.dir})` : ""}`,
       ...cluster.services.map((s) => `  ${`${s.name} metrics:`.padEnd(25)}${String(s.ready["metricsUrl"])}`),
       `  logs:                    ${o.logDir}/`,
       ``,
@@ -86,6 +87,7 @@ program
 registerCorpusCommand(program);
 registerEvalCommand(program);
 registerGoalsCommand(program);
+registerNatsPermissionsCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

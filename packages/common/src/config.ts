@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { TaskQueueOptions } from "./nats.js";
+import type { NatsAuth, TaskQueueOptions } from "./nats.js";
 import { defaultNamespace } from "./wire.js";
 
 /** Thrown when configuration is invalid; the message lists every problem at once. */
@@ -57,11 +57,20 @@ export function numVar(def: number, min: number, max: number) {
 }
 
 /** Settings of {@link commonEnv} that may hold a secret (a NATS URL with credentials): each has a `_FILE` variant. */
-export const commonSecrets = ["TTC_NATS_URL"] as const;
+export const commonSecrets = ["TTC_NATS_URL", "TTC_NATS_PASSWORD"] as const;
 
 /** Common settings every service reads. */
 export const commonEnv = {
   TTC_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /** NATS credentials, at most one kind: a user and password (TTC_NATS_PASSWORD_FILE: from a file), an nkey seed file, or a `.creds` file. */
+  TTC_NATS_USER: z.string().min(1).optional(),
+  TTC_NATS_PASSWORD: z.string().min(1).optional(),
+  TTC_NATS_NKEY_SEED_FILE: z.string().min(1).optional(),
+  TTC_NATS_CREDS_FILE: z.string().min(1).optional(),
+  /** TLS to NATS: the CA of the server's certificate; a client certificate and key when the server asks for one. */
+  TTC_NATS_CA_FILE: z.string().min(1).optional(),
+  TTC_NATS_TLS_CERT: z.string().min(1).optional(),
+  TTC_NATS_TLS_KEY: z.string().min(1).optional(),
   TTC_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
@@ -84,7 +93,7 @@ export const drainEnv = {
   TTC_DRAIN_GRACE_MS: intVar(10_000, 0, 600_000),
 };
 
-/** The branch-task queue's settings; the scheduler and the workers both read them (whichever starts last updates the stream). */
+/** The branch-task queue's settings: the scheduler creates the queue with them; a worker signals progress within the ack wait. */
 export const taskQueueEnv = {
   /** Seconds a task may go without a progress signal before JetStream redelivers it. */
   TTC_ACK_WAIT_SECONDS: numVar(30, 0.5, 3600),
@@ -102,6 +111,7 @@ export function taskQueueOptions(raw: z.infer<z.ZodObject<typeof taskQueueEnv>>)
 /** What `runService` needs of every service's config: the {@link commonEnv} settings and its metrics port. */
 export interface ServiceSettings {
   natsUrl: string;
+  natsAuth: NatsAuth;
   namespace: string;
   logLevel: string;
   metricsHost: string;
@@ -111,8 +121,29 @@ export interface ServiceSettings {
 
 /** The validated {@link commonEnv} settings, and the service's own `TTC_METRICS_PORT`, as {@link ServiceSettings}. */
 export function serviceSettings(raw: z.infer<z.ZodObject<typeof commonEnv>> & { TTC_METRICS_PORT: number }): ServiceSettings {
+  const kinds = [
+    raw.TTC_NATS_USER && "TTC_NATS_USER",
+    raw.TTC_NATS_NKEY_SEED_FILE && "TTC_NATS_NKEY_SEED_FILE",
+    raw.TTC_NATS_CREDS_FILE && "TTC_NATS_CREDS_FILE",
+  ];
+  const given = kinds.filter((k): k is string => Boolean(k));
+  const problems: string[] = [];
+  if (given.length > 1) problems.push(`${given.join(", ")}: give one kind of NATS credentials`);
+  if (raw.TTC_NATS_PASSWORD && !raw.TTC_NATS_USER) problems.push("TTC_NATS_PASSWORD: needs TTC_NATS_USER");
+  if (Boolean(raw.TTC_NATS_TLS_CERT) !== Boolean(raw.TTC_NATS_TLS_KEY))
+    problems.push(
+      `${raw.TTC_NATS_TLS_CERT ? "TTC_NATS_TLS_KEY" : "TTC_NATS_TLS_CERT"}: a client certificate needs both TTC_NATS_TLS_CERT and TTC_NATS_TLS_KEY`,
+    );
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     natsUrl: raw.TTC_NATS_URL,
+    natsAuth: {
+      ...(raw.TTC_NATS_USER ? { user: raw.TTC_NATS_USER, password: raw.TTC_NATS_PASSWORD ?? "" } : {}),
+      ...(raw.TTC_NATS_NKEY_SEED_FILE ? { nkeySeedFile: raw.TTC_NATS_NKEY_SEED_FILE } : {}),
+      ...(raw.TTC_NATS_CREDS_FILE ? { credsFile: raw.TTC_NATS_CREDS_FILE } : {}),
+      ...(raw.TTC_NATS_CA_FILE ? { caFile: raw.TTC_NATS_CA_FILE } : {}),
+      ...(raw.TTC_NATS_TLS_CERT ? { certFile: raw.TTC_NATS_TLS_CERT, keyFile: raw.TTC_NATS_TLS_KEY } : {}),
+    },
     namespace: raw.TTC_NAMESPACE,
     logLevel: raw.TTC_LOG_LEVEL,
     metricsHost: raw.TTC_METRICS_HOST,

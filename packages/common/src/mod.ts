@@ -1,6 +1,8 @@
 /** Shared plumbing of ttc services: wire names, metric names, config, logging, NATS, the service process and the engine error. */
 export { defaultNamespace, taskKeyBytes, wireNames } from "./wire.js";
-export type { WireNames } from "./wire.js";
+export type { ServiceRole, WireNames } from "./wire.js";
+export { rolePermissions } from "./nats-permissions.js";
+export type { NatsPermissions } from "./nats-permissions.js";
 export { metricNames } from "./metric-names.js";
 export {
   commonSecrets,
@@ -18,10 +20,10 @@ export type { Env, ServiceSettings } from "./config.js";
 export { createLogger } from "./log.js";
 export type { Logger } from "./log.js";
 export { tryDecode } from "./codec.js";
-export { connectNats, ensureTaskQueue } from "./nats.js";
-export type { TaskQueueOptions } from "./nats.js";
+export { awaitTaskQueue, connectNats, ensureTaskQueue } from "./nats.js";
+export type { NatsAuth, NatsConnectOptions, TaskQueueOptions } from "./nats.js";
 export { startLocalNatsServer } from "./nats-server.js";
-export type { LocalNatsServer } from "./nats-server.js";
+export type { LocalNatsServer, LocalNatsServerOptions, LocalNatsUser } from "./nats-server.js";
 export { unscored, verifyInput, verifyResponse } from "./verify-input.js";
 export { EngineError } from "./engine-error.js";
 export type { EngineErrorCode, EngineErrorOptions } from "./engine-error.js";

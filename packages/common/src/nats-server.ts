@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { NatsPermissions } from "./nats-permissions.js";
 
 export interface LocalNatsServer {
   readonly url: string;
@@ -21,11 +22,25 @@ export function findNatsServer(): string | null {
   return found.status === 0 ? found.stdout.trim() : null;
 }
 
+/** A user of a locked-down local server: an nkey's public key and what it may do. */
+export interface LocalNatsUser {
+  nkey: string;
+  permissions: NatsPermissions;
+}
+
+export interface LocalNatsServerOptions {
+  port?: number;
+  host?: string;
+  binary?: string;
+  /** When given, the server admits only these users (nkey authentication), each with its permissions. */
+  users?: readonly LocalNatsUser[];
+}
+
 /**
  * Starts a local `nats-server` with JetStream on loopback. Port 0 picks a free port, read back from
  * the server's ports file (no race between choosing a port and binding it).
  */
-export async function startLocalNatsServer(options: { port?: number; host?: string; binary?: string } = {}): Promise<LocalNatsServer> {
+export async function startLocalNatsServer(options: LocalNatsServerOptions = {}): Promise<LocalNatsServer> {
   const binary = options.binary ?? findNatsServer();
   if (!binary) {
     throw new Error(
@@ -35,6 +50,12 @@ export async function startLocalNatsServer(options: { port?: number; host?: stri
   const dir = mkdtempSync(join(tmpdir(), "ttc-nats-"));
   const host = options.host ?? "127.0.0.1";
   const args = ["-a", host, "-p", String(options.port ?? -1), "-js", "-sd", join(dir, "js"), "--ports_file_dir", dir];
+  if (options.users) {
+    // The configuration format is a superset of JSON.
+    const config = join(dir, "nats-server.conf");
+    writeFileSync(config, JSON.stringify({ authorization: { users: options.users } }, null, 2), { mode: 0o600 });
+    args.push("-c", config);
+  }
   const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {

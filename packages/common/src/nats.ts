@@ -1,14 +1,69 @@
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection, Status } from "@nats-io/nats-core";
-import { nanos } from "@nats-io/nats-core";
-import { AckPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import type { Authenticator, NatsConnection, Status } from "@nats-io/nats-core";
+import { credsAuthenticator, nanos, nkeyAuthenticator, usernamePasswordAuthenticator } from "@nats-io/nats-core";
+import { readSettingFile } from "./secrets.js";
+import {
+  AckPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
 import type { WireNames } from "./wire.js";
 
+/**
+ * How a process proves who it is to NATS (at most one of user/password, an nkey seed, a `.creds`
+ * file), and the TLS it expects of the server. Files are read when connecting.
+ */
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+  /** An nkey seed (`SU…`), as `nk -gen user` or `ttc up` writes it. */
+  nkeySeedFile?: string;
+  /** A user JWT and its seed (`nsc generate creds`). */
+  credsFile?: string;
+  /** CA the server's certificate must chain to (turns TLS on). */
+  caFile?: string;
+  /** Client certificate and key, when the server asks for one (mutual TLS). */
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface NatsConnectOptions {
+  auth?: NatsAuth;
+  /** Prefix of the connection's reply subjects (`WireNames.inboxPrefix`), so permissions can keep replies private. */
+  inboxPrefix?: string;
+}
+
+function authenticator(auth: NatsAuth): Authenticator | undefined {
+  if (auth.credsFile) return credsAuthenticator(readSettingFile("TTC_NATS_CREDS_FILE", auth.credsFile));
+  if (auth.nkeySeedFile)
+    return nkeyAuthenticator(new Uint8Array(readSettingFile("TTC_NATS_NKEY_SEED_FILE", auth.nkeySeedFile)).filter((b) => b > 32));
+  if (auth.user !== undefined) return usernamePasswordAuthenticator(auth.user, auth.password ?? "");
+  return undefined;
+}
+
 /** Connects with reconnects forever: a NATS restart must not kill a service, only pause it. */
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, options: NatsConnectOptions = {}): Promise<NatsConnection> {
+  const auth = options.auth ?? {};
+  const withAuth = authenticator(auth);
+  // Read here, so a missing file fails the start naming its setting.
+  if (auth.caFile) readSettingFile("TTC_NATS_CA_FILE", auth.caFile);
   return connect({
     servers: url.split(",").map((s) => s.trim()),
     name,
+    ...(withAuth ? { authenticator: withAuth } : {}),
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+    ...(auth.caFile || auth.certFile
+      ? {
+          tls: {
+            ...(auth.caFile ? { caFile: auth.caFile } : {}),
+            ...(auth.certFile ? { certFile: auth.certFile, keyFile: auth.keyFile } : {}),
+          },
+        }
+      : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 5_000,
@@ -41,7 +96,8 @@ export interface TaskQueueOptions {
 
 /**
  * Creates or updates the branch-task work-queue stream and the workers' shared pull consumer.
- * Idempotent: schedulers and workers both call it at start-up, in any order.
+ * Idempotent: every scheduler calls it at start-up and after a reconnect; workers wait for it
+ * ({@link awaitTaskQueue}).
  */
 export async function ensureTaskQueue(nc: NatsConnection, names: WireNames, options: TaskQueueOptions): Promise<void> {
   const jsm = await jetstreamManager(nc);
@@ -75,6 +131,26 @@ export async function ensureTaskQueue(nc: NatsConnection, names: WireNames, opti
   } catch (err) {
     if (!isJetStreamApiError(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
     await jsm.consumers.add(names.taskStream, consumerConfig);
+  }
+}
+
+/**
+ * Resolves once the workers' consumer of the task queue exists. The scheduler creates the queue;
+ * a worker only waits for it (its NATS permissions do not let it create or change streams).
+ * `waiting` is called once if it is not there at the first look.
+ */
+export async function awaitTaskQueue(nc: NatsConnection, names: WireNames, waiting: () => void = () => {}): Promise<void> {
+  const js = jetstream(nc);
+  for (let first = true; ; first = false) {
+    try {
+      await js.consumers.get(names.taskStream, names.taskConsumer);
+      return;
+    } catch (err) {
+      if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound) && !isJetStreamApiError(err, JetStreamApiCodes.ConsumerNotFound))
+        throw err;
+      if (first) waiting();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }
 

@@ -8,10 +8,10 @@ import { collectDefaultMetrics, type Registry } from "prom-client";
 import { ConfigError, type Env, type ServiceSettings } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
-import { connectNats, ensureTaskQueue, watchConnection, type TaskQueueOptions } from "./nats.js";
+import { connectNats, ensureTaskQueue, watchConnection, type NatsConnectOptions, type TaskQueueOptions } from "./nats.js";
 import { Readiness } from "./readiness.js";
 import { redactUrl } from "./secrets.js";
-import { wireNames, type WireNames } from "./wire.js";
+import { wireNames, type ServiceRole, type WireNames } from "./wire.js";
 
 /** What {@link runService} hands a service's `start`. */
 export interface ServiceContext<C, M> {
@@ -40,8 +40,8 @@ export interface RunningService {
 
 /** What a service supplies to {@link runService}. */
 export interface ServiceDefinition<C extends ServiceSettings, M extends { registry: Registry }> {
-  /** `scheduler`, `worker` or `verifier`: the logger's `service` and part of the NATS connection name. */
-  name: string;
+  /** The logger's `service`, part of the NATS connection name, and the role whose reply subjects it uses. */
+  name: ServiceRole;
   /** Reads and validates the settings; throws ConfigError listing every problem. */
   loadConfig(env: Env): C;
   /** The instance's name where several run: logged as `<name>Id` and part of the NATS connection name. */
@@ -59,7 +59,7 @@ export interface ServiceDefinition<C extends ServiceSettings, M extends { regist
 
 /** The process around a service: the real one in a main, fakes in tests. */
 export interface ServiceHost {
-  connect(url: string, name: string): Promise<NatsConnection>;
+  connect(url: string, name: string, options: NatsConnectOptions): Promise<NatsConnection>;
   /** Where SIGTERM and SIGINT arrive. */
   signals: { on(signal: "SIGTERM" | "SIGINT", listener: () => void): unknown };
   /** Prints why the service could not start. */
@@ -152,6 +152,7 @@ async function start<C extends ServiceSettings, M extends { registry: Registry }
   host: ServiceHost,
 ): Promise<Started> {
   const undo: (() => Promise<void>)[] = [];
+  const instanceId = definition.instanceId?.(config);
   try {
     const metrics = definition.createMetrics();
     // Process CPU, memory, GC and event-loop delay (`nodejs_eventloop_lag_p99_seconds`), under
@@ -159,9 +160,12 @@ async function start<C extends ServiceSettings, M extends { registry: Registry }
     collectDefaultMetrics({ register: metrics.registry });
     const metricsServer = await startMetricsServer(metrics.registry, { host: config.metricsHost, port: config.metricsPort, readiness });
     undo.push(() => metricsServer.close());
-    const nc = await host.connect(config.natsUrl, connectionName);
-    undo.push(() => nc.close());
     const names = wireNames(config.namespace);
+    const nc = await host.connect(config.natsUrl, connectionName, {
+      auth: config.natsAuth,
+      inboxPrefix: names.inboxPrefix(definition.name, instanceId),
+    });
+    undo.push(() => nc.close());
     const queue = definition.taskQueue?.(config);
     const nats = followNats(nc, log, readiness, queue && (() => host.ensureTaskQueue(nc, names, queue)));
     const running = await definition.start({ config, log, metrics, nc, names, readiness });

@@ -29,13 +29,25 @@ export interface WireNames {
   cancelSubject(queryId: string): string;
   /** Wildcard every worker listens on for cancels. */
   readonly cancelWildcard: string;
-  /** Workers publish their capacity here. */
-  readonly heartbeatSubject: string;
+  /** A worker publishes its capacity here, on a subject of its own id (NATS permissions can then bind the id to its credentials). */
+  heartbeatSubject(workerId: string): string;
+  /** Wildcard of every worker's heartbeats. */
+  readonly heartbeatWildcard: string;
+  /** The worker id a heartbeat subject names; undefined when it is not one. */
+  heartbeatSender(subject: string): string | undefined;
   /** Request/reply subject of a verifier kind. */
   verifySubject(verifier: string): string;
   /** Queue group verifier replicas share, so each request is scored once. */
   readonly verifierQueue: string;
+  /**
+   * Prefix of a process's reply subjects (JetStream acks and pulled tasks, verify replies): one per
+   * role, and per worker, so NATS permissions can let each read only its own replies.
+   */
+  inboxPrefix(role: ServiceRole, instanceId?: string): string;
 }
+
+/** The kinds of ttc process that connect to NATS, each with its own permissions. */
+export type ServiceRole = "scheduler" | "worker" | "verifier";
 
 const tokenPattern = /^[A-Za-z0-9_-]+$/;
 
@@ -60,9 +72,17 @@ export function wireNames(namespace: string = defaultNamespace): WireNames {
     },
     cancelSubject: (queryId) => `${namespace}.cancel.${token(queryId)}`,
     cancelWildcard: `${namespace}.cancel.*`,
-    heartbeatSubject: `${namespace}.worker.heartbeat`,
+    heartbeatSubject: (workerId) => `${namespace}.worker.heartbeat.${token(workerId)}`,
+    heartbeatWildcard: `${namespace}.worker.heartbeat.*`,
+    heartbeatSender: (subject) => {
+      const prefix = `${namespace}.worker.heartbeat.`;
+      const id = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+      return tokenPattern.test(id) ? id : undefined;
+    },
     verifySubject: (verifier) => `${namespace}.verify.${token(verifier)}`,
     verifierQueue: `${namespace}-verifiers`,
+    inboxPrefix: (role, instanceId) =>
+      role === "worker" && instanceId !== undefined ? `_INBOX.${namespace}.worker.${token(instanceId)}` : `_INBOX.${namespace}.${role}`,
   };
 }
 

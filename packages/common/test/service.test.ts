@@ -94,7 +94,7 @@ const schema = z.object({ ...commonEnv, TTC_METRICS_PORT: intVar(0, 0, 65535) })
 
 function definition(start: (context: Context) => Promise<RunningService>): ServiceDefinition<ServiceSettings, Metrics> {
   return {
-    name: "fake",
+    name: "scheduler",
     loadConfig: (env) => serviceSettings(parseConfig(schema, env)),
     createMetrics: () => ({ registry: new Registry() }),
     taskQueue: () => ({ ackWaitSeconds: 30, maxDeliver: 5, maxAgeSeconds: 3600 }),

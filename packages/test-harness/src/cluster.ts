@@ -1,8 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import {
+  credentials,
+  loadPackageDefinition,
+  makeGenericClientConstructor,
+  type ChannelCredentials,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
 import { startLocalCluster, type LocalCluster } from "@ttc/cli";
 import { TtcClient, TtcError, type SolveRequestInit } from "@ttc/client";
 import type { SolveEvent } from "@ttc/proto";
@@ -23,12 +31,19 @@ export interface TestCluster {
  * real child processes on free ports, in a namespace of their own.
  */
 export async function startTestCluster(
-  options: { workers?: number; capacity?: number; schedulers?: number; env?: Record<string, string> } = {},
+  options: {
+    workers?: number;
+    capacity?: number;
+    schedulers?: number;
+    env?: Record<string, string>;
+    /** A local nats-server of the cluster's own, admitting only its throw-away credentials with per-role permissions (as `ttc up`). */
+    lockedDown?: boolean;
+  } = {},
 ): Promise<TestCluster> {
-  const nats = await startNats();
+  const shared = options.lockedDown ? undefined : await startNats();
   const namespace = `t${randomBytes(4).toString("hex")}`;
   const cluster = await startLocalCluster({
-    natsUrl: nats.url,
+    ...(shared ? { natsUrl: shared.url } : {}),
     workers: options.workers ?? 2,
     capacity: options.capacity ?? 4,
     schedulers: options.schedulers ?? 1,
@@ -40,6 +55,8 @@ export async function startTestCluster(
     logDir: mkdtempSync(join(tmpdir(), "ttc-test-logs-")),
   });
   const client = new TtcClient(cluster.grpcAddress, { timeoutMs: 30_000 });
+  // A locked-down cluster's server is its own, stopped with it.
+  const nats: NatsFixture = shared ?? { url: cluster.natsUrl, source: "nats-server", stop: async () => {} };
   return {
     nats,
     cluster,
@@ -92,11 +109,11 @@ export async function scrape(url: string): Promise<Map<string, number>> {
   return out;
 }
 
-/** Asks the standard gRPC health service for a service's status ("SERVING", "NOT_SERVING", …). */
-export async function healthStatus(address: string, service = "ttc.v1.Scheduler"): Promise<string> {
+/** Asks the standard gRPC health service for a service's status ("SERVING", "NOT_SERVING", …), over `creds` (plaintext by default). */
+export async function healthStatus(address: string, service = "ttc.v1.Scheduler", creds = credentials.createInsecure()): Promise<string> {
   const { service: healthService } = await import("grpc-health-check");
   const Client = makeGenericClientConstructor(healthService as never, "Health");
-  const client = new Client(address, credentials.createInsecure()) as unknown as {
+  const client = new Client(address, creds) as unknown as {
     check(req: { service: string }, cb: (err: ServiceError | null, res?: { status: string | number }) => void): void;
     close(): void;
   };
@@ -104,6 +121,38 @@ export async function healthStatus(address: string, service = "ttc.v1.Scheduler"
     return await new Promise<string>((resolve, reject) =>
       client.check({ service }, (err, res) => (err ? reject(err) : resolve(String(res!.status)))),
     );
+  } finally {
+    client.close();
+  }
+}
+
+/** The services gRPC server reflection (v1) lists, over `creds` (plaintext by default). */
+export async function reflectedServices(address: string, creds = credentials.createInsecure()): Promise<string[]> {
+  const require = createRequire(import.meta.url);
+  const protoFile = join(dirname(require.resolve("@grpc/reflection")), "..", "proto", "grpc", "reflection", "v1", "reflection.proto");
+  const pkg = loadPackageDefinition(loadSync(protoFile)) as unknown as {
+    grpc: {
+      reflection: {
+        v1: {
+          ServerReflection: new (
+            addr: string,
+            creds: ChannelCredentials,
+          ) => { serverReflectionInfo(): NodeJS.ReadWriteStream & { end(): void }; close(): void };
+        };
+      };
+    };
+  };
+  const client = new pkg.grpc.reflection.v1.ServerReflection(address, creds);
+  try {
+    return await new Promise<string[]>((resolve, reject) => {
+      const call = client.serverReflectionInfo();
+      call.on("data", (r: { listServicesResponse?: { service: Array<{ name: string }> } }) =>
+        resolve(r.listServicesResponse!.service.map((s) => s.name)),
+      );
+      call.on("error", reject);
+      call.write({ listServices: "" } as never);
+      call.end();
+    });
   } finally {
     client.close();
   }

@@ -85,6 +85,8 @@ export function outcomeLabel(code: status): string {
       return "resource_exhausted";
     case status.CANCELLED:
       return "cancelled";
+    case status.PERMISSION_DENIED:
+      return "permission_denied";
     default:
       return "internal";
   }

@@ -27,12 +27,15 @@ export class JetStreamAcks {
   #next = 0;
   #sweep: NodeJS.Timeout | null = null;
 
-  /** @param subject where every publish goes (the task subject) */
-  constructor(nc: NatsConnection, subject: string, timeoutMs: number) {
+  /**
+   * @param subject where every publish goes (the task subject)
+   * @param inboxPrefix the connection's reply-subject prefix (its NATS permissions let it read only those)
+   */
+  constructor(nc: NatsConnection, subject: string, timeoutMs: number, inboxPrefix?: string) {
     this.#nc = nc;
     this.#subject = subject;
     this.#timeoutMs = timeoutMs;
-    this.#inbox = createInbox();
+    this.#inbox = createInbox(inboxPrefix);
     this.#sub = nc.subscribe(`${this.#inbox}.*`, { callback: (_err, msg) => this.#onAck(msg) });
   }
 

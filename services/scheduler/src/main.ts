@@ -8,7 +8,7 @@ import { startGrpcServer } from "./server.js";
 import { TaskPublisher } from "./task-publisher.js";
 import { watchTaskQueue } from "./task-queue-gauge.js";
 import { StartPacer } from "./start-pacer.js";
-import { loadTenants, TenantQuotas, type TenantLimits } from "./tenants.js";
+import { loadTenants, noTenants, TenantQuotas } from "./tenants.js";
 import { JetStreamAcks } from "./jetstream-acks.js";
 import { FairShare } from "./fair-share.js";
 import { TraceRouter } from "./trace-router.js";
@@ -27,7 +27,7 @@ await runService(
       const workers = new WorkerRegistry(config.workerLivenessMs, metrics);
       workers.start(nc, names);
       const verifier = config.verifierMode === "inline" ? inlineVerifier() : remoteVerifier(nc, names, config.verifierTimeoutMs);
-      const acks = new JetStreamAcks(nc, names.taskSubject, config.taskPublishing.ackTimeoutMs);
+      const acks = new JetStreamAcks(nc, names.taskSubject, config.taskPublishing.ackTimeoutMs, names.inboxPrefix("scheduler"));
       const publisher = new TaskPublisher((data, msgID) => acks.publish(data, msgID), config.taskPublishing, {
         retried: () => metrics.taskPublishRetries.inc(),
       });
@@ -36,7 +36,7 @@ await runService(
       traces.start(nc, names, config.schedulerId);
       // Eight starts per event-loop turn: about a millisecond of work each for a 16-branch query.
       const starts = new StartPacer(8);
-      const tenants = config.tenantsFile ? loadTenants(config.tenantsFile) : new Map<string, TenantLimits>();
+      const tenants = config.tenantsFile ? loadTenants(config.tenantsFile) : noTenants;
       const quotas = new TenantQuotas(tenants, {
         inFlightChanged: (tenant, inFlight) => metrics.tenantQueriesInFlight.set({ tenant }, inFlight),
         charged: (tenant, tokens) => metrics.tenantGeneratedTokens.inc({ tenant }, tokens),

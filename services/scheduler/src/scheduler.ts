@@ -104,6 +104,7 @@ export class Scheduler {
       // and grpc-js hands them over in one task, so what each costs here it costs a thousand times
       // without yielding. Setting the query up waits for its turn.
       const query = this.admit(request);
+      quotas.permit(tenant, query);
       release = quotas.take(tenant, query.limits.maxBranches);
       this.waiting++;
       try {
@@ -158,7 +159,7 @@ export class Scheduler {
     if (workers.warmedUp() && workers.live().length === 0) {
       throw new ServiceError(
         status.UNAVAILABLE,
-        `no workers are connected: no ready heartbeat on ${this.deps.names.heartbeatSubject} in the last ${config.workerLivenessMs} ms; start workers or check their NATS connection`,
+        `no workers are connected: no ready heartbeat on ${this.deps.names.heartbeatWildcard} in the last ${config.workerLivenessMs} ms; start workers or check their NATS connection`,
       );
     }
     return query;

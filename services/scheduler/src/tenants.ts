@@ -14,6 +14,17 @@ export interface TenantLimits {
   burstTokens?: number;
   /** The tenant's share of the worker fleet relative to others (fair sharing by tokens). @default 1 */
   weight?: number;
+  /** Verifiers the tenant may ask for (e.g. keep the paid `judge` to some); unset: any. */
+  verifiers?: string[];
+  /** Engine models the tenant may ask for (the request's `model`; "" is the engine's default); unset: any. */
+  models?: string[];
+}
+
+/** The tenants file: each tenant's limits, and whether callers it does not list are served. */
+export interface Tenants {
+  tenants: Map<string, TenantLimits>;
+  /** False: a caller whose tenant the file does not list is PERMISSION_DENIED. @default true */
+  allowUnlisted: boolean;
 }
 
 const tenantsFileSchema = z.strictObject({
@@ -26,6 +37,8 @@ const tenantsFileSchema = z.strictObject({
         tokensPerMinute: z.int().min(1).max(1e12).optional(),
         burstTokens: z.int().min(1).max(1e12).optional(),
         weight: z.number().min(0.001).max(1000).optional(),
+        verifiers: z.array(z.string().min(1)).optional(),
+        models: z.array(z.string()).optional(),
       }),
     )
     .superRefine((tenants, ctx) => {
@@ -33,6 +46,7 @@ const tenantsFileSchema = z.strictObject({
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
           ctx.addIssue({ code: "custom", path: [name], message: "a tenant is 1–64 letters, digits, _ . -" });
     }),
+  allowUnlisted: z.boolean().optional(),
 });
 
 /**
@@ -40,14 +54,17 @@ const tenantsFileSchema = z.strictObject({
  * "maxBranches": 16, "tokensPerMinute": 200000, "burstTokens": 50000, "weight": 2}}}`. Its tenant names are the only values of the per-tenant metric label.
  * @throws Error naming the file and the first problem.
  */
-export function loadTenants(file: string): Map<string, TenantLimits> {
+export function loadTenants(file: string): Tenants {
   const parsed = tenantsFileSchema.safeParse(readSettingJson("TTC_TENANTS_FILE", file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`TTC_TENANTS_FILE: ${file}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
-  return new Map(Object.entries(parsed.data.tenants));
+  return { tenants: new Map(Object.entries(parsed.data.tenants)), allowUnlisted: parsed.data.allowUnlisted ?? true };
 }
+
+/** No tenants file: every caller is served, with the scheduler's limits only. */
+export const noTenants: Tenants = { tenants: new Map(), allowUnlisted: true };
 
 /** The metric label of a tenant: its name when the tenants file lists it, else `other` (labels stay a fixed set). */
 function tenantLabel(tenants: ReadonlyMap<string, TenantLimits>, tenant: string): string {
@@ -69,12 +86,17 @@ export class TenantQuotas {
   readonly #inFlight = new Map<string, number>();
   readonly #buckets = new Map<string, TokenBucket>();
 
+  private readonly tenants: ReadonlyMap<string, TenantLimits>;
+  private readonly allowUnlisted: boolean;
+
   constructor(
-    private readonly tenants: ReadonlyMap<string, TenantLimits>,
+    file: Tenants,
     private readonly events: TenantQuotaEvents = {},
     now: number = Date.now(),
   ) {
-    for (const [name, limits] of tenants)
+    this.tenants = file.tenants;
+    this.allowUnlisted = file.allowUnlisted;
+    for (const [name, limits] of this.tenants)
       if (limits.tokensPerMinute !== undefined)
         this.#buckets.set(name, new TokenBucket(limits.tokensPerMinute, limits.burstTokens ?? limits.tokensPerMinute, now));
   }
@@ -100,6 +122,31 @@ export class TenantQuotas {
   /** Ms until the tenant's token bucket holds a token again (0: it does now, or the tenant has no budget). */
   budgetWaitMs(tenant: string, now: number = Date.now()): number {
     return this.#buckets.get(tenant)?.msUntilPositive(now) ?? 0;
+  }
+
+  /**
+   * Refuses a query its tenant may not make: a tenant the file does not list when it serves only
+   * listed ones, or a verifier or model outside the tenant's lists. @throws ServiceError PERMISSION_DENIED
+   */
+  permit(tenant: string, query: { verifier: string; model: string }): void {
+    const limits = this.tenants.get(tenant);
+    if (!limits) {
+      if (this.allowUnlisted) return;
+      throw new ServiceError(
+        status.PERMISSION_DENIED,
+        `tenant ${tenant} is not one of the tenants this scheduler serves; ask its operator to add it to TTC_TENANTS_FILE`,
+      );
+    }
+    if (limits.verifiers && !limits.verifiers.includes(query.verifier))
+      throw new ServiceError(
+        status.PERMISSION_DENIED,
+        `verifier: tenant ${tenant} may not use "${query.verifier}"; it may use ${limits.verifiers.join(", ") || "none"}`,
+      );
+    if (limits.models && !limits.models.includes(query.model))
+      throw new ServiceError(
+        status.PERMISSION_DENIED,
+        `model: tenant ${tenant} may not use "${query.model}"; it may use ${limits.models.map((m) => JSON.stringify(m)).join(", ") || "none"}`,
+      );
   }
 
   /** Takes a place for the tenant's query; call the returned function once it has ended. @throws ServiceError */

@@ -25,11 +25,12 @@ export class WorkerRegistry {
 
   start(nc: NatsConnection, names: WireNames): void {
     this.stalls.start();
-    this.sub = nc.subscribe(names.heartbeatSubject, {
+    this.sub = nc.subscribe(names.heartbeatWildcard, {
       callback: (err, msg) => {
         if (err) return;
         const hb = tryDecode(WorkerHeartbeat, msg.data);
-        if (!hb || !hb.workerId) {
+        // A heartbeat speaks only for the worker its subject names: NATS permissions bind that subject to the worker's credentials.
+        if (!hb || !hb.workerId || hb.workerId !== names.heartbeatSender(msg.subject)) {
           this.metrics.malformedMessages.inc({ kind: "heartbeat" });
           return;
         }

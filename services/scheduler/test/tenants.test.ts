@@ -73,6 +73,31 @@ describe("tenant quotas", () => {
     ]);
   });
 
+  it("refuses with PERMISSION_DENIED a verifier or model outside the tenant's lists, and unlisted tenants when the file says so", () => {
+    const strict = loadTenants(
+      file(
+        JSON.stringify({
+          allowUnlisted: false,
+          tenants: { "team-a": { verifiers: ["arith", "rule"], models: ["", "qwen-7b"] }, "team-b": {} },
+        }),
+      ),
+    );
+    const quotas = new TenantQuotas(strict);
+    quotas.permit("team-a", { verifier: "arith", model: "" });
+    quotas.permit("team-b", { verifier: "judge", model: "anything" });
+    const verifier = refusal(() => quotas.permit("team-a", { verifier: "judge", model: "" }));
+    expect(verifier.code).toBe(status.PERMISSION_DENIED);
+    expect(verifier.message).toBe('verifier: tenant team-a may not use "judge"; it may use arith, rule');
+    expect(refusal(() => quotas.permit("team-a", { verifier: "arith", model: "llama-70b" })).message).toBe(
+      'model: tenant team-a may not use "llama-70b"; it may use "", "qwen-7b"',
+    );
+    const stranger = refusal(() => quotas.permit("team-z", { verifier: "arith", model: "" }));
+    expect(stranger.code).toBe(status.PERMISSION_DENIED);
+    expect(stranger.message).toMatch(/^tenant team-z is not one of the tenants this scheduler serves/);
+    // By default a caller the file does not list is served, with the scheduler's limits only.
+    new TenantQuotas(tenants).permit("team-z", { verifier: "judge", model: "" });
+  });
+
   it("a tenants file with a bad name or field is refused at start, naming it", () => {
     expect(() => loadTenants(file(JSON.stringify({ tenants: { "team a": {} } })))).toThrow(/tenants\.team a: a tenant is 1–64 letters/);
     expect(() => loadTenants(file(JSON.stringify({ tenants: { a: { maxBranchez: 3 } } })))).toThrow(/tenants\.a: .*maxBranchez/);

@@ -21,12 +21,31 @@ function registryWithHeartbeats(livenessMs: number, meter: StallMeter) {
   } as unknown as NatsConnection;
   const registry = new WorkerRegistry(livenessMs, createSchedulerMetrics(), meter);
   registry.start(nc, wireNames("ttc"));
-  const heartbeat = (workerId: string) =>
-    deliver!({ data: WorkerHeartbeat.encode(WorkerHeartbeat.create({ workerId, ready: true, capacity: 1 })).finish() } as Msg);
-  return { registry, heartbeat };
+  const names = wireNames("ttc");
+  const heartbeat = (workerId: string, subject = names.heartbeatSubject(workerId), ready = true) =>
+    deliver!({ subject, data: WorkerHeartbeat.encode(WorkerHeartbeat.create({ workerId, ready, capacity: 1 })).finish() } as Msg);
+  return { registry, heartbeat, names };
 }
 
 describe("WorkerRegistry", () => {
+  it("takes a heartbeat only from the subject of the worker it names: another's cannot mark it down", () => {
+    const meter = new ManualStallMeter(100, 50, Date.now());
+    const { registry, heartbeat, names } = registryWithHeartbeats(1_000, meter);
+    heartbeat("w1");
+    heartbeat("w2");
+    heartbeat("w1", names.heartbeatSubject("w2"), false); // w2 says w1 is down
+    heartbeat("w1", "ttc.worker.heartbeat", false);
+    expect(
+      registry
+        .live()
+        .map((w) => w.workerId)
+        .sort(),
+    ).toEqual(["w1", "w2"]);
+    expect(registry.fleetSlots()).toBe(2);
+    heartbeat("w1", names.heartbeatSubject("w1"), false);
+    expect(registry.live().map((w) => w.workerId)).toEqual(["w2"]);
+  });
+
   it("drops a worker whose heartbeats stopped while this process kept running", () => {
     const t0 = Date.now();
     const meter = new ManualStallMeter(100, 50, t0);

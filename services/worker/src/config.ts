@@ -47,10 +47,10 @@ function jsonVar(expected: string, problems: (value: unknown) => string[]) {
 /** Every worker setting, read from the environment once at start-up. */
 const workerEnv = z.object({
   ...commonEnv,
-  /** Name in heartbeats, chunks and logs. */
+  /** Name in heartbeats (a NATS subject token: its credentials may be bound to it), chunks and logs. */
   TTC_WORKER_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/)
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, "letters, digits, _ and - only (1–128): it is part of the worker's heartbeat subject")
     .optional(),
   /**
    * Engine that generates text: `sim` (synthetic), `replay` (recorded traces from TTC_REPLAY_CORPUS) or
@@ -166,7 +166,7 @@ export function loadWorkerConfig(env: Env) {
   const raw = parseConfig(consistentEnv, withSecretFiles(env, [...commonSecrets, "TTC_OPENAI_API_KEY"]));
   return {
     ...serviceSettings(raw),
-    workerId: raw.TTC_WORKER_ID ?? `${hostname()}-${process.pid}`,
+    workerId: raw.TTC_WORKER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`,
     backend: raw.TTC_WORKER_BACKEND,
     capacity: raw.TTC_WORKER_CAPACITY,
     heartbeatMs: raw.TTC_HEARTBEAT_MS,

@@ -41,7 +41,6 @@ await runService(
     loadConfig: loadWorkerConfig,
     instanceId: (config) => config.workerId,
     createMetrics: createWorkerMetrics,
-    taskQueue: (config) => config.queue,
     async start({ config, log, metrics, nc, names, readiness }) {
       const backend = await createBackend(config, log);
       const worker = new Worker(nc, names, backend, metrics, log, {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { BranchTask, CancelBranches, ChunkKind, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
-import { ensureTaskQueue, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
+import { awaitTaskQueue, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
 import type { Backend } from "./backend.js";
 import { BranchRun, type BranchOutcome } from "./branch-runner.js";
 import { CancelRegistry } from "./cancel-registry.js";
@@ -55,7 +55,9 @@ export class Worker {
 
   /** Subscribes to cancels, starts heartbeats and the pull loop. */
   async start(): Promise<void> {
-    await ensureTaskQueue(this.nc, this.names, this.options.queue);
+    await awaitTaskQueue(this.nc, this.names, () =>
+      this.log.warn({ stream: this.names.taskStream }, "waiting for a scheduler to create the task queue"),
+    );
     this.cancelSub = this.nc.subscribe(this.names.cancelWildcard, {
       callback: (err, msg) => {
         if (!err) this.onCancel(msg.data);
@@ -303,7 +305,7 @@ export class Worker {
       ready: !this.stopping && (this.backend.ready?.() ?? true),
       sentUnixMs: Date.now(),
     }).finish();
-    this.nc.publish(this.names.heartbeatSubject, hb);
+    this.nc.publish(this.names.heartbeatSubject(this.options.workerId), hb);
   }
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connectNats, createLogger, wireNames, type WireNames } from "@ttc/common";
+import { connectNats, createLogger, ensureTaskQueue, wireNames, type WireNames } from "@ttc/common";
 import { BranchTask, CancelBranches, ChunkKind, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
 import { OpenAIBackend } from "../src/backends/openai.js";
 import { createWorkerMetrics } from "../src/metrics.js";
@@ -40,7 +40,7 @@ describe("worker on the openai backend", () => {
     nats = await startNats();
     nc = await connectNats(nats.url, "openai-worker-test");
     names = wireNames(`t${randomBytes(4).toString("hex")}`);
-    nc.subscribe(names.heartbeatSubject, { callback: (_e, m) => void heartbeats.push(WorkerHeartbeat.decode(m.data)) });
+    nc.subscribe(names.heartbeatWildcard, { callback: (_e, m) => void heartbeats.push(WorkerHeartbeat.decode(m.data)) });
     fake = await FakeOpenAI.start({ models: readFileSync(fixture("vllm-models.json"), "utf8") });
     await fake.down(); // the engine is still "loading" when the worker starts
     backend = new OpenAIBackend({ baseURL: fake.baseURL, healthIntervalMs: 50, retryBaseMs: 5 });
@@ -54,6 +54,8 @@ describe("worker on the openai backend", () => {
       confidenceWindow: 2048,
       limits: { maxTokensPerBranch: 32_768, maxGangSize: 16, maxDeadlineMs: 3_600_000 },
     });
+    // The scheduler creates the task queue; here the test does.
+    await ensureTaskQueue(nc, names, { ackWaitSeconds: 5, maxDeliver: 3, maxAgeSeconds: 600 });
     await worker.start();
   });
 

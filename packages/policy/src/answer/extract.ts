@@ -1,7 +1,7 @@
 /**
  * Reading the final answer out of a reasoning trace.
  */
-import { matchingBrace } from "../braces.js";
+import { closingBraces } from "../braces.js";
 import { normaliseAnswer } from "../normalise.js";
 import type { AnswerFormatName } from "../types.js";
 import { game24Expression } from "../game24/mod.js";
@@ -9,12 +9,14 @@ import { game24Expression } from "../game24/mod.js";
 /** Content of the last `\boxed{...}` or `\fbox{...}` that is closed and not empty (also `\boxed 5`). */
 function lastBoxed(trace: string): string | null {
   const starts = [...trace.matchAll(/\\(?:boxed|fbox)(?![a-zA-Z])/g)].reverse();
+  let closes: Map<number, number> | undefined;
   for (const match of starts) {
     const after = match.index + match[0].length;
     const open = trace.slice(after).search(/\S/) + after;
     let content = "";
     if (trace[open] === "{") {
-      const close = matchingBrace(trace, open);
+      closes ??= closingBraces(trace);
+      const close = closes.get(open) ?? -1;
       content = close < 0 ? "" : trace.slice(open + 1, close).trim();
     } else if (open > after) {
       // `\boxed 5`: one token, up to whitespace or a math delimiter.
@@ -46,8 +48,9 @@ function lastMarked(trace: string, pattern: RegExp): string | null {
 }
 
 // Also matches "the final answer is"; `\bis\b` rejects "answer isn't". The rest of the line is
-// captured in a lookahead so a later marker on the same line is still found.
-const ANSWER_IS = /\banswer\s+is\b:?(?=([^\n]*))/gi;
+// captured in a lookahead so a later marker on the same line is still found; at most 1,024 characters
+// of it, or a long line of markers would be read once per marker (quadratic).
+const ANSWER_IS = /\banswer\s+is\b:?(?=([^\n]{0,1024}))/gi;
 // "Answer: X", "Final answer: X", "**Answer:** X" on a line of their own.
 const ANSWER_LINE = /^[ \t>#*-]*(?:final[ \t]+)?answer\**[ \t]*:\**([^\n]*)$/gim;
 

@@ -69,7 +69,9 @@ export function createPolicy(name: string, params: Record<string, number>): Poli
   for (const key of Object.keys(params)) {
     if (entry.params.includes(key)) continue;
     const accepted = entry.params.length === 0 ? "it takes no parameters" : `accepted: ${entry.params.join(", ")}`;
-    throw new PolicyConfigError(`policy.params.${key}`, `unknown parameter "${key}" for policy "${name}"; ${accepted}`);
+    // A key that is not a name (empty, dotted, any text a caller sent) is quoted, so the path stays readable.
+    const field = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `policy.params.${key}` : `policy.params[${JSON.stringify(key.slice(0, 64))}]`;
+    throw new PolicyConfigError(field, `unknown parameter ${JSON.stringify(key.slice(0, 64))} for policy "${name}"; ${accepted}`);
   }
   return entry.create(params);
 }

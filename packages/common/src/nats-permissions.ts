@@ -1,0 +1,68 @@
+/**
+ * What each ttc role may do on NATS: the subjects it may publish and subscribe to, in the shape of a
+ * nats-server `permissions` block (the same for a config-file user, an nkey user or, through `nsc`,
+ * a user JWT). `ttc up` writes them into its local server's configuration; an operator copies them
+ * (`ttc nats-permissions`) into a production account.
+ *
+ * - A worker pulls tasks from the workers' consumer, acks them, publishes chunks only to trace
+ *   subjects, heartbeats only as itself, hears cancels and reads only its own replies (so it never sees
+ *   another worker's tasks or their chunk keys). It cannot publish tasks or cancels, read chunks,
+ *   answer verify requests or touch streams.
+ * - A verifier only answers verify requests.
+ * - Only a scheduler publishes tasks and cancels, asks verifiers, reads chunks and heartbeats, and
+ *   manages the task stream.
+ */
+import type { ServiceRole, WireNames } from "./wire.js";
+
+/** A nats-server permissions block. */
+export interface NatsPermissions {
+  publish: { allow?: string[]; deny?: string[] };
+  subscribe: { allow?: string[]; deny?: string[] };
+  /** Lets the user publish a reply to each request it received (a responder needs no other publish right). */
+  allow_responses?: boolean;
+}
+
+/** The permissions of `role`; a worker's are bound to its id (its heartbeat subject and its inbox). */
+export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: string): NatsPermissions {
+  const ns = names.namespace;
+  const stream = names.taskStream;
+  switch (role) {
+    case "scheduler":
+      return {
+        publish: {
+          allow: [
+            names.taskSubject,
+            names.cancelWildcard,
+            `${ns}.verify.*`,
+            "$JS.API.INFO",
+            `$JS.API.STREAM.*.${stream}`,
+            `$JS.API.CONSUMER.*.${stream}.>`,
+            `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.>`,
+          ],
+        },
+        subscribe: { allow: [`${ns}.trace.>`, names.heartbeatWildcard, `${names.inboxPrefix("scheduler")}.>`] },
+      };
+    case "worker": {
+      if (workerId === undefined) throw new Error("a worker's permissions need its id");
+      const consumer = `${stream}.${names.taskConsumer}`;
+      return {
+        publish: {
+          allow: [
+            `$JS.API.CONSUMER.INFO.${consumer}`,
+            `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
+            `$JS.ACK.${consumer}.>`,
+            `${ns}.trace.*.*`,
+            names.heartbeatSubject(workerId),
+          ],
+        },
+        subscribe: { allow: [names.cancelWildcard, `${names.inboxPrefix("worker", workerId)}.>`] },
+      };
+    }
+    case "verifier":
+      return {
+        publish: { deny: [">"] },
+        subscribe: { allow: [`${ns}.verify.*`, `${names.inboxPrefix("verifier")}.>`] },
+        allow_responses: true,
+      };
+  }
+}
