@@ -22,17 +22,14 @@ export function findNatsServer(): string | null {
   return found.status === 0 ? found.stdout.trim() : null;
 }
 
-/** A user of a locked-down local server: an nkey's public key and what it may do. */
-export interface LocalNatsUser {
-  nkey: string;
-  permissions: NatsPermissions;
-}
+/** A user of a locked-down local server: an nkey's public key (or a user and password) and what it may do. */
+export type LocalNatsUser = ({ nkey: string } | { user: string; password: string }) & { permissions: NatsPermissions };
 
 export interface LocalNatsServerOptions {
   port?: number;
   host?: string;
   binary?: string;
-  /** When given, the server admits only these users (nkey authentication), each with its permissions. */
+  /** When given, the server admits only these users, each with its permissions. */
   users?: readonly LocalNatsUser[];
 }
 
