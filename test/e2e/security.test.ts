@@ -176,6 +176,7 @@ describe("mutual TLS", () => {
         TTC_GRPC_TLS_CERT: pki.serverCert,
         TTC_GRPC_TLS_KEY: pki.serverKey,
         TTC_GRPC_TLS_CLIENT_CA: pki.caCert,
+        TTC_GRPC_REFLECTION: "off",
       },
     });
   });
@@ -185,5 +186,11 @@ describe("mutual TLS", () => {
     const ca = pki.read(pki.caCert);
     expect(await failure(c.cluster.grpcAddress, { tls: { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) } })).toBeNull();
     expect((await failure(c.cluster.grpcAddress, { tls: { ca } }))?.code).toBe(status.UNAVAILABLE);
+  });
+
+  it("does not serve reflection when told not to; health still answers", async () => {
+    const creds = credentials.createSsl(pki.read(pki.caCert), pki.read(pki.clientKey), pki.read(pki.clientCert));
+    expect(await healthStatus(c.cluster.grpcAddress, "ttc.v1.Scheduler", creds)).toBe("SERVING");
+    await expect(reflectedServices(c.cluster.grpcAddress, creds)).rejects.toMatchObject({ code: status.UNIMPLEMENTED });
   });
 });

@@ -41,6 +41,8 @@ const schedulerEnv = z.object({
   TTC_GRPC_JWT_SECRET: z.string().min(32, "use at least 32 characters").optional(),
   /** JWTs signed RS256/ES256 by a key of this JWKS file. */
   TTC_GRPC_JWKS_FILE: z.string().min(1).optional(),
+  /** Server reflection: `public` (anyone, like health) or `off` (the API's shape is not advertised). */
+  TTC_GRPC_REFLECTION: z.enum(["public", "off"]).default("public"),
   /** Per-tenant limits (JSON; see tenants.ts); its tenants are the per-tenant metric's labels. */
   TTC_TENANTS_FILE: z.string().min(1).optional(),
   /** The audience (`aud`) a JWT must name; required with JWTs. */
@@ -131,6 +133,7 @@ export function loadSchedulerConfig(env: Env) {
         ? { certFile: raw.TTC_GRPC_TLS_CERT, keyFile: raw.TTC_GRPC_TLS_KEY, clientCaFile: raw.TTC_GRPC_TLS_CLIENT_CA }
         : undefined,
     tokensFile: raw.TTC_GRPC_TOKENS_FILE,
+    reflection: raw.TTC_GRPC_REFLECTION,
     tenantsFile: raw.TTC_TENANTS_FILE,
     jwt:
       (raw.TTC_GRPC_JWT_SECRET || raw.TTC_GRPC_JWKS_FILE) && raw.TTC_GRPC_JWT_AUDIENCE

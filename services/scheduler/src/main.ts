@@ -65,6 +65,7 @@ await runService(
         tls: config.tls,
         tokensFile: config.tokensFile,
         jwt: config.jwt,
+        reflection: config.reflection,
       });
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
       readiness.onChange((ready) => grpc.setServing(ready));

@@ -37,9 +37,11 @@ function tolerantService(definitions: PackageDefinition): typeof SchedulerServic
 /** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
 export interface GrpcSecurity {
   tls: TlsFiles | undefined;
-  /** Bearer tokens; with it (or `jwt`) every Scheduler call must carry a known one. Health and reflection stay open. */
+  /** Bearer tokens; with it (or `jwt`) every Scheduler call must carry a known one. Health stays open (probes carry no token). */
   tokensFile: string | undefined;
   jwt?: JwtSettings | undefined;
+  /** Serve server reflection to anyone (`public`, the default: grpcurl works without a proto file) or not at all (`off`). */
+  reflection?: "public" | "off";
 }
 
 export async function startGrpcServer(
@@ -60,8 +62,7 @@ export async function startGrpcServer(
   server.addService(tolerantService(ttcDefinitions), schedulerService(scheduler, log, auth));
   const health = new HealthImplementation({ "": "SERVING", [healthServiceName]: "SERVING" });
   health.addToServer(server);
-  const definitions = { ...ttcDefinitions, ...loadSync(healthProtoPath) };
-  new ReflectionService(definitions).addToServer(server);
+  if (security.reflection !== "off") new ReflectionService({ ...ttcDefinitions, ...loadSync(healthProtoPath) }).addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
