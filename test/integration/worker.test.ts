@@ -197,6 +197,32 @@ describe("worker over NATS", () => {
     w.child.kill("SIGTERM");
   });
 
+  it("a task it drops is gone from the stream at once, on this nats-server too: nothing awaits an ack, nothing comes back", async () => {
+    const w = await startWorker("tidy-worker", { TTC_WORKER_CAPACITY: "4", TTC_SIM_TOKENS_PER_SECOND: "0" });
+    const dropped = async () => {
+      const s = await scrape(String(w.ready["metricsUrl"]));
+      return (
+        (s.get('ttc_worker_tasks_dropped_total{reason="refused"}') ?? 0) + (s.get('ttc_worker_tasks_dropped_total{reason="expired"}') ?? 0)
+      );
+    };
+    await dispatch({ traceSubject: "evil.sink" });
+    await dispatch({ deadlineUnixMs: Date.now() - 1_000 });
+    await dispatch({ maxTokens: 2 ** 32 - 1 });
+    await until(async () => ((await dropped()) >= 3 ? true : undefined));
+    const jsm = await jetstreamManager(nc);
+    const consumer = await until(async () => {
+      const info = await jsm.consumers.info(names.taskStream, names.taskConsumer);
+      return info.num_pending === 0 && info.num_ack_pending === 0 ? info : undefined;
+    }, 1_000);
+    expect(consumer.num_redelivered).toBe(0);
+    // Past the ack wait (1 s here): a task that was not terminated would be back, and refused again.
+    await new Promise((r) => setTimeout(r, 2 * queue.ackWaitSeconds * 1000));
+    expect((await jsm.consumers.info(names.taskStream, names.taskConsumer)).num_redelivered).toBe(0);
+    expect(await dropped()).toBe(3);
+    expect((await jsm.streams.info(names.taskStream)).state.messages).toBe(0);
+    w.child.kill("SIGTERM");
+  });
+
   it("ignores a cancel without its query's key, and reports a queued branch a keyed cancel dropped", async () => {
     await (await jetstreamManager(nc)).streams.purge(names.taskStream);
     const w = await startWorker("cancel-worker", {

@@ -159,7 +159,7 @@ export class Worker {
     if (!task || !task.queryId || !task.traceSubject) {
       this.metrics.malformedMessages.inc({ kind: "task" });
       this.metrics.tasksDropped.inc({ reason: "malformed" });
-      msg.term("malformed task");
+      this.terminate(msg, "malformed task");
       return;
     }
     const now = Date.now();
@@ -167,12 +167,12 @@ export class Worker {
     if (refusal) {
       this.metrics.tasksDropped.inc({ reason: "refused" });
       this.log.warn({ queryId: task.queryId.slice(0, 64), refusal }, "task refused");
-      msg.term(`refused: ${refusal}`.slice(0, 200));
+      this.terminate(msg, `refused: ${refusal}`);
       return;
     }
     if (task.deadlineUnixMs <= now) {
       this.metrics.tasksDropped.inc({ reason: "expired" });
-      msg.term("deadline passed");
+      this.terminate(msg, "deadline passed");
       return;
     }
     const all = gangMembers(task);
@@ -182,7 +182,7 @@ export class Worker {
     for (const t of all) if (!members.includes(t)) this.reportDropped(t, msg.info.deliveryCount, "cancelled before it started");
     if (members.length === 0) {
       this.metrics.tasksDropped.inc({ reason: "cancelled" });
-      msg.term("cancelled");
+      this.terminate(msg, "cancelled");
       return;
     }
     // Tell JetStream the task is alive so it is not redelivered while we generate.
@@ -204,12 +204,7 @@ export class Worker {
     }
     if (outcomes.some((o) => o.kind === "handed_back")) msg.nak();
     else if (outcomes.every((o) => o.kind === "failed"))
-      msg.term(
-        outcomes
-          .map((o) => (o.kind === "failed" ? o.error : ""))
-          .join("; ")
-          .slice(0, 200),
-      );
+      this.terminate(msg, outcomes.map((o) => (o.kind === "failed" ? o.error : "")).join("; "));
     else msg.ack();
   }
 
@@ -294,6 +289,17 @@ export class Worker {
         run.stop({ reason: cancel.reason || (cancel.prune ? "pruned" : "cancelled"), handBack: false });
       }
     }
+  }
+
+  /**
+   * Ends a task for good, never to be redelivered. A reason (`+TERM reason`) is understood only by
+   * nats-server 2.10 and later: 2.9, which Debian ships, takes it for no answer at all and redelivers
+   * the task after the ack wait, up to max-deliver. So the reason goes to the log, and the server gets
+   * the plain `+TERM` every version honours.
+   */
+  private terminate(msg: JsMsg, reason: string): void {
+    this.log.debug({ seq: msg.seq, reason: reason.slice(0, 200) }, "task terminated");
+    msg.term();
   }
 
   private heartbeat(): void {
