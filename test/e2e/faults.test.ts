@@ -204,3 +204,41 @@ describe("NATS lost and back", () => {
     await nc.close();
   });
 });
+
+/** Long branches (100 tokens/s, 2,000 tokens each), so they are still running when their scheduler dies. */
+describe("a scheduler killed mid-query", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({
+      workers: 2,
+      capacity: 2,
+      env: { TTC_SIM_TOKENS_PER_SECOND: "100", TTC_SIM_MEAN_TOKENS: "2000", TTC_SIM_LENGTH_SIGMA: "0" },
+    });
+  });
+  afterAll(async () => c?.stop());
+
+  it("its branches are stopped by the workers within two of its heartbeat intervals (2 s at least), and their tokens are counted there", async () => {
+    const workerUrls = c.cluster.services.filter((s) => s.name.startsWith("worker")).map((s) => String(s.ready["metricsUrl"]));
+    const sum = async (name: string) => (await Promise.all(workerUrls.map(scrape))).reduce((s, m) => s + (m.get(name) ?? 0), 0);
+    const { events, done } = collect(
+      c.client.solveStream(
+        request({ maxBranches: 3, parallelism: 3, policy: { name: "majority", params: {} }, verifier: "none", prompt: "orphan me" }),
+      ),
+    );
+    await until(() => (events.filter((e) => e.event?.$case === "branchProgress").length >= 3 ? true : undefined));
+    expect(await sum("ttc_worker_active_branches")).toBe(3);
+    const killedAt = Date.now();
+    c.cluster.services.find((s) => s.name === "scheduler")!.child.kill("SIGKILL");
+    expect(((await done) as TtcError | null)?.code).toBe(status.UNAVAILABLE);
+    await until(async () => ((await sum("ttc_worker_active_branches")) === 0 ? true : undefined), 10_000);
+    const stoppedAfterMs = Date.now() - killedAt;
+    // Two intervals of silence, never less than 2 s (the harness beats every 200 ms), the worker's
+    // 200 ms check, and a scrape. Without the scheduler's heartbeat they would run their 20 s to the end.
+    expect(stoppedAfterMs).toBeLessThan(4_000);
+    expect(await sum("ttc_worker_orphans_stopped_total")).toBe(3);
+    const generated = await sum("ttc_worker_generated_tokens_total");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await sum("ttc_worker_generated_tokens_total")).toBe(generated);
+    expect(generated).toBeLessThan(3 * 2_000);
+  });
+});

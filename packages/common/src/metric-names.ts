@@ -41,6 +41,7 @@ export const metricNames = {
     cancelToStop: "ttc_worker_cancel_to_stop_seconds",
     tokensAfterCancel: "ttc_worker_tokens_after_cancel",
     tasksDropped: "ttc_worker_tasks_dropped_total",
+    orphansStopped: "ttc_worker_orphans_stopped_total",
     malformedMessages: "ttc_worker_malformed_messages_total",
   },
   verifier: {

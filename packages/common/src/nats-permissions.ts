@@ -5,7 +5,7 @@
  * (`ttc nats-permissions`) into a production account.
  *
  * - A worker pulls tasks from the workers' consumer, acks them, publishes chunks only to trace
- *   subjects, heartbeats only as itself, hears cancels and reads only its own replies (so it never sees
+ *   subjects, heartbeats only as itself, hears cancels and schedulers' heartbeats, and reads only its own replies (so it never sees
  *   another worker's tasks or their chunk keys). It cannot publish tasks or cancels, read chunks,
  *   answer verify requests or touch streams.
  * - A verifier only answers verify requests.
@@ -33,6 +33,7 @@ export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: 
           allow: [
             names.taskSubject,
             names.cancelWildcard,
+            names.schedulerHeartbeatWildcard,
             `${ns}.verify.*`,
             "$JS.API.INFO",
             `$JS.API.STREAM.*.${stream}`,
@@ -55,7 +56,7 @@ export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: 
             names.heartbeatSubject(workerId),
           ],
         },
-        subscribe: { allow: [names.cancelWildcard, `${names.inboxPrefix("worker", workerId)}.>`] },
+        subscribe: { allow: [names.cancelWildcard, names.schedulerHeartbeatWildcard, `${names.inboxPrefix("worker", workerId)}.>`] },
       };
     }
     case "verifier":

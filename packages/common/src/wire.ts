@@ -25,6 +25,13 @@ export interface WireNames {
   traceWildcard(schedulerId: string): string;
   /** Whether a subject is one `traceSubject` could have made (workers publish chunks nowhere else). */
   isTraceSubject(subject: string): boolean;
+  /** The scheduler whose query a trace subject belongs to; undefined when it is not a trace subject. */
+  traceOwner(subject: string): string | undefined;
+  /** A scheduler's heartbeat subject: workers stop the branches of a scheduler that fell silent. */
+  schedulerHeartbeatSubject(schedulerId: string): string;
+  readonly schedulerHeartbeatWildcard: string;
+  /** The scheduler id a scheduler heartbeat subject names; undefined when it is not one. */
+  schedulerHeartbeatSender(subject: string): string | undefined;
   /** Core NATS subject that stops branches of one query. */
   cancelSubject(queryId: string): string;
   /** Wildcard every worker listens on for cancels. */
@@ -69,6 +76,17 @@ export function wireNames(namespace: string = defaultNamespace): WireNames {
       return (
         parts.length === 4 && parts[0] === namespace && parts[1] === "trace" && tokenPattern.test(parts[2]!) && tokenPattern.test(parts[3]!)
       );
+    },
+    traceOwner: (subject) => {
+      const parts = subject.split(".");
+      return parts.length === 4 && parts[0] === namespace && parts[1] === "trace" && tokenPattern.test(parts[2]!) ? parts[2] : undefined;
+    },
+    schedulerHeartbeatSubject: (schedulerId) => `${namespace}.scheduler.heartbeat.${token(schedulerId)}`,
+    schedulerHeartbeatWildcard: `${namespace}.scheduler.heartbeat.*`,
+    schedulerHeartbeatSender: (subject) => {
+      const prefix = `${namespace}.scheduler.heartbeat.`;
+      const id = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+      return tokenPattern.test(id) ? id : undefined;
     },
     cancelSubject: (queryId) => `${namespace}.cancel.${token(queryId)}`,
     cancelWildcard: `${namespace}.cancel.*`,

@@ -90,6 +90,8 @@ const schedulerEnv = z.object({
   /** Verifier calls: over NATS to the verifier service (`remote`) or in this process (`inline`). */
   TTC_VERIFIER_MODE: z.enum(["remote", "inline"]).default("remote"),
   TTC_VERIFIER_TIMEOUT_MS: intVar(30_000, 10, 600_000),
+  /** How often the scheduler tells workers it is alive (they stop its branches after two silent intervals). */
+  TTC_HEARTBEAT_MS: intVar(1000, 50, 60_000),
   /** A worker is live while its heartbeats arrive within this window. */
   TTC_WORKER_LIVENESS_MS: intVar(3_000, 100, 600_000),
   ...drainEnv,
@@ -171,6 +173,7 @@ export function loadSchedulerConfig(env: Env) {
     verifierMode: raw.TTC_VERIFIER_MODE,
     verifierTimeoutMs: raw.TTC_VERIFIER_TIMEOUT_MS,
     workerLivenessMs: raw.TTC_WORKER_LIVENESS_MS,
+    heartbeatMs: raw.TTC_HEARTBEAT_MS,
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
     queue: taskQueueOptions(raw),
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Scheduler process entry point: serves the gRPC API until SIGTERM/SIGINT (the process around it is `runService`). */
 import { ensureTaskQueue, runService } from "@ttc/common";
+import { SchedulerHeartbeat } from "@ttc/proto";
 import { loadSchedulerConfig } from "./config.js";
 import { createSchedulerMetrics } from "./metrics.js";
 import { Scheduler } from "./scheduler.js";
@@ -32,6 +33,14 @@ await runService(
         retried: () => metrics.taskPublishRetries.inc(),
       });
       metrics.observePublisher(publisher);
+      // Workers stop the branches of a scheduler that falls silent: beat from the start until the process ends.
+      const beat = () =>
+        nc.publish(
+          names.schedulerHeartbeatSubject(config.schedulerId),
+          SchedulerHeartbeat.encode({ schedulerId: config.schedulerId, intervalMs: config.heartbeatMs, sentUnixMs: Date.now() }).finish(),
+        );
+      beat();
+      const heartbeats = setInterval(beat, config.heartbeatMs);
       const traces = new TraceRouter(metrics);
       traces.start(nc, names, config.schedulerId);
       // Eight starts per event-loop turn: about a millisecond of work each for a 16-branch query.
@@ -78,6 +87,7 @@ await runService(
           await scheduler.drain(config.drainGraceMs);
           await grpc.close(2_000);
           workers.stop();
+          clearInterval(heartbeats);
           queueWatch.stop();
           traces.stop();
           acks.close();

@@ -37,9 +37,14 @@ export function createWorkerMetrics() {
       buckets: [0, 1, 2, 4, 8, 16, 32, 64],
       registers,
     }),
+    orphansStopped: new Counter({
+      name: names.orphansStopped,
+      help: "Running branches stopped because their scheduler stopped beating (killed or cut off): nobody would read or cancel them.",
+      registers,
+    }),
     tasksDropped: new Counter({
       name: names.tasksDropped,
-      help: "Tasks dropped without running, by reason (expired, cancelled, malformed, refused: over the worker's limits, no deadline or chunk key, or a trace subject outside the namespace).",
+      help: "Tasks dropped without running, by reason (expired, cancelled, malformed, refused: over the worker's limits, no deadline or chunk key, or a trace subject outside the namespace; orphaned: its scheduler is gone).",
       labelNames: ["reason"] as const,
       registers,
     }),

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { BranchTask, CancelBranches, ChunkKind, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
+import { BranchTask, CancelBranches, ChunkKind, SchedulerHeartbeat, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
 import { awaitTaskQueue, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
 import type { Backend } from "./backend.js";
 import { BranchRun, type BranchOutcome } from "./branch-runner.js";
 import { CancelRegistry } from "./cancel-registry.js";
 import type { WorkerMetrics } from "./metrics.js";
+import { SchedulerLiveness } from "./scheduler-liveness.js";
 import { Slots } from "./slots.js";
 import { taskRefusal, type TaskLimits } from "./task-admission.js";
 
@@ -36,6 +37,8 @@ export class Worker {
   /** Set when the drain grace ran out: everything still running is handed back. */
   private drainExpired = false;
   private cancelSub: Subscription | null = null;
+  private schedulerSub: Subscription | null = null;
+  private readonly schedulers: SchedulerLiveness;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pullLoop: Promise<void> | null = null;
   /** Whether the backend's engine was ready when the pull loop last looked. */
@@ -51,6 +54,9 @@ export class Worker {
   ) {
     this.slots = new Slots(options.capacity);
     metrics.capacityBranches.set(options.capacity);
+    // A scheduler never heard: judged once the worker has listened long enough to have heard one
+    // beating at the usual 1 s, or at this worker's own pace if slower.
+    this.schedulers = new SchedulerLiveness(Date.now(), Math.max(5_000, 4 * options.heartbeatMs));
   }
 
   /** Subscribes to cancels, starts heartbeats and the pull loop. */
@@ -63,9 +69,24 @@ export class Worker {
         if (!err) this.onCancel(msg.data);
       },
     });
+    this.schedulerSub = this.nc.subscribe(this.names.schedulerHeartbeatWildcard, {
+      callback: (err, msg) => {
+        if (err) return;
+        const hb = tryDecode(SchedulerHeartbeat, msg.data);
+        // A heartbeat speaks only for the scheduler its subject names.
+        if (!hb || hb.schedulerId !== this.names.schedulerHeartbeatSender(msg.subject)) {
+          this.metrics.malformedMessages.inc({ kind: "scheduler_heartbeat" });
+          return;
+        }
+        this.schedulers.beat(hb.schedulerId, hb.intervalMs, Date.now());
+      },
+    });
     await this.nc.flush();
     this.heartbeat();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
+    this.heartbeatTimer = setInterval(() => {
+      this.heartbeat();
+      this.stopOrphans();
+    }, this.options.heartbeatMs);
     this.pullLoop = this.pull();
   }
 
@@ -93,6 +114,7 @@ export class Worker {
     await this.pullLoop;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.cancelSub?.unsubscribe();
+    this.schedulerSub?.unsubscribe();
     await this.backend.close();
   }
 
@@ -173,6 +195,11 @@ export class Worker {
     if (task.deadlineUnixMs <= now) {
       this.metrics.tasksDropped.inc({ reason: "expired" });
       this.terminate(msg, "deadline passed");
+      return;
+    }
+    if (this.orphaned(task, now)) {
+      this.metrics.tasksDropped.inc({ reason: "orphaned" });
+      this.terminate(msg, "its scheduler is gone");
       return;
     }
     const all = gangMembers(task);
@@ -289,6 +316,24 @@ export class Worker {
         run.stop({ reason: cancel.reason || (cancel.prune ? "pruned" : "cancelled"), handBack: false });
       }
     }
+  }
+
+  /** True when the scheduler that owns the task's query has stopped beating: nobody reads its chunks. */
+  private orphaned(task: BranchTask, now: number): boolean {
+    const owner = this.names.traceOwner(task.traceSubject);
+    return owner !== undefined && this.schedulers.gone(owner, now);
+  }
+
+  /** Stops every running branch whose scheduler is gone: its tokens are counted here, and nobody else would stop it. */
+  private stopOrphans(): void {
+    const now = Date.now();
+    for (const { run, task } of this.runs.values()) {
+      if (run.stopped || !this.orphaned(task, now)) continue;
+      this.metrics.orphansStopped.inc();
+      this.log.warn({ queryId: task.queryId, branch: task.branchIndex }, "stopping a branch whose scheduler is gone");
+      run.stop({ reason: "its scheduler is gone", handBack: false });
+    }
+    this.schedulers.forgetOlderThan(10 * 60_000, now);
   }
 
   /**

@@ -171,6 +171,17 @@ export interface CancelBranches {
   cancelKey: Buffer;
 }
 
+/**
+ * Published periodically by each scheduler on its own subject, so workers stop the branches of one
+ * that died instead of generating for nobody.
+ */
+export interface SchedulerHeartbeat {
+  schedulerId: string;
+  /** How often it beats: a worker counts it gone after two intervals of silence. */
+  intervalMs: number;
+  sentUnixMs: number;
+}
+
 /** Published periodically by each worker. */
 export interface WorkerHeartbeat {
   workerId: string;
@@ -1263,6 +1274,119 @@ export const CancelBranches: MessageFns<CancelBranches> = {
     message.reason = object.reason ?? "";
     message.prune = object.prune ?? false;
     message.cancelKey = object.cancelKey ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseSchedulerHeartbeat(): SchedulerHeartbeat {
+  return { schedulerId: "", intervalMs: 0, sentUnixMs: 0 };
+}
+
+export const SchedulerHeartbeat: MessageFns<SchedulerHeartbeat> = {
+  encode(message: SchedulerHeartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedulerId !== "") {
+      writer.uint32(10).string(message.schedulerId);
+    }
+    if (message.intervalMs !== 0) {
+      writer.uint32(16).uint32(message.intervalMs);
+    }
+    if (message.sentUnixMs !== 0) {
+      writer.uint32(24).int64(message.sentUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SchedulerHeartbeat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSchedulerHeartbeat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedulerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sentUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SchedulerHeartbeat {
+    return {
+      schedulerId: isSet(object.schedulerId)
+        ? globalThis.String(object.schedulerId)
+        : isSet(object.scheduler_id)
+        ? globalThis.String(object.scheduler_id)
+        : "",
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+      sentUnixMs: isSet(object.sentUnixMs)
+        ? globalThis.Number(object.sentUnixMs)
+        : isSet(object.sent_unix_ms)
+        ? globalThis.Number(object.sent_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: SchedulerHeartbeat): unknown {
+    const obj: any = {};
+    if (message.schedulerId !== "") {
+      obj.schedulerId = message.schedulerId;
+    }
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    if (message.sentUnixMs !== 0) {
+      obj.sentUnixMs = Math.round(message.sentUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SchedulerHeartbeat>): SchedulerHeartbeat {
+    return SchedulerHeartbeat.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SchedulerHeartbeat>): SchedulerHeartbeat {
+    const message = createBaseSchedulerHeartbeat();
+    message.schedulerId = object.schedulerId ?? "";
+    message.intervalMs = object.intervalMs ?? 0;
+    message.sentUnixMs = object.sentUnixMs ?? 0;
     return message;
   },
 };

@@ -1,0 +1,43 @@
+/** The shortest silence taken for a dead scheduler, whatever its interval. */
+export const minSilenceMs = 2_000;
+
+/**
+ * Which schedulers are alive, from their heartbeats: a worker stops the branches of a scheduler that
+ * fell silent (killed, partitioned away) instead of generating for nobody until the task's deadline.
+ * Pure: the caller passes the clock.
+ */
+export class SchedulerLiveness {
+  readonly #seen = new Map<string, { at: number; intervalMs: number }>();
+  readonly #listeningSince: number;
+
+  /**
+   * @param unseenGraceMs how long after the worker started listening a scheduler it has never heard
+   *   counts as gone (its tasks were left in the queue by a scheduler that died before)
+   */
+  constructor(
+    now: number,
+    private readonly unseenGraceMs: number,
+  ) {
+    this.#listeningSince = now;
+  }
+
+  beat(schedulerId: string, intervalMs: number, now: number): void {
+    this.#seen.set(schedulerId, { at: now, intervalMs: Math.min(Math.max(intervalMs, 50), 60_000) });
+  }
+
+  /**
+   * True once the scheduler has been silent for two of its heartbeat intervals, and never less than
+   * {@link minSilenceMs} (a loaded scheduler's event loop can stall for hundreds of milliseconds, and
+   * a false alarm would cut its branches); or was never heard within the grace.
+   */
+  gone(schedulerId: string, now: number): boolean {
+    const seen = this.#seen.get(schedulerId);
+    if (!seen) return now - this.#listeningSince > this.unseenGraceMs;
+    return now - seen.at > Math.max(2 * seen.intervalMs, minSilenceMs);
+  }
+
+  /** Forgets schedulers silent for longer than `ms` (ids come and go with restarts). */
+  forgetOlderThan(ms: number, now: number): void {
+    for (const [id, seen] of this.#seen) if (now - seen.at > ms) this.#seen.delete(id);
+  }
+}
