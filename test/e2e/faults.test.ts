@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import type { TtcError } from "@ttc/client";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, wireNames } from "@ttc/common";
-import { BranchStatus, StopReason } from "@ttc/proto";
+import { BranchStatus, ExecutionMode, StopReason, type SolveResult } from "@ttc/proto";
 import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
@@ -240,5 +240,56 @@ describe("a scheduler killed mid-query", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await sum("ttc_worker_generated_tokens_total")).toBe(generated);
     expect(generated).toBeLessThan(3 * 2_000);
+  });
+});
+
+/** The verifier service frozen (SIGSTOP: requests to it time out) or gone (no responders): the scheduler judges with the same code. */
+describe("the verifier service down", () => {
+  let c: TestCluster;
+  const verified = request({
+    prompt: "How many marbles are left in sim puzzle 11?",
+    seed: 11,
+    maxBranches: 6,
+    parallelism: 6,
+    mode: ExecutionMode.EXECUTION_MODE_ALL_PARALLEL,
+    policy: { name: "majority", params: {} },
+    verifier: "arith",
+  });
+  const support = (r: SolveResult) => ({ answer: r.answer, votes: r.votes, pruned: r.compute!.branchesPruned });
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 2, capacity: 3, env: { TTC_SIM_TOKENS_PER_SECOND: "400" } });
+  });
+  afterAll(async () => {
+    c.cluster.services.find((s) => s.name === "verifier")?.child.kill("SIGCONT");
+    await c?.stop();
+  });
+
+  it("frozen, then killed: the answer, its support and the pruning are those of an undisturbed run, within a second more, and the result says it degraded", async () => {
+    const undisturbed = await c.client.solve(verified);
+    expect(undisturbed.verifierDegraded).toBe(false);
+    const verifier = c.cluster.services.find((s) => s.name === "verifier")!.child;
+
+    verifier.kill("SIGSTOP");
+    let started = Date.now();
+    const frozen = await c.client.solve(verified);
+    const frozenMs = Date.now() - started;
+    expect(support(frozen)).toEqual(support(undisturbed));
+    expect(frozen.verifierDegraded).toBe(true);
+    expect(frozen.verifierNote).toMatch(
+      /judged in the scheduler \(same code, same verdicts\) because the verifier service did not answer: verifier "arith" did not answer within 500 ms/,
+    );
+    // The first verify call waits out twice the 500 ms call timeout; later ones are judged at once for 5 s.
+    expect(frozenMs).toBeLessThan(undisturbed.timing!.totalSeconds * 1000 + 1_000);
+
+    verifier.kill("SIGCONT");
+    verifier.kill("SIGKILL");
+    await new Promise((r) => verifier.once("exit", r));
+    // Once a service failed to answer the scheduler judges alone for 5 s before asking again.
+    await new Promise((r) => setTimeout(r, 5_100));
+    started = Date.now();
+    const gone = await c.client.solve(verified);
+    expect(support(gone)).toEqual(support(undisturbed));
+    expect(gone.verifierNote).toMatch(/because the verifier service did not answer: no verifier service serves "arith"/);
+    expect(Date.now() - started).toBeLessThan(undisturbed.timing!.totalSeconds * 1000 + 1_000);
   });
 });

@@ -56,10 +56,21 @@ export function verifyResponse(out: VerifierOutput): VerifyResponse {
     error: "",
     resumeOffset: continuation?.offset ?? 0,
     resume: Buffer.from(continuation?.resume ?? "", "utf8"),
+    fallback: "",
   };
 }
 
 /** The answer when a trace could not be scored: no score, no verdict, and why. The next request starts over with the whole trace. */
 export function unscored(error: string): VerifyResponse {
-  return { score: -1, stepScores: [], reject: false, reason: "", verified: false, error, resumeOffset: 0, resume: Buffer.alloc(0) };
+  return {
+    score: -1,
+    stepScores: [],
+    reject: false,
+    reason: "",
+    verified: false,
+    error,
+    resumeOffset: 0,
+    resume: Buffer.alloc(0),
+    fallback: "",
+  };
 }

@@ -50,6 +50,8 @@ export class QueryEngine {
   #liveWorkers: number | undefined = undefined;
   #verifierCalls = 0;
   #verifierFailures: { count: number; firstError: string } | null = null;
+  /** Verdicts the scheduler made itself because the verifier service did not answer. */
+  #verifierFallbacks: { count: number; firstError: string } | null = null;
   #nextCallId = 1;
   /** Set when the query can answer; the `done` effect goes out at the end of the current input. */
   #answerNow = false;
@@ -305,6 +307,7 @@ export class QueryEngine {
     b.verifying = null;
     const current = call.attempt === b.attempt;
     if (current) b.verifierContinuation = continuationOf(response, call.traceEnd);
+    if (response.fallback) this.#verifierFellBack(response.fallback);
     if (response.error) this.#verifierFailed(b, response.error);
     else if (current) {
       b.score = response.score;
@@ -325,6 +328,11 @@ export class QueryEngine {
     }
     if (b.finalChunkSeen) this.#verify(b, true);
     else if (b.verifyAgain) this.#verify(b, false);
+  }
+
+  #verifierFellBack(why: string): void {
+    if (this.#verifierFallbacks) this.#verifierFallbacks.count++;
+    else this.#verifierFallbacks = { count: 1, firstError: why };
   }
 
   #verifierFailed(b: BranchState, error: string): void {
@@ -416,6 +424,7 @@ export class QueryEngine {
       stop,
       verifierCalls: this.#verifierCalls,
       verifierFailures: this.#verifierFailures,
+      verifierFallbacks: this.#verifierFallbacks,
       timing: {
         queuedSeconds: since(this.#firstPickupAt),
         firstBranchStartedSeconds: since(this.#firstTokensAt),

@@ -16,6 +16,8 @@ export interface ResultInput {
   verifierCalls: number;
   /** Verifier calls that failed (the trace left unscored), and the first failure's error. */
   verifierFailures: { count: number; firstError: string } | null;
+  /** Calls the scheduler judged itself after the verifier service failed to answer. */
+  verifierFallbacks?: { count: number; firstError: string } | null;
   timing: Timing;
 }
 
@@ -69,12 +71,20 @@ export function buildResult(input: ResultInput): SolveResult {
 }
 
 /** Whether verifier calls failed: the query still answers, votes then count those branches unscored. */
-function verifierHealth({ verifierFailures: f, verifierCalls, spec }: ResultInput): { verifierDegraded: boolean; verifierNote: string } {
-  if (!f || f.count === 0) return { verifierDegraded: false, verifierNote: "" };
-  return {
-    verifierDegraded: true,
-    verifierNote: `${f.count} of ${verifierCalls} calls to verifier ${spec.verifier} failed; those traces are unscored (counted unweighted); first error: ${f.firstError}`,
-  };
+function verifierHealth({ verifierFailures: f, verifierFallbacks: fb, verifierCalls, spec }: ResultInput): {
+  verifierDegraded: boolean;
+  verifierNote: string;
+} {
+  const notes: string[] = [];
+  if (fb && fb.count > 0)
+    notes.push(
+      `${fb.count} of ${verifierCalls} calls to verifier ${spec.verifier} were judged in the scheduler (same code, same verdicts) because the verifier service did not answer: ${fb.firstError}`,
+    );
+  if (f && f.count > 0)
+    notes.push(
+      `${f.count} of ${verifierCalls} calls to verifier ${spec.verifier} failed; those traces are unscored (counted unweighted); first error: ${f.firstError}`,
+    );
+  return { verifierDegraded: notes.length > 0, verifierNote: notes.join("; ") };
 }
 
 export interface FailureInput {

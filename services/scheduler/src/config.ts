@@ -89,7 +89,10 @@ const schedulerEnv = z.object({
   TTC_CANCEL_SETTLE_MS: intVar(100, 0, 10_000),
   /** Verifier calls: over NATS to the verifier service (`remote`) or in this process (`inline`). */
   TTC_VERIFIER_MODE: z.enum(["remote", "inline"]).default("remote"),
+  /** How long an engine verifier's call (prm, judge) may take. */
   TTC_VERIFIER_TIMEOUT_MS: intVar(30_000, 10, 600_000),
+  /** How long a pure verifier's call may take before one retry and then judging it in the scheduler. */
+  TTC_VERIFIER_CALL_TIMEOUT_MS: intVar(500, 10, 600_000),
   /** How often the scheduler tells workers it is alive (they stop its branches after two silent intervals). */
   TTC_HEARTBEAT_MS: intVar(1000, 50, 60_000),
   /** A worker is live while its heartbeats arrive within this window. */
@@ -172,6 +175,7 @@ export function loadSchedulerConfig(env: Env) {
     cancelSettleMs: raw.TTC_CANCEL_SETTLE_MS,
     verifierMode: raw.TTC_VERIFIER_MODE,
     verifierTimeoutMs: raw.TTC_VERIFIER_TIMEOUT_MS,
+    verifierCallTimeoutMs: raw.TTC_VERIFIER_CALL_TIMEOUT_MS,
     workerLivenessMs: raw.TTC_WORKER_LIVENESS_MS,
     heartbeatMs: raw.TTC_HEARTBEAT_MS,
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,

@@ -27,7 +27,10 @@ await runService(
       await ensureTaskQueue(nc, names, config.queue);
       const workers = new WorkerRegistry(config.workerLivenessMs, metrics);
       workers.start(nc, names);
-      const verifier = config.verifierMode === "inline" ? inlineVerifier() : remoteVerifier(nc, names, config.verifierTimeoutMs);
+      const verifier =
+        config.verifierMode === "inline"
+          ? inlineVerifier()
+          : remoteVerifier(nc, names, { engineTimeoutMs: config.verifierTimeoutMs, pureTimeoutMs: config.verifierCallTimeoutMs });
       const acks = new JetStreamAcks(nc, names.taskSubject, config.taskPublishing.ackTimeoutMs, names.inboxPrefix("scheduler"));
       const publisher = new TaskPublisher((data, msgID) => acks.publish(data, msgID), config.taskPublishing, {
         retried: () => metrics.taskPublishRetries.inc(),

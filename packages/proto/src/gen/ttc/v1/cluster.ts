@@ -249,6 +249,11 @@ export interface VerifyResponse {
   resumeOffset: number;
   /** Opaque state to send back, unchanged, in the next request's `resume`. */
   resume: Buffer;
+  /**
+   * Set by the scheduler when the verifier service did not answer and it judged the trace itself,
+   * with the same code: why it fell back. The verdict counts as any other; the result says it degraded.
+   */
+  fallback: string;
 }
 
 function createBaseBranchTask(): BranchTask {
@@ -1856,6 +1861,7 @@ function createBaseVerifyResponse(): VerifyResponse {
     verified: false,
     resumeOffset: 0,
     resume: Buffer.alloc(0),
+    fallback: "",
   };
 }
 
@@ -1888,6 +1894,9 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     }
     if (message.resume.length !== 0) {
       writer.uint32(66).bytes(message.resume);
+    }
+    if (message.fallback !== "") {
+      writer.uint32(74).string(message.fallback);
     }
     return writer;
   },
@@ -1979,6 +1988,14 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
             message.resume = Buffer.from(reader.bytes());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.fallback = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2009,6 +2026,7 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
         ? globalThis.Number(object.resume_offset)
         : 0,
       resume: isSet(object.resume) ? Buffer.from(bytesFromBase64(object.resume)) : Buffer.alloc(0),
+      fallback: isSet(object.fallback) ? globalThis.String(object.fallback) : "",
     };
   },
 
@@ -2038,6 +2056,9 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     if (message.resume.length !== 0) {
       obj.resume = base64FromBytes(message.resume);
     }
+    if (message.fallback !== "") {
+      obj.fallback = message.fallback;
+    }
     return obj;
   },
 
@@ -2054,6 +2075,7 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     message.verified = object.verified ?? false;
     message.resumeOffset = object.resumeOffset ?? 0;
     message.resume = object.resume ?? Buffer.alloc(0);
+    message.fallback = object.fallback ?? "";
     return message;
   },
 };
