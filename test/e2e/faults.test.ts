@@ -5,6 +5,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, wireNames } from "@ttc/common";
 import { BranchStatus, ExecutionMode, StopReason, type SolveResult } from "@ttc/proto";
 import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
+import type { ServiceProcess } from "@ttc/cli";
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -291,5 +292,90 @@ describe("the verifier service down", () => {
     expect(support(gone)).toEqual(support(undisturbed));
     expect(gone.verifierNote).toMatch(/because the verifier service did not answer: no verifier service serves "arith"/);
     expect(Date.now() - started).toBeLessThan(undisturbed.timing!.totalSeconds * 1000 + 1_000);
+  });
+});
+
+/**
+ * A worker lost mid-branch, with JetStream's ack wait at its 30 s default: only the scheduler noticing
+ * the silent heartbeat (1 s window here) brings the branch back quickly. Sim at 150 tokens/s, every
+ * branch exactly 300 tokens (2 s).
+ */
+describe("a worker lost mid-branch", () => {
+  let c: TestCluster;
+  const ask = (prompt: string) =>
+    request({
+      maxBranches: 2,
+      parallelism: 2,
+      mode: ExecutionMode.EXECUTION_MODE_ALL_PARALLEL,
+      policy: { name: "majority", params: {} },
+      verifier: "none",
+      prompt,
+    });
+  beforeAll(async () => {
+    c = await startTestCluster({
+      workers: 3,
+      capacity: 1,
+      env: { TTC_SIM_TOKENS_PER_SECOND: "150", TTC_SIM_MEAN_TOKENS: "300", TTC_SIM_LENGTH_SIGMA: "0" },
+    });
+  });
+  afterAll(async () => {
+    for (const s of c.cluster.services) s.child.kill("SIGCONT");
+    await c?.stop();
+  });
+
+  /** Runs `prompt`, does `fault` to the worker of one branch once it has generated a little, and returns the result and the victim. */
+  async function withFault(prompt: string, fault: (worker: ServiceProcess) => void) {
+    const started = Date.now();
+    const { events, done } = collect(c.client.solveStream(ask(prompt)));
+    const victim = await until(() => {
+      const progressed = events.find((e) => e.event?.$case === "branchProgress" && e.event.value.tokens >= 30);
+      if (progressed?.event?.$case !== "branchProgress") return undefined;
+      const index = progressed.event.value.index;
+      const started = events.find((e) => e.event?.$case === "branchStarted" && e.event.value.index === index)?.event;
+      if (started?.$case !== "branchStarted") return undefined;
+      return { index, worker: c.cluster.services.find((x) => x.name === started.value.workerId)! };
+    });
+    fault(victim.worker);
+    expect(await done).toBeNull();
+    const result = events.at(-1)!.event!;
+    if (result.$case !== "result") throw new Error("no result");
+    return { r: result.value, ms: Date.now() - started, victim };
+  }
+
+  it("SIGKILL: the branch is dispatched again once the heartbeat stops, not after the ack wait; the dead attempt billed once as waste", async () => {
+    const t = Date.now();
+    const undisturbed = await c.client.solve(ask("undisturbed"));
+    const undisturbedMs = Date.now() - t;
+    const { r, ms, victim } = await withFault("a worker dies", (w) => w.child.kill("SIGKILL"));
+    expect(ms).toBeLessThan(undisturbedMs + 3_000);
+    const b = r.branches.find((x) => x.workerId !== "" && x.attempts >= 2)!;
+    expect(b.status).toBe(BranchStatus.BRANCH_STATUS_FINISHED);
+    expect(b.workerId).not.toBe(victim.worker.name);
+    // Both branches' own 300 tokens, plus the lost attempt's, billed as waste.
+    expect(r.compute!.generatedTokens - r.compute!.wastedTokens).toBe(600);
+    expect(r.compute!.wastedTokens).toBeGreaterThanOrEqual(30);
+    expect(r.compute!.wastedTokens).toBeLessThan(300);
+    expect(undisturbed.compute!.wastedTokens).toBe(0);
+  });
+
+  it("SIGSTOP, then SIGCONT: dispatched again while it sleeps; once awake it stops its superseded attempt at once", async () => {
+    const t = Date.now();
+    await c.client.solve(ask("undisturbed again"));
+    const undisturbedMs = Date.now() - t;
+    const live = c.cluster.services.filter((s) => s.name.startsWith("worker") && s.child.exitCode === null && s.child.signalCode === null);
+    const before = new Map(await Promise.all(live.map(async (s) => [s.name, await scrape(String(s.ready["metricsUrl"]))] as const)));
+    const { ms, victim } = await withFault("a worker freezes", (w) => w.child.kill("SIGSTOP"));
+    expect(ms).toBeLessThan(undisturbedMs + 3_000);
+    const url = String(victim.worker.ready["metricsUrl"]);
+    victim.worker.child.kill("SIGCONT");
+    // Awake, before its next chunk it sees it slept past the scheduler's 1 s wait and hands the attempt back.
+    const m = await until(async () => {
+      const s = await scrape(url).catch(() => undefined);
+      return s && s.get("ttc_worker_active_branches") === 0 && (s.get("ttc_worker_superseded_stopped_total") ?? 0) >= 1 ? s : undefined;
+    }, 5_000);
+    const was = before.get(victim.worker.name)!;
+    const delta = (name: string) => (m.get(name) ?? 0) - (was.get(name) ?? 0);
+    expect(delta('ttc_worker_branches_total{outcome="finished"}')).toBe(0);
+    expect(delta('ttc_worker_branches_total{outcome="handed_back"}')).toBe(1);
   });
 });

@@ -72,6 +72,7 @@ describe("worker over NATS", () => {
       gangSeeds: [],
       chunkKey: randomBytes(16),
       cancelKey,
+      attemptOffset: 0,
       ...over,
     };
     await jetstream(nc).publish(names.taskSubject, BranchTask.encode(task).finish());
@@ -107,7 +108,7 @@ describe("worker over NATS", () => {
     const tokensWhenCancelled = chunks.at(-1)!.tokens;
     nc.publish(
       names.cancelSubject(queryId),
-      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true, cancelKey }).finish(),
+      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true, cancelKey, supersededBelow: 0 }).finish(),
     );
     const final = await until(() => chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_CANCELLED));
     expect(final.finishReason).toBe("test prune");
@@ -136,13 +137,27 @@ describe("worker over NATS", () => {
     const running = tasks.find((t) => t.chunks.length > 0)!;
     nc.publish(
       names.cancelSubject(running.queryId),
-      CancelBranches.encode({ queryId: running.queryId, branchIndexes: [], reason: "done", prune: false, cancelKey }).finish(),
+      CancelBranches.encode({
+        queryId: running.queryId,
+        branchIndexes: [],
+        reason: "done",
+        prune: false,
+        cancelKey,
+        supersededBelow: 0,
+      }).finish(),
     );
     await until(() => (tasks.filter((t) => t.chunks.length > 0).length === 3 ? true : undefined));
     for (const t of tasks)
       nc.publish(
         names.cancelSubject(t.queryId),
-        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false, cancelKey }).finish(),
+        CancelBranches.encode({
+          queryId: t.queryId,
+          branchIndexes: [],
+          reason: "cleanup",
+          prune: false,
+          cancelKey,
+          supersededBelow: 0,
+        }).finish(),
       );
     await until(async () => ((await scrape(String(w.ready["metricsUrl"]))).get("ttc_worker_active_branches") === 0 ? true : undefined));
     w.child.kill("SIGTERM");
@@ -281,7 +296,14 @@ describe("worker over NATS", () => {
       expect(t.chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED)).toBe(false);
       nc.publish(
         names.cancelSubject(t.queryId),
-        CancelBranches.encode({ queryId: t.queryId, branchIndexes: [1], reason: "pruned sibling", prune: true, cancelKey }).finish(),
+        CancelBranches.encode({
+          queryId: t.queryId,
+          branchIndexes: [1],
+          reason: "pruned sibling",
+          prune: true,
+          cancelKey,
+          supersededBelow: 0,
+        }).finish(),
       );
       const finals = await until(() => {
         const ends = t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED || c.kind === ChunkKind.CHUNK_KIND_CANCELLED);
@@ -326,7 +348,14 @@ describe("worker over NATS", () => {
     ).toHaveLength(0);
     nc.publish(
       names.cancelSubject(t.queryId),
-      CancelBranches.encode({ queryId: t.queryId, branchIndexes: [], reason: "cleanup", prune: false, cancelKey }).finish(),
+      CancelBranches.encode({
+        queryId: t.queryId,
+        branchIndexes: [],
+        reason: "cleanup",
+        prune: false,
+        cancelKey,
+        supersededBelow: 0,
+      }).finish(),
     );
   });
 });

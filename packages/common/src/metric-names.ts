@@ -42,6 +42,7 @@ export const metricNames = {
     tokensAfterCancel: "ttc_worker_tokens_after_cancel",
     tasksDropped: "ttc_worker_tasks_dropped_total",
     orphansStopped: "ttc_worker_orphans_stopped_total",
+    supersededStopped: "ttc_worker_superseded_stopped_total",
     malformedMessages: "ttc_worker_malformed_messages_total",
   },
   verifier: {

@@ -37,6 +37,7 @@ export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: 
             `${ns}.verify.*`,
             "$JS.API.INFO",
             `$JS.API.STREAM.*.${stream}`,
+            `$JS.API.STREAM.MSG.DELETE.${stream}`,
             `$JS.API.CONSUMER.*.${stream}.>`,
             `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.>`,
           ],

@@ -7,7 +7,14 @@ import { BranchStatus, type BranchSummary, type ConfidenceStats, type TraceChunk
  * one that talked so far, with the tokens that attempt lost).
  */
 export type ChunkAcceptance =
-  { kind: "stale" } | { kind: "duplicate" } | { kind: "ended" } | { kind: "accepted"; redelivered: { lostTokens: number } | null };
+  /** A chunk of an attempt a newer one replaced: `extraTokens` it generated past what was known, billed as lost. */
+  | { kind: "stale"; extraTokens: number }
+  | { kind: "duplicate" }
+  | { kind: "ended" }
+  | { kind: "accepted"; redelivered: { lostTokens: number } | null };
+
+/** Superseded attempts whose token counts a branch remembers (a worker can only send so many). */
+const maxRememberedAttempts = 64;
 
 /** Where the next verify request of a branch starts its trace, and the verifier's state to send with it. */
 export interface VerifierContinuation {
@@ -53,6 +60,12 @@ export class BranchState {
   verified = false;
   /** The last seq seen in the current attempt, to drop duplicates and reordering. */
   lastSeq = -1;
+  /** Tokens known of each superseded attempt: what a woken worker generates past them is billed too. */
+  private readonly supersededTokens = new Map<number, number>();
+  /** Superseded attempts already told to stop (once each). */
+  readonly staleStopped = new Set<number>();
+  /** The attempt the scheduler re-dispatched because its worker fell silent (once per attempt). */
+  redispatchedAttempt = 0;
   /**
    * The verify call awaiting its verdict (one per branch at a time: later progress coalesces), and the
    * length of the trace it carried.
@@ -100,7 +113,16 @@ export class BranchState {
    * and a newer attempt supersedes the older one. Accepted chunks update the counts and the text.
    */
   accept(chunk: TraceChunk): ChunkAcceptance {
-    if (chunk.attempt < this.attempt) return { kind: "stale" };
+    if (chunk.attempt < this.attempt) {
+      const known = this.supersededTokens.get(chunk.attempt) ?? 0;
+      const extraTokens = Math.max(0, chunk.tokens - known);
+      if (extraTokens > 0 && (this.supersededTokens.has(chunk.attempt) || this.supersededTokens.size < maxRememberedAttempts)) {
+        this.lostTokens += extraTokens;
+        this.supersededTokens.set(chunk.attempt, chunk.tokens);
+        return { kind: "stale", extraTokens };
+      }
+      return { kind: "stale", extraTokens: 0 };
+    }
     let redelivered: { lostTokens: number } | null = null;
     if (chunk.attempt > this.attempt) {
       if (this.ended && this.finalChunkSeen) return { kind: "ended" };
@@ -123,6 +145,7 @@ export class BranchState {
 
   /** Starts accepting a newer attempt: what the previous one generated is lost. */
   private supersede(attempt: number): void {
+    if (this.attempt > 0 && this.supersededTokens.size < maxRememberedAttempts) this.supersededTokens.set(this.attempt, this.tokens);
     this.lostTokens += this.tokens;
     this.lostEngineSeconds += this.engineSeconds;
     this.tokens = 0;

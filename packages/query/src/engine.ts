@@ -22,6 +22,13 @@ import { chunkOutOfBounds } from "./chunk-bounds.js";
 import { buildResult, failureFor } from "./result.js";
 import type { QueryEffect, QueryInput, QuerySpec } from "./types.js";
 
+/** Chunks after which an attempt generates no more. */
+const finalKinds: ReadonlySet<ChunkKind> = new Set([
+  ChunkKind.CHUNK_KIND_FINISHED,
+  ChunkKind.CHUNK_KIND_CANCELLED,
+  ChunkKind.CHUNK_KIND_FAILED,
+]);
+
 const knownChunkKinds: ReadonlySet<ChunkKind> = new Set([
   ChunkKind.CHUNK_KIND_STARTED,
   ChunkKind.CHUNK_KIND_PROGRESS,
@@ -29,6 +36,12 @@ const knownChunkKinds: ReadonlySet<ChunkKind> = new Set([
   ChunkKind.CHUNK_KIND_CANCELLED,
   ChunkKind.CHUNK_KIND_FAILED,
 ]);
+
+/**
+ * How far a re-dispatched attempt's numbers start past the lost one: beyond JetStream's redeliveries
+ * of the original task (max-deliver is at most 100), so the two never share a number.
+ */
+export const redispatchAttemptStep = 100;
 
 /** Drives one query. Deterministic: the same inputs give the same effects. */
 export class QueryEngine {
@@ -98,6 +111,8 @@ export class QueryEngine {
           return;
         case "interrupt":
           return this.#feed({ kind: "interrupt", reason: input.reason });
+        case "worker-lost":
+          return this.#onWorkerLost(input.workerId);
       }
     });
   }
@@ -184,6 +199,21 @@ export class QueryEngine {
       : `a chunk of unknown kind ${chunk.kind}`;
     if (problem) return this.#refuseChunk(b, chunk, problem);
     const accepted = b.accept(chunk);
+    if (accepted.kind === "stale") {
+      // A worker still running an attempt a newer one replaced (it froze, its branch was re-dispatched,
+      // it woke up): stop it, and bill what it generated meanwhile.
+      if (!finalKinds.has(chunk.kind) && !b.staleStopped.has(chunk.attempt)) {
+        b.staleStopped.add(chunk.attempt);
+        this.#effects.push({
+          kind: "cancel",
+          branches: [b.index],
+          reason: "superseded by a newer attempt",
+          prune: false,
+          supersededBelow: b.attempt,
+        });
+      }
+      return;
+    }
     if (accepted.kind === "ended") {
       // A redelivery of a branch whose end is known: stop the duplicate at once.
       this.#effects.push({ kind: "cancel", branches: [b.index], reason: "branch already ended", prune: true });
@@ -328,6 +358,21 @@ export class QueryEngine {
     }
     if (b.finalChunkSeen) this.#verify(b, true);
     else if (b.verifyAgain) this.#verify(b, false);
+  }
+
+  /**
+   * A worker fell silent (dead or frozen): its running branches are dispatched again at once, as
+   * attempts numbered past anything JetStream would redeliver, instead of waiting out the ack wait.
+   * What the lost attempts generated is billed as waste when the new attempt's first chunk arrives.
+   */
+  #onWorkerLost(workerId: string): void {
+    if (this.#stop) return;
+    for (const b of this.#branches) {
+      if (b.ended || !b.running || b.finalChunkSeen || b.workerId !== workerId || b.redispatchedAttempt === b.attempt) continue;
+      b.redispatchedAttempt = b.attempt;
+      this.#note("info", "worker lost: branch dispatched again", { branch: b.index, workerId, attempt: b.attempt });
+      this.#effects.push({ kind: "redispatch", branch: b.index, attemptOffset: b.attempt + redispatchAttemptStep });
+    }
   }
 
   #verifierFellBack(why: string): void {

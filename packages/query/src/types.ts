@@ -46,7 +46,9 @@ export type QueryInput =
   /** A timer the engine armed went off. `liveWorkers`: the fleet as the adapter sees it, for the deadline's message. */
   | { kind: "timer"; at: number; timer: QueryTimer; liveWorkers?: number }
   /** The query must end now for an outside reason; it answers with what it has. */
-  | { kind: "interrupt"; at: number; reason: Exclude<InterruptReason, "deadline"> };
+  | { kind: "interrupt"; at: number; reason: Exclude<InterruptReason, "deadline"> }
+  /** A worker stopped sending heartbeats: the branches it was running are dispatched again. */
+  | { kind: "worker-lost"; at: number; workerId: string };
 
 export type QueryTimer = "deadline" | "settle";
 
@@ -54,8 +56,13 @@ export type QueryTimer = "deadline" | "settle";
 export type QueryEffect =
   /** Put one task on the work queue carrying these branches (more than one: a gang of siblings). */
   | { kind: "dispatch"; branches: number[] }
-  /** Stop these branches (empty: every branch of the query, including tasks still queued). */
-  | { kind: "cancel"; branches: number[]; reason: string; prune: boolean }
+  /**
+   * Stop these branches (empty: every branch of the query, including tasks still queued); with
+   * `supersededBelow`, only their attempts numbered below it.
+   */
+  | { kind: "cancel"; branches: number[]; reason: string; prune: boolean; supersededBelow?: number }
+  /** Put one task on the work queue for this branch again, its attempts numbered from `attemptOffset` + 1 (its worker was lost). */
+  | { kind: "redispatch"; branch: number; attemptOffset: number }
   /** Ask the verifier; answer with a `verdict` input carrying this id. */
   | { kind: "verify"; id: number; request: VerifyRequest }
   /** Tell the caller (SolveStream). */

@@ -262,19 +262,43 @@ describe("QueryEngine: chunks it must not believe twice", () => {
     expect(d.on({ kind: "interrupt", reason: "cancelled" })).toEqual([]);
   });
 
-  it("bills a redelivered branch once: the dead attempt's tokens are waste, its late chunks are ignored", () => {
+  it("bills a redelivered branch once: the dead attempt's tokens are waste, and so is what its late chunks add", () => {
     const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 } }));
     d.chunk(0, "started", { attempt: 1 });
     d.chunk(0, "progress", { attempt: 1, text: "The answer is 7", tokens: 50 });
     d.chunk(0, "started", { attempt: 2, workerId: "w2" });
     expect(d.of("note").map((n) => n.message)).toEqual(["branch redelivered to another worker"]);
-    expect(d.chunk(0, "finished", { attempt: 1, tokens: 60, text: "7." })).toEqual([]); // superseded attempt
+    // The superseded attempt's last words: its answer does not count, the 10 tokens it added do (as waste).
+    expect(d.chunk(0, "finished", { attempt: 1, tokens: 60, text: "7." })).toEqual([]);
+    expect(d.chunk(0, "finished", { attempt: 1, tokens: 60, text: "7." })).toEqual([]); // counted once
     d.chunk(0, "progress", { attempt: 2, workerId: "w2", text: "The answer is 42.", tokens: 80 });
     d.chunk(0, "finished", { attempt: 2, workerId: "w2", tokens: 80, finishReason: "stop" });
     const { result } = d.done;
     expect(result.answer).toBe("42");
-    expect(result.compute).toMatchObject({ generatedTokens: 130, wastedTokens: 50 });
-    expect(result.branches[0]).toMatchObject({ attempts: 2, workerId: "w2", tokens: 130 });
+    expect(result.compute).toMatchObject({ generatedTokens: 140, wastedTokens: 60 });
+    expect(result.branches[0]).toMatchObject({ attempts: 2, workerId: "w2", tokens: 140 });
+  });
+
+  it("a lost worker's running branches are dispatched again, once, numbered past JetStream's redeliveries; the old attempt, still streaming, is told to stop", () => {
+    const d = new Drive(spec({ limits: { maxBranches: 2, parallelism: 2 } }));
+    d.chunk(0, "started", { attempt: 1, workerId: "w1" });
+    d.chunk(1, "started", { attempt: 1, workerId: "w2" });
+    d.chunk(0, "progress", { attempt: 1, workerId: "w1", text: "2 + 2", tokens: 20 });
+    expect(d.on({ kind: "worker-lost", workerId: "w1" }).filter((e) => e.kind === "redispatch")).toEqual([
+      { kind: "redispatch", branch: 0, attemptOffset: 101 },
+    ]);
+    expect(d.on({ kind: "worker-lost", workerId: "w1" }).filter((e) => e.kind === "redispatch")).toEqual([]); // once
+    d.chunk(0, "started", { attempt: 102, workerId: "w3" });
+    // The frozen worker wakes and streams its old attempt: one cancel of attempts below 102, its tokens billed.
+    expect(d.chunk(0, "progress", { attempt: 1, workerId: "w1", text: " = 4", tokens: 40 })).toEqual([
+      { kind: "cancel", branches: [0], reason: "superseded by a newer attempt", prune: false, supersededBelow: 102 },
+    ]);
+    expect(d.chunk(0, "progress", { attempt: 1, workerId: "w1", text: ".", tokens: 45, seq: 9 })).toEqual([]);
+    d.chunk(0, "progress", { attempt: 102, workerId: "w3", text: "The answer is 42.", tokens: 15 });
+    d.chunk(0, "finished", { attempt: 102, workerId: "w3", tokens: 30, finishReason: "stop" });
+    d.chunk(1, "progress", { attempt: 1, workerId: "w2", text: "The answer is 42.", tokens: 15 });
+    d.chunk(1, "finished", { attempt: 1, workerId: "w2", tokens: 30, finishReason: "stop" });
+    expect(d.done.result.compute).toMatchObject({ generatedTokens: 45 + 30 + 30, wastedTokens: 45 });
   });
 
   it("stops a redelivery of a branch whose end it already has", () => {

@@ -2,6 +2,7 @@
 /** Scheduler process entry point: serves the gRPC API until SIGTERM/SIGINT (the process around it is `runService`). */
 import { ensureTaskQueue, runService } from "@ttc/common";
 import { SchedulerHeartbeat } from "@ttc/proto";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { loadSchedulerConfig } from "./config.js";
 import { createSchedulerMetrics } from "./metrics.js";
 import { Scheduler } from "./scheduler.js";
@@ -40,7 +41,12 @@ await runService(
       const beat = () =>
         nc.publish(
           names.schedulerHeartbeatSubject(config.schedulerId),
-          SchedulerHeartbeat.encode({ schedulerId: config.schedulerId, intervalMs: config.heartbeatMs, sentUnixMs: Date.now() }).finish(),
+          SchedulerHeartbeat.encode({
+            schedulerId: config.schedulerId,
+            intervalMs: config.heartbeatMs,
+            sentUnixMs: Date.now(),
+            workerLivenessMs: config.workerLivenessMs,
+          }).finish(),
         );
       beat();
       const heartbeats = setInterval(beat, config.heartbeatMs);
@@ -60,7 +66,27 @@ await runService(
       });
       workers.onJoin(() => fairShare.pump());
       metrics.observeFairShare(fairShare);
-      const scheduler = new Scheduler({ nc, publisher, traces, starts, quotas, fairShare, names, config, verifier, metrics, workers, log });
+      const jsm = await jetstreamManager(nc);
+      const deleteTask = (seq: number) => void jsm.streams.deleteMessage(names.taskStream, seq, false).catch(() => {});
+      const scheduler = new Scheduler({
+        nc,
+        publisher,
+        traces,
+        starts,
+        quotas,
+        fairShare,
+        deleteTask,
+        names,
+        config,
+        verifier,
+        metrics,
+        workers,
+        log,
+      });
+      workers.onLost((workerId) => {
+        log.warn({ workerId }, "worker lost (no heartbeat): dispatching its running branches again");
+        scheduler.workerLost(workerId);
+      });
       const queueMissing = "task queue missing";
       const queueWatch = watchTaskQueue(nc, names, metrics, {
         lost: () => {

@@ -19,6 +19,8 @@ export interface QueryRunDeps {
   fairShare: FairShare;
   /** Charges tokens the tenant's query generated (its budget and its fair share). */
   charge(tenant: string, tokens: number): void;
+  /** Removes a task from the stream by its sequence (best effort), so JetStream does not redeliver a re-dispatched branch. */
+  deleteTask(seq: number): void;
   traces: TraceRouter;
   names: WireNames;
   schedulerId: string;
@@ -57,6 +59,8 @@ export class QueryRun {
   private readonly cancelKey = randomBytes(taskKeyBytes);
   /** Each dispatched branch's chunk key: the secret of the task that carries it. */
   private readonly chunkKeys = new Map<number, Buffer>();
+  /** The stream sequence of each branch's task, when the task carried that branch alone. */
+  private readonly taskSeqs = new Map<number, number>();
   /** Branches whose tasks went to the work queue and whose final chunk has not come: the fleet slots the query holds. */
   private readonly holding = new Set<number>();
   /** Tokens of the engine's bill already charged to the tenant. */
@@ -109,6 +113,11 @@ export class QueryRun {
     this.input({ kind: "interrupt", at: now(), reason });
   }
 
+  /** A worker stopped sending heartbeats: the engine dispatches again what it was running for this query. */
+  workerLost(workerId: string): void {
+    this.input({ kind: "worker-lost", at: now(), workerId });
+  }
+
   /** Passes a chunk to the engine if it carries its task's key; anyone can publish on a trace subject they can guess. */
   private onChunk(chunk: TraceChunk): void {
     const key = this.chunkKeys.get(chunk.branchIndex);
@@ -125,6 +134,36 @@ export class QueryRun {
       this.charged = generated;
       this.deps.charge(this.tenant, tokens);
     }
+  }
+
+  /**
+   * For a minute after answering, a keyed chunk that still streams (a worker that froze while its
+   * branch was dispatched again, then woke) gets one cancel of the whole query, so it stops instead of
+   * generating for nobody. Only the keys and the cancel are kept, not the query.
+   */
+  private retire(): void {
+    const { nc, names, traces } = this.deps;
+    const { queryId, cancelKey, chunkKeys } = this;
+    let cancelled = false;
+    traces.retire(
+      queryId,
+      (chunk) => {
+        if (cancelled || finalKinds.has(chunk.kind)) return;
+        const key = chunkKeys.get(chunk.branchIndex);
+        if (!key || chunk.chunkKey.length !== key.length || !timingSafeEqual(chunk.chunkKey, key)) return;
+        cancelled = true;
+        const cancel = {
+          queryId,
+          branchIndexes: [],
+          reason: "the query has already answered",
+          prune: false,
+          cancelKey,
+          supersededBelow: 0,
+        };
+        nc.publish(names.cancelSubject(queryId), CancelBranches.encode(cancel).finish());
+      },
+      60_000,
+    );
   }
 
   /** These branches no longer occupy a worker slot. */
@@ -151,8 +190,17 @@ export class QueryRun {
             reason: e.reason,
             prune: e.prune,
             cancelKey: this.cancelKey,
+            supersededBelow: e.supersededBelow ?? 0,
           }).finish();
           this.deps.nc.publish(this.deps.names.cancelSubject(this.queryId), msg);
+          break;
+        }
+        case "redispatch": {
+          // The lost attempt's task must not come back from JetStream as well; a gang's task is left to
+          // redeliver its siblings that had not started (a started one's duplicate is stopped as stale).
+          const seq = this.taskSeqs.get(e.branch);
+          if (seq !== undefined) this.deps.deleteTask(seq);
+          this.publish([e.branch], this.chunkKeys.get(e.branch)!, e.attemptOffset);
           break;
         }
         case "verify":
@@ -210,7 +258,7 @@ export class QueryRun {
     });
   }
 
-  private publish(branches: number[], chunkKey: Buffer): void {
+  private publish(branches: number[], chunkKey: Buffer, attemptOffset = 0): void {
     const { publisher, names, chunkTokens } = this.deps;
     const q = this.query;
     const first = branches[0]!;
@@ -231,16 +279,20 @@ export class QueryRun {
       gangSeeds: branches.length > 1 ? branches.map((b) => branchSeed(q.seed, b)) : [],
       chunkKey,
       cancelKey: this.cancelKey,
+      attemptOffset,
     }).finish();
     void publisher
       .publish({
         data: task,
-        msgID: `${this.queryId}-${first}`,
+        msgID: attemptOffset === 0 ? `${this.queryId}-${first}` : `${this.queryId}-${first}-r${attemptOffset}`,
         deadlineAt: this.deadlineAtMs,
         wanted: () => !this.engine.decided,
       })
       .then((outcome) => {
-        if (outcome.kind === "published") return;
+        if (outcome.kind === "published") {
+          if (branches.length === 1 && outcome.seq !== undefined) this.taskSeqs.set(first, outcome.seq);
+          return;
+        }
         this.freeSlots(branches);
         if (outcome.kind === "abandoned" && outcome.lastError)
           this.log.warn({ branches, err: outcome.lastError }, "task not enqueued before the deadline");
@@ -255,6 +307,7 @@ export class QueryRun {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.unroute?.();
+    this.retire();
     this.freeSlots([...this.holding]);
     const error = failure ? new ServiceError(status[failure.code], failure.message) : null;
     this.record(result, error);

@@ -41,6 +41,8 @@ export class Scheduler {
       starts: StartPacer;
       quotas: TenantQuotas;
       fairShare: FairShare;
+      /** Removes a task from the stream by sequence (best effort). */
+      deleteTask(seq: number): void;
       names: WireNames;
       config: SchedulerConfig;
       verifier: VerifierClient;
@@ -55,6 +57,7 @@ export class Scheduler {
       publisher: deps.publisher,
       fairShare: deps.fairShare,
       charge: (tenant, tokens) => this.charge(tenant, tokens),
+      deleteTask: deps.deleteTask,
       traces: deps.traces,
       names: deps.names,
       schedulerId: config.schedulerId,
@@ -78,6 +81,11 @@ export class Scheduler {
     if (!this.deps.quotas.charge(tenant, tokens)) return;
     this.deps.log.info({ tenant }, "tenant's token budget spent: stopping its running queries");
     for (const run of this.running) if (run.tenant === tenant) run.interrupt("tenant_budget");
+  }
+
+  /** A worker fell silent: every running query dispatches again the branches it was running. */
+  workerLost(workerId: string): void {
+    for (const run of this.running) run.workerLost(workerId);
   }
 
   setNatsConnected(connected: boolean): void {

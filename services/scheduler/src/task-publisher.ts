@@ -1,8 +1,8 @@
 import { isTransportFailure } from "./errors.js";
 import { FifoQueue } from "./fifo-queue.js";
 
-/** Publishes one message to JetStream and resolves with its ack (`JetStreamAcks.publish`). */
-export type PublishTask = (data: Uint8Array, msgID: string) => Promise<unknown>;
+/** Publishes one message to JetStream and resolves with its ack (`JetStreamAcks.publish`): the stream sequence it got. */
+export type PublishTask = (data: Uint8Array, msgID: string) => Promise<{ seq: number } | unknown>;
 
 /** One branch task to enqueue. */
 export interface TaskToPublish {
@@ -20,7 +20,9 @@ export interface TaskToPublish {
  * or its deadline passed while the stream did not answer; the query's own deadline reports that), or
  * `failed` (the stream refused it for good, e.g. too large: retrying cannot help).
  */
-export type PublishOutcome = { kind: "published" } | { kind: "abandoned"; lastError: string } | { kind: "failed"; error: string };
+export type PublishOutcome =
+  /** `seq`: the task's sequence in the stream, when the ack said. */
+  { kind: "published"; seq?: number } | { kind: "abandoned"; lastError: string } | { kind: "failed"; error: string };
 
 export interface TaskPublisherOptions {
   /** Publishes awaiting their ack at once, across all queries; later ones wait their turn in order. */
@@ -63,8 +65,9 @@ export class TaskPublisher {
       await this.#slot();
       try {
         if (!task.wanted() || now() >= task.deadlineAt) return { kind: "abandoned", lastError };
-        await this.#publish(task.data, task.msgID);
-        return { kind: "published" };
+        const ack = await this.#publish(task.data, task.msgID);
+        const seq = (ack as { seq?: unknown } | undefined)?.seq;
+        return typeof seq === "number" ? { kind: "published", seq } : { kind: "published" };
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
         // The stream did not answer (yet): the ack timed out, no JetStream responder was there (a server

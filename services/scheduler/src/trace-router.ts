@@ -14,7 +14,10 @@ export type ChunkHandler = (chunk: TraceChunk) => void;
  */
 export class TraceRouter {
   readonly #routes = new Map<string, ChunkHandler>();
+  /** Answered queries still listened to for a while, and until when. */
+  readonly #retired = new Map<string, { handler: ChunkHandler; until: number }>();
   #sub: Subscription | null = null;
+  #sweep: NodeJS.Timeout | null = null;
 
   constructor(private readonly metrics: SchedulerMetrics) {}
 
@@ -23,8 +26,8 @@ export class TraceRouter {
       callback: (err, msg) => {
         if (err) return;
         const queryId = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
-        const route = this.#routes.get(queryId);
-        // A chunk of a query that has answered (a stopped branch's last words) is of no use any more.
+        const route = this.#routes.get(queryId) ?? this.#retired.get(queryId)?.handler;
+        // A chunk of a query that answered long ago is of no use any more.
         if (!route) return;
         const chunk = tryDecode(TraceChunk, msg.data);
         if (chunk) route(chunk);
@@ -35,6 +38,21 @@ export class TraceRouter {
 
   stop(): void {
     this.#sub?.unsubscribe();
+    if (this.#sweep) clearInterval(this.#sweep);
+  }
+
+  /**
+   * After its query answered, hands `queryId`'s chunks to `handler` for `ms` more: a worker that
+   * froze and woke, or missed a cancel, is still streaming, and can be told to stop.
+   */
+  retire(queryId: string, handler: ChunkHandler, ms: number, now: number = Date.now()): void {
+    this.#routes.delete(queryId);
+    this.#retired.set(queryId, { handler, until: now + ms });
+    this.#sweep ??= setInterval(() => {
+      const t = Date.now();
+      for (const [id, r] of this.#retired) if (r.until <= t) this.#retired.delete(id);
+    }, 5_000);
+    this.#sweep.unref?.();
   }
 
   /** Sends the chunks of `queryId` to `handler` until the returned function is called. */

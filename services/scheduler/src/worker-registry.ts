@@ -16,6 +16,8 @@ export class WorkerRegistry {
   private sub: Subscription | null = null;
   private readonly startedAt = Date.now();
   private joined: () => void = () => {};
+  private lost: (workerId: string) => void = () => {};
+  private sweep: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly livenessMs: number,
@@ -25,6 +27,8 @@ export class WorkerRegistry {
 
   start(nc: NatsConnection, names: WireNames): void {
     this.stalls.start();
+    // Looks often enough that a silent worker is found within a quarter of the window past it.
+    this.sweep = setInterval(() => this.live(), Math.max(50, this.livenessMs / 4));
     this.sub = nc.subscribe(names.heartbeatWildcard, {
       callback: (err, msg) => {
         if (err) return;
@@ -44,6 +48,7 @@ export class WorkerRegistry {
   }
 
   stop(): void {
+    if (this.sweep) clearInterval(this.sweep);
     this.stalls.stop();
     this.sub?.unsubscribe();
   }
@@ -54,10 +59,18 @@ export class WorkerRegistry {
     const stalledMs = this.stalls.stalledMs(now);
     for (const [id, seen] of this.lastSeen) {
       if (now - seen.at - (stalledMs - seen.stalledMs) <= this.livenessMs) out.push(seen.heartbeat);
-      else this.lastSeen.delete(id);
+      else {
+        this.lastSeen.delete(id);
+        this.lost(id);
+      }
     }
     this.metrics.liveWorkers.set(out.length);
     return out;
+  }
+
+  /** Calls `listener` with a worker's id when its heartbeats stop for the liveness window (dead, frozen or cut off; not one that said it is draining). */
+  onLost(listener: (workerId: string) => void): void {
+    this.lost = listener;
   }
 
   /** Calls `listener` when a worker not counted live sends a ready heartbeat (the fleet may have grown). */

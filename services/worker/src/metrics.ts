@@ -37,6 +37,11 @@ export function createWorkerMetrics() {
       buckets: [0, 1, 2, 4, 8, 16, 32, 64],
       registers,
     }),
+    supersededStopped: new Counter({
+      name: names.supersededStopped,
+      help: "Running branches handed back on waking from a freeze longer than their scheduler waits for a worker (it dispatched them again).",
+      registers,
+    }),
     orphansStopped: new Counter({
       name: names.orphansStopped,
       help: "Running branches stopped because their scheduler stopped beating (killed or cut off): nobody would read or cancel them.",

@@ -1,3 +1,6 @@
+/** The scheduler's `TTC_WORKER_LIVENESS_MS` default, for one that has not said. */
+const defaultWorkerLivenessMs = 3_000;
+
 /** The shortest silence taken for a dead scheduler, whatever its interval. */
 export const minSilenceMs = 2_000;
 
@@ -7,7 +10,7 @@ export const minSilenceMs = 2_000;
  * Pure: the caller passes the clock.
  */
 export class SchedulerLiveness {
-  readonly #seen = new Map<string, { at: number; intervalMs: number }>();
+  readonly #seen = new Map<string, { at: number; intervalMs: number; workerLivenessMs: number }>();
   readonly #listeningSince: number;
 
   /**
@@ -21,8 +24,18 @@ export class SchedulerLiveness {
     this.#listeningSince = now;
   }
 
-  beat(schedulerId: string, intervalMs: number, now: number): void {
-    this.#seen.set(schedulerId, { at: now, intervalMs: Math.min(Math.max(intervalMs, 50), 60_000) });
+  /** `workerLivenessMs`: how long the scheduler waits for a worker's heartbeat before dispatching its branches again (0: not said). */
+  beat(schedulerId: string, intervalMs: number, now: number, workerLivenessMs = 0): void {
+    this.#seen.set(schedulerId, {
+      at: now,
+      intervalMs: Math.min(Math.max(intervalMs, 50), 60_000),
+      workerLivenessMs: workerLivenessMs > 0 ? Math.min(Math.max(workerLivenessMs, 100), 600_000) : defaultWorkerLivenessMs,
+    });
+  }
+
+  /** How long the scheduler waits for this worker before dispatching its branches again (its default when it has not said). */
+  workerLivenessMs(schedulerId: string): number {
+    return this.#seen.get(schedulerId)?.workerLivenessMs ?? defaultWorkerLivenessMs;
   }
 
   /**

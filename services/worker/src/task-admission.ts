@@ -11,6 +11,9 @@ export interface TaskLimits {
   maxDeadlineMs: number;
 }
 
+/** The largest `attempt_offset` a task may carry. */
+const maxAttemptOffset = 1_000_000;
+
 /**
  * Why the worker refuses this task, or null when it runs it. Anyone who can publish on the task
  * subject can put a task in the stream: a task must say where its chunks go inside this cluster's
@@ -28,5 +31,7 @@ export function taskRefusal(task: BranchTask, limits: TaskLimits, names: WireNam
   const gang = task.gangBranchIndexes.length;
   if (gang > limits.maxGangSize) return `a gang of ${gang} branches (at most ${limits.maxGangSize})`;
   if (gang > 0 && task.gangSeeds.length !== gang) return `${gang} gang branches with ${task.gangSeeds.length} seeds`;
+  // Re-dispatches add 100 per round; anything near the top of uint32 would wrap the attempt number.
+  if (task.attemptOffset > maxAttemptOffset) return `an attempt offset of ${task.attemptOffset} (at most ${maxAttemptOffset})`;
   return null;
 }

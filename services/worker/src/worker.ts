@@ -30,7 +30,7 @@ export interface WorkerOptions {
 export class Worker {
   private readonly slots: Slots;
   /** Running branches, with the task each came from (its cancel key says which cancels it obeys). */
-  private readonly runs = new Map<string, { run: BranchRun; task: BranchTask }>();
+  private readonly runs = new Map<string, { run: BranchRun; task: BranchTask; attempt: number }>();
   private readonly cancelled = new CancelRegistry();
   private readonly tasks = new Set<Promise<void>>();
   private stopping = false;
@@ -39,6 +39,11 @@ export class Worker {
   private cancelSub: Subscription | null = null;
   private schedulerSub: Subscription | null = null;
   private readonly schedulers: SchedulerLiveness;
+  /** When this process last ran a timer or published a chunk: a long gap means it was frozen. */
+  private lastAwake = performance.now();
+  private awakeTimer: NodeJS.Timeout | null = null;
+  /** Runs handed back on waking from a freeze: nothing more of theirs is published. */
+  private readonly supersededRuns = new WeakSet<BranchRun>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pullLoop: Promise<void> | null = null;
   /** Whether the backend's engine was ready when the pull loop last looked. */
@@ -78,7 +83,7 @@ export class Worker {
           this.metrics.malformedMessages.inc({ kind: "scheduler_heartbeat" });
           return;
         }
-        this.schedulers.beat(hb.schedulerId, hb.intervalMs, Date.now());
+        this.schedulers.beat(hb.schedulerId, hb.intervalMs, Date.now(), hb.workerLivenessMs);
       },
     });
     await this.nc.flush();
@@ -87,6 +92,7 @@ export class Worker {
       this.heartbeat();
       this.stopOrphans();
     }, this.options.heartbeatMs);
+    this.awakeTimer = setInterval(() => this.noticeFreeze(), 100);
     this.pullLoop = this.pull();
   }
 
@@ -115,6 +121,7 @@ export class Worker {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.cancelSub?.unsubscribe();
     this.schedulerSub?.unsubscribe();
+    if (this.awakeTimer) clearInterval(this.awakeTimer);
     await this.backend.close();
   }
 
@@ -206,7 +213,8 @@ export class Worker {
     const members = all.filter((t) => !this.cancelled.has(t.queryId, t.branchIndex, t.cancelKey, now));
     // Every branch dropped is reported, so the scheduler never waits for one that will not run (a
     // cancel can be forged, and a branch nobody reports would hold its query to the deadline).
-    for (const t of all) if (!members.includes(t)) this.reportDropped(t, msg.info.deliveryCount, "cancelled before it started");
+    const attempt = task.attemptOffset + msg.info.deliveryCount;
+    for (const t of all) if (!members.includes(t)) this.reportDropped(t, attempt, "cancelled before it started");
     if (members.length === 0) {
       this.metrics.tasksDropped.inc({ reason: "cancelled" });
       this.terminate(msg, "cancelled");
@@ -221,7 +229,7 @@ export class Worker {
     const outcomes: BranchOutcome[] = [];
     let next = 0;
     const lane = async () => {
-      while (next < members.length) outcomes.push(await this.runBranch(members[next++]!, msg.info.deliveryCount));
+      while (next < members.length) outcomes.push(await this.runBranch(members[next++]!, attempt));
     };
     try {
       await Promise.all(Array.from({ length: extra + 1 }, lane));
@@ -259,6 +267,10 @@ export class Worker {
       workerId: this.options.workerId,
       backend: this.backend,
       publish: (chunk) => {
+        // Checked before every chunk: the engine's stream kept flowing while this process was frozen, and
+        // the first thing it does on waking may be to publish a burst of an attempt already replaced.
+        this.noticeFreeze();
+        if (this.supersededRuns.has(run)) return;
         if (
           chunk.kind === ChunkKind.CHUNK_KIND_FINISHED ||
           chunk.kind === ChunkKind.CHUNK_KIND_CANCELLED ||
@@ -271,7 +283,7 @@ export class Worker {
       onTokens: (n) => this.metrics.generatedTokens.inc(n),
       confidenceWindow: this.options.confidenceWindow,
     });
-    this.runs.set(key, { run, task });
+    this.runs.set(key, { run, task, attempt });
     this.metrics.activeBranches.set(this.runs.size);
     // A cancel that arrived while this sibling waited for a lane stops it before it starts.
     if (this.cancelled.has(task.queryId, task.branchIndex, task.cancelKey, Date.now())) run.stop({ reason: "cancelled", handBack: false });
@@ -304,6 +316,18 @@ export class Worker {
       return;
     }
     const now = Date.now();
+    if (cancel.supersededBelow > 0) {
+      // Only attempts a re-dispatch replaced: the branch itself goes on elsewhere, so nothing is remembered.
+      for (const { run, task, attempt } of this.runs.values())
+        if (
+          task.queryId === cancel.queryId &&
+          cancel.branchIndexes.includes(task.branchIndex) &&
+          attempt < cancel.supersededBelow &&
+          Buffer.from(task.cancelKey).equals(Buffer.from(cancel.cancelKey))
+        )
+          run.stop({ reason: "superseded by a newer attempt", handBack: false });
+      return;
+    }
     const targets = cancel.branchIndexes.length > 0 ? cancel.branchIndexes : undefined;
     if (targets) for (const b of targets) this.cancelled.add(cancel.queryId, b, cancel.cancelKey, now);
     else this.cancelled.add(cancel.queryId, undefined, cancel.cancelKey, now);
@@ -315,6 +339,30 @@ export class Worker {
       ) {
         run.stop({ reason: cancel.reason || (cancel.prune ? "pruned" : "cancelled"), handBack: false });
       }
+    }
+  }
+
+  /**
+   * After this process was frozen (SIGSTOP, a VM pause, a stalled host) for longer than a scheduler
+   * waits for a worker's heartbeat, that scheduler has dispatched the branches again: their attempts
+   * here are superseded. They are handed back at once (a task the scheduler already replaced is gone
+   * from the stream; one it did not replace is redelivered) instead of streaming a burst nobody wants.
+   */
+  private noticeFreeze(): void {
+    const now = performance.now();
+    const frozenMs = now - this.lastAwake;
+    this.lastAwake = now;
+    if (frozenMs < 250) return;
+    for (const { run, task } of this.runs.values()) {
+      const owner = this.names.traceOwner(task.traceSubject);
+      if (run.stopped || owner === undefined || frozenMs <= this.schedulers.workerLivenessMs(owner)) continue;
+      this.metrics.supersededStopped.inc();
+      this.supersededRuns.add(run);
+      this.log.warn(
+        { queryId: task.queryId, branch: task.branchIndex, frozenMs: Math.round(frozenMs) },
+        "woke from a freeze longer than the scheduler waits: attempt handed back",
+      );
+      run.stop({ reason: "frozen past the scheduler's wait: superseded", handBack: true });
     }
   }
 

@@ -111,6 +111,11 @@ export interface BranchTask {
    * it carries this key, so whoever can publish on cancel subjects cannot stop branches they did not start.
    */
   cancelKey: Buffer;
+  /**
+   * Added to JetStream's delivery count to number the attempt: a branch the scheduler re-dispatches
+   * (its worker fell silent) comes back as a new task whose attempts outnumber every earlier one.
+   */
+  attemptOffset: number;
 }
 
 /** A piece of a branch's trace, streamed by the worker to the scheduler that owns the query. */
@@ -169,6 +174,11 @@ export interface CancelBranches {
   prune: boolean;
   /** The query's cancel_key (see BranchTask): a cancel without it is ignored. */
   cancelKey: Buffer;
+  /**
+   * When non-zero, stop only the listed branches' attempts numbered below it: attempts superseded by a
+   * re-dispatch (a worker that froze and woke up), while the current attempt runs on.
+   */
+  supersededBelow: number;
 }
 
 /**
@@ -180,6 +190,11 @@ export interface SchedulerHeartbeat {
   /** How often it beats: a worker counts it gone after two intervals of silence. */
   intervalMs: number;
   sentUnixMs: number;
+  /**
+   * How long it waits for a worker's heartbeat before dispatching that worker's branches again: a
+   * worker frozen for longer knows, when it wakes, that its attempts were superseded.
+   */
+  workerLivenessMs: number;
 }
 
 /** Published periodically by each worker. */
@@ -274,6 +289,7 @@ function createBaseBranchTask(): BranchTask {
     chunkTokens: 0,
     chunkKey: Buffer.alloc(0),
     cancelKey: Buffer.alloc(0),
+    attemptOffset: 0,
   };
 }
 
@@ -334,6 +350,9 @@ export const BranchTask: MessageFns<BranchTask> = {
     }
     if (message.cancelKey.length !== 0) {
       writer.uint32(130).bytes(message.cancelKey);
+    }
+    if (message.attemptOffset !== 0) {
+      writer.uint32(136).uint32(message.attemptOffset);
     }
     return writer;
   },
@@ -499,6 +518,14 @@ export const BranchTask: MessageFns<BranchTask> = {
             message.cancelKey = Buffer.from(reader.bytes());
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.attemptOffset = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -581,6 +608,11 @@ export const BranchTask: MessageFns<BranchTask> = {
         : isSet(object.cancel_key)
         ? Buffer.from(bytesFromBase64(object.cancel_key))
         : Buffer.alloc(0),
+      attemptOffset: isSet(object.attemptOffset)
+        ? globalThis.Number(object.attemptOffset)
+        : isSet(object.attempt_offset)
+        ? globalThis.Number(object.attempt_offset)
+        : 0,
     };
   },
 
@@ -634,6 +666,9 @@ export const BranchTask: MessageFns<BranchTask> = {
     if (message.cancelKey.length !== 0) {
       obj.cancelKey = base64FromBytes(message.cancelKey);
     }
+    if (message.attemptOffset !== 0) {
+      obj.attemptOffset = Math.round(message.attemptOffset);
+    }
     return obj;
   },
 
@@ -658,6 +693,7 @@ export const BranchTask: MessageFns<BranchTask> = {
     message.chunkTokens = object.chunkTokens ?? 0;
     message.chunkKey = object.chunkKey ?? Buffer.alloc(0);
     message.cancelKey = object.cancelKey ?? Buffer.alloc(0);
+    message.attemptOffset = object.attemptOffset ?? 0;
     return message;
   },
 };
@@ -1125,7 +1161,7 @@ export const TraceChunk: MessageFns<TraceChunk> = {
 };
 
 function createBaseCancelBranches(): CancelBranches {
-  return { queryId: "", branchIndexes: [], reason: "", prune: false, cancelKey: Buffer.alloc(0) };
+  return { queryId: "", branchIndexes: [], reason: "", prune: false, cancelKey: Buffer.alloc(0), supersededBelow: 0 };
 }
 
 export const CancelBranches: MessageFns<CancelBranches> = {
@@ -1148,6 +1184,9 @@ export const CancelBranches: MessageFns<CancelBranches> = {
     }
     if (message.cancelKey.length !== 0) {
       writer.uint32(42).bytes(message.cancelKey);
+    }
+    if (message.supersededBelow !== 0) {
+      writer.uint32(48).uint32(message.supersededBelow);
     }
     return writer;
   },
@@ -1215,6 +1254,14 @@ export const CancelBranches: MessageFns<CancelBranches> = {
             message.cancelKey = Buffer.from(reader.bytes());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.supersededBelow = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1246,6 +1293,11 @@ export const CancelBranches: MessageFns<CancelBranches> = {
         : isSet(object.cancel_key)
         ? Buffer.from(bytesFromBase64(object.cancel_key))
         : Buffer.alloc(0),
+      supersededBelow: isSet(object.supersededBelow)
+        ? globalThis.Number(object.supersededBelow)
+        : isSet(object.superseded_below)
+        ? globalThis.Number(object.superseded_below)
+        : 0,
     };
   },
 
@@ -1266,6 +1318,9 @@ export const CancelBranches: MessageFns<CancelBranches> = {
     if (message.cancelKey.length !== 0) {
       obj.cancelKey = base64FromBytes(message.cancelKey);
     }
+    if (message.supersededBelow !== 0) {
+      obj.supersededBelow = Math.round(message.supersededBelow);
+    }
     return obj;
   },
 
@@ -1279,12 +1334,13 @@ export const CancelBranches: MessageFns<CancelBranches> = {
     message.reason = object.reason ?? "";
     message.prune = object.prune ?? false;
     message.cancelKey = object.cancelKey ?? Buffer.alloc(0);
+    message.supersededBelow = object.supersededBelow ?? 0;
     return message;
   },
 };
 
 function createBaseSchedulerHeartbeat(): SchedulerHeartbeat {
-  return { schedulerId: "", intervalMs: 0, sentUnixMs: 0 };
+  return { schedulerId: "", intervalMs: 0, sentUnixMs: 0, workerLivenessMs: 0 };
 }
 
 export const SchedulerHeartbeat: MessageFns<SchedulerHeartbeat> = {
@@ -1297,6 +1353,9 @@ export const SchedulerHeartbeat: MessageFns<SchedulerHeartbeat> = {
     }
     if (message.sentUnixMs !== 0) {
       writer.uint32(24).int64(message.sentUnixMs);
+    }
+    if (message.workerLivenessMs !== 0) {
+      writer.uint32(32).uint32(message.workerLivenessMs);
     }
     return writer;
   },
@@ -1338,6 +1397,14 @@ export const SchedulerHeartbeat: MessageFns<SchedulerHeartbeat> = {
             message.sentUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.workerLivenessMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1367,6 +1434,11 @@ export const SchedulerHeartbeat: MessageFns<SchedulerHeartbeat> = {
         : isSet(object.sent_unix_ms)
         ? globalThis.Number(object.sent_unix_ms)
         : 0,
+      workerLivenessMs: isSet(object.workerLivenessMs)
+        ? globalThis.Number(object.workerLivenessMs)
+        : isSet(object.worker_liveness_ms)
+        ? globalThis.Number(object.worker_liveness_ms)
+        : 0,
     };
   },
 
@@ -1381,6 +1453,9 @@ export const SchedulerHeartbeat: MessageFns<SchedulerHeartbeat> = {
     if (message.sentUnixMs !== 0) {
       obj.sentUnixMs = Math.round(message.sentUnixMs);
     }
+    if (message.workerLivenessMs !== 0) {
+      obj.workerLivenessMs = Math.round(message.workerLivenessMs);
+    }
     return obj;
   },
 
@@ -1392,6 +1467,7 @@ export const SchedulerHeartbeat: MessageFns<SchedulerHeartbeat> = {
     message.schedulerId = object.schedulerId ?? "";
     message.intervalMs = object.intervalMs ?? 0;
     message.sentUnixMs = object.sentUnixMs ?? 0;
+    message.workerLivenessMs = object.workerLivenessMs ?? 0;
     return message;
   },
 };
