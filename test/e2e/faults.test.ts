@@ -66,6 +66,37 @@ describe("faults", () => {
     expect(attemptsSeen).toBe(2);
   });
 
+  it("a cancelled query leaves no task in the stream within a second", async () => {
+    const nc = await connectNats(c.cluster.natsUrl, "stream-watcher");
+    const jsm = await jetstreamManager(nc);
+    const names = wireNames(c.namespace);
+    const caller = new AbortController();
+    const call = (async () => {
+      try {
+        // Twelve branches on three slots: tasks wait in the stream (and in the scheduler) when it is cancelled.
+        for await (const e of c.client.solveStream(
+          request({ maxBranches: 12, parallelism: 12, mode: ExecutionMode.EXECUTION_MODE_ALL_PARALLEL, prompt: "cancel the queue" }),
+          { signal: caller.signal },
+        ))
+          if (e.event?.$case === "branchProgress" && e.event.value.tokens > 10) caller.abort();
+      } catch {
+        // cancelled, as intended
+      }
+    })();
+    await call;
+    const cancelledAt = Date.now();
+    const left = await until(async () => {
+      const info = await jsm.consumers.info(names.taskStream, names.taskConsumer);
+      return info.num_pending + info.num_ack_pending === 0 ? Date.now() - cancelledAt : undefined;
+    }, 5_000);
+    expect(left).toBeLessThan(1_000);
+    // And nothing comes back after the ack wait (1 s here).
+    await new Promise((r) => setTimeout(r, 1_500));
+    const after = await jsm.consumers.info(names.taskStream, names.taskConsumer);
+    expect(after.num_pending + after.num_ack_pending).toBe(0);
+    await nc.close();
+  });
+
   it("a caller who cancels the RPC cancels the branches on the workers", async () => {
     const workerUrls = c.cluster.services
       .filter((s) => s.name.startsWith("worker") && s.child.exitCode === null && s.child.signalCode === null)
