@@ -410,3 +410,24 @@ describe("a worker lost mid-branch", () => {
     expect(delta('ttc_worker_branches_total{outcome="handed_back"}')).toBe(1);
   });
 });
+
+describe("the local cluster's supervisor (as `ttc up` runs it)", () => {
+  let c: TestCluster;
+  const said: string[] = [];
+  beforeAll(async () => {
+    c = await startTestCluster({ workers: 1, supervise: true, onRestart: (m) => said.push(m), env: { TTC_SIM_TOKENS_PER_SECOND: "0" } });
+  });
+  afterAll(async () => c?.stop());
+
+  it("restarts a service that dies, says so, and the cluster answers again", async () => {
+    const first = c.cluster.services.find((s) => s.name === "worker-1")!;
+    const firstPid = first.child.pid;
+    first.child.kill("SIGKILL");
+    const next = await until(() => {
+      const s = c.cluster.services.find((x) => x.name === "worker-1");
+      return s && s.child.pid !== firstPid ? s : undefined;
+    }, 20_000);
+    expect(said).toEqual(["worker-1 exited (SIGKILL); restarting it in 1 s", `worker-1 restarted (pid ${next.child.pid})`]);
+    expect((await c.client.solve(request({ maxBranches: 4, prompt: "after a restart" }), { timeoutMs: 20_000 })).answer).not.toBe("");
+  });
+});

@@ -30,6 +30,13 @@ export interface LocalClusterOptions {
   env: Record<string, string>;
   /** Where service logs go (one file per service). */
   logDir: string;
+  /**
+   * Restart a service that exits on its own (crash, kill), with backoff from 1 s doubling to 30 s
+   * (back to 1 s after a minute up). `ttc up` supervises; tests that kill services on purpose do not.
+   */
+  supervise?: boolean;
+  /** Told of each restart and of each failed one. */
+  onRestart?(message: string): void;
 }
 
 export interface ServiceProcess {
@@ -162,7 +169,9 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const logs: WriteStream[] = [];
   let nats: LocalNatsServer | null = null;
   let undoCredentials: (() => void) | undefined;
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     await Promise.all(services.map((s) => stopService(s.child)));
     for (const l of logs) l.end();
     await nats?.stop();
@@ -182,7 +191,20 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const start = async (name: string, pkg: string, env: Record<string, string>) => {
       const log = createWriteStream(join(o.logDir, `${name}.log`), { flags: "a" });
       logs.push(log);
-      services.push(await spawnService(name, pkg, { ...base, ...env }, log, interrupted.signal));
+      const service = await spawnService(name, pkg, { ...base, ...env }, log, interrupted.signal);
+      services.push(service);
+      if (o.supervise)
+        superviseService(service, {
+          respawn: () => spawnService(name, pkg, { ...base, ...env }, log),
+          replace: (next) =>
+            services.splice(
+              services.findIndex((s) => s.name === name),
+              1,
+              next,
+            ),
+          stopping: () => stopping,
+          report: (message) => o.onRestart?.(message),
+        });
     };
     const schedulers: ServiceProcess[] = [];
     const startScheduler = async (i: number) => {
@@ -237,5 +259,44 @@ function stopService(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill("SIGTERM");
+  });
+}
+
+/** How a supervised service is brought back. */
+interface Supervision {
+  respawn(): Promise<ServiceProcess>;
+  /** Puts the new process where the old one was. */
+  replace(next: ServiceProcess): void;
+  stopping(): boolean;
+  report(message: string): void;
+}
+
+const restartBackoffMs = { first: 1_000, max: 30_000, resetAfterUpMs: 60_000 };
+
+/**
+ * Restarts the service whenever it exits while the cluster is not stopping: after 1 s, doubling up
+ * to 30 s while it keeps dying young, back to 1 s once it stayed up a minute.
+ */
+function superviseService(service: ServiceProcess, s: Supervision, delayMs = restartBackoffMs.first, upSince = Date.now()): void {
+  service.child.once("exit", (code, signal) => {
+    if (s.stopping()) return;
+    const wait = Date.now() - upSince > restartBackoffMs.resetAfterUpMs ? restartBackoffMs.first : delayMs;
+    s.report(`${service.name} exited (${signal ?? `code ${code}`}); restarting it in ${wait / 1000} s`);
+    const retry = async (waitMs: number): Promise<void> => {
+      await sleep(waitMs);
+      if (s.stopping()) return;
+      try {
+        const next = await s.respawn();
+        if (s.stopping()) return void next.child.kill("SIGTERM");
+        s.replace(next);
+        s.report(`${service.name} restarted (pid ${next.child.pid})`);
+        superviseService(next, s, Math.min(waitMs * 2, restartBackoffMs.max), Date.now());
+      } catch (err) {
+        const again = Math.min(waitMs * 2, restartBackoffMs.max);
+        s.report(`${service.name} did not restart: ${err instanceof Error ? err.message : String(err)}; trying again in ${again / 1000} s`);
+        await retry(again);
+      }
+    };
+    void retry(wait);
   });
 }

@@ -51,6 +51,8 @@ program
       namespace: process.env["TTC_NAMESPACE"] ?? defaultNamespace,
       env: { TTC_SIM_TOKENS_PER_SECOND: String(o.tokensPerSecond) },
       logDir: o.logDir,
+      supervise: true,
+      onRestart: (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`),
     });
     const lines = [
       `ttc local cluster is up (sim backend: synthetic traces for demos, not a real model)`,

@@ -38,6 +38,9 @@ export async function startTestCluster(
     env?: Record<string, string>;
     /** A local nats-server of the cluster's own, admitting only its throw-away credentials with per-role permissions (as `ttc up`). */
     lockedDown?: boolean;
+    /** Restart services that exit (as `ttc up`); off by default, so a test's kill stays a kill. */
+    supervise?: boolean;
+    onRestart?(message: string): void;
   } = {},
 ): Promise<TestCluster> {
   const shared = options.lockedDown ? undefined : await startNats();
@@ -53,6 +56,8 @@ export async function startTestCluster(
     namespace,
     env: { TTC_LOG_LEVEL: "info", TTC_HEARTBEAT_MS: "200", TTC_WORKER_LIVENESS_MS: "1000", ...options.env },
     logDir: mkdtempSync(join(tmpdir(), "ttc-test-logs-")),
+    ...(options.supervise ? { supervise: true } : {}),
+    ...(options.onRestart ? { onRestart: options.onRestart } : {}),
   });
   const client = new TtcClient(cluster.grpcAddress, { timeoutMs: 30_000 });
   // A locked-down cluster's server is its own, stopped with it.
