@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import type { TtcError } from "@ttc/client";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, wireNames } from "@ttc/common";
-import { BranchStatus, ExecutionMode, StopReason, type SolveResult } from "@ttc/proto";
+import { BranchStatus, ExecutionMode, StopReason, type SolveEvent, type SolveResult } from "@ttc/proto";
 import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 import type { ServiceProcess } from "@ttc/cli";
 
@@ -429,5 +429,42 @@ describe("the local cluster's supervisor (as `ttc up` runs it)", () => {
     }, 20_000);
     expect(said).toEqual(["worker-1 exited (SIGKILL); restarting it in 1 s", `worker-1 restarted (pid ${next.child.pid})`]);
     expect((await c.client.solve(request({ maxBranches: 4, prompt: "after a restart" }), { timeoutMs: 20_000 })).answer).not.toBe("");
+  });
+});
+
+/** Every branch 2,000 tokens in chunks of one token, generated at once: a flood of progress events. */
+describe("a stream client that stops reading", () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster({
+      workers: 1,
+      capacity: 8,
+      env: { TTC_SIM_TOKENS_PER_SECOND: "0", TTC_SIM_MEAN_TOKENS: "2000", TTC_SIM_LENGTH_SIGMA: "0", TTC_CHUNK_TOKENS: "1" },
+    });
+  });
+  afterAll(async () => c?.stop());
+
+  it("cannot make the scheduler hold every event: progress is coalesced while it does not read, and the result still comes", async () => {
+    const ask = request({
+      maxBranches: 8,
+      parallelism: 8,
+      mode: ExecutionMode.EXECUTION_MODE_ALL_PARALLEL,
+      policy: { name: "majority", params: {} },
+      verifier: "none",
+      maxTokensPerBranch: 4_000,
+    });
+    const iterator = c.client.solveStream(ask)[Symbol.asyncIterator]();
+    const first = await iterator.next(); // the call is under way; then nothing is read for two seconds
+    await new Promise((r) => setTimeout(r, 2_000));
+    const seen: SolveEvent[] = first.done ? [] : [first.value];
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) seen.push(r.value);
+    const result = seen.at(-1)?.event;
+    expect(result?.$case).toBe("result");
+    if (result?.$case !== "result") return;
+    expect(result.value.compute!.generatedTokens).toBe(8 * 2_000);
+    const progress = seen.filter((e) => e.event?.$case === "branchProgress").length;
+    // 16,000 one-token chunks were made; what reached the client is the latest of each branch's while it was not reading.
+    expect(progress).toBeLessThan(8_000);
+    expect(seen.filter((e) => e.event?.$case === "branchFinished")).toHaveLength(8);
   });
 });

@@ -12,6 +12,7 @@ import type { Scheduler } from "./scheduler.js";
 import type { ServiceError } from "./errors.js";
 import type { Caller, CallerAuthenticator } from "./grpc-security.js";
 import { undecodableReason } from "./request-decoding.js";
+import { EventStream, maxHeldEvents } from "./event-stream.js";
 
 function deadlineOf(call: { getDeadline(): Date | number }): number {
   const d = call.getDeadline();
@@ -70,12 +71,23 @@ export function schedulerService(scheduler: Scheduler, log: Logger, auth?: Calle
       if (caller instanceof Error) return void call.emit("error", grpcError(caller));
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
+      // A client that stops reading must not make the scheduler buffer its events without bound.
+      const events = new EventStream(call, () => {
+        log.warn({ held: maxHeldEvents }, "stream client stopped reading: query stopped");
+        abort.abort();
+        call.emit("error", {
+          code: status.RESOURCE_EXHAUSTED,
+          details: `the stream was not read while ${maxHeldEvents} events waited for it; read the stream as it comes, or call Solve for the result alone`,
+          metadata: new Metadata(),
+        });
+      });
       const emit = (event: SolveEvent) => {
-        if (!abort.signal.aborted && call.writable) call.write(event);
+        if (!abort.signal.aborted && call.writable) events.write(event);
       };
       scheduler.solve(call.request, deadlineOf(call), abort.signal, emit, caller.tenant).then(
         (result) => {
-          emit({ event: { $case: "result", value: result } });
+          if (abort.signal.aborted || !call.writable) return;
+          events.end({ event: { $case: "result", value: result } });
           call.end();
         },
         (err: ServiceError) => {
