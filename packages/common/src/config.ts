@@ -101,11 +101,18 @@ export const taskQueueEnv = {
   TTC_MAX_DELIVER: intVar(5, 1, 100),
   /** Seconds an undelivered task stays in the stream. */
   TTC_TASK_MAX_AGE_SECONDS: intVar(600, 10, 86_400),
+  /** Copies of the task stream across a NATS cluster (3 survives the loss of a node; 1 on a single server). */
+  TTC_TASK_STREAM_REPLICAS: intVar(1, 1, 5),
 };
 
 /** The validated {@link taskQueueEnv} settings as {@link TaskQueueOptions}. */
 export function taskQueueOptions(raw: z.infer<z.ZodObject<typeof taskQueueEnv>>): TaskQueueOptions {
-  return { ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS, maxDeliver: raw.TTC_MAX_DELIVER, maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS };
+  return {
+    ackWaitSeconds: raw.TTC_ACK_WAIT_SECONDS,
+    maxDeliver: raw.TTC_MAX_DELIVER,
+    maxAgeSeconds: raw.TTC_TASK_MAX_AGE_SECONDS,
+    replicas: raw.TTC_TASK_STREAM_REPLICAS,
+  };
 }
 
 /** What `runService` needs of every service's config: the {@link commonEnv} settings and its metrics port. */

@@ -87,3 +87,105 @@ export async function startLocalNatsServer(options: LocalNatsServerOptions = {})
     },
   };
 }
+
+export interface LocalNatsCluster {
+  /** The three client URLs, comma-separated, as services take them. */
+  readonly url: string;
+  readonly nodes: readonly LocalNatsServer[];
+  /** Kills node `i` (SIGKILL), keeping its store, as a crash would. */
+  kill(i: number): void;
+  /** Starts node `i` again on its ports with its store. */
+  restart(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Free TCP ports on loopback, chosen by the kernel (a route list must name them before the servers start). */
+async function freePorts(n: number): Promise<number[]> {
+  const { createServer } = await import("node:net");
+  const servers = Array.from({ length: n }, () => createServer());
+  const ports = await Promise.all(
+    servers.map((s) => new Promise<number>((resolve) => s.listen(0, "127.0.0.1", () => resolve((s.address() as { port: number }).port)))),
+  );
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/**
+ * Three local `nats-server`s clustered with JetStream on loopback (what a task stream replicated
+ * three ways needs), each with its own store, for fault tests: a node can be killed and restarted.
+ * Resolves once JetStream has a meta leader.
+ */
+export async function startLocalNatsCluster(options: { binary?: string } = {}): Promise<LocalNatsCluster> {
+  const binary = options.binary ?? findNatsServer();
+  if (!binary) throw new Error("nats-server is not installed: run `npm run setup` (Debian: apt-get install nats-server)");
+  const [c1, c2, c3, r1, r2, r3] = await freePorts(6);
+  const clientPorts = [c1!, c2!, c3!];
+  const routePorts = [r1!, r2!, r3!];
+  const dirs = clientPorts.map(() => mkdtempSync(join(tmpdir(), "ttc-nats-node-")));
+  const children: (ChildProcess | null)[] = [null, null, null];
+  const start = async (i: number): Promise<void> => {
+    const config = join(dirs[i]!, "node.conf");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        server_name: `n${i + 1}`,
+        host: "127.0.0.1",
+        port: clientPorts[i],
+        jetstream: { store_dir: join(dirs[i]!, "js") },
+        cluster: {
+          name: "ttc-test",
+          host: "127.0.0.1",
+          port: routePorts[i],
+          routes: routePorts.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`),
+        },
+      }),
+    );
+    const child = spawn(binary, ["-c", config], { stdio: ["ignore", "ignore", "ignore"] });
+    children[i] = child;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`nats-server node ${i + 1} exited with code ${child.exitCode}`);
+      const up = await fetchJsz(clientPorts[i]!).catch(() => false);
+      if (up) return;
+      if (Date.now() > deadline) throw new Error(`nats-server node ${i + 1} did not start within 10 s`);
+      await sleep(50);
+    }
+  };
+  /** True once the node accepts TCP connections (the monitoring port is off; a client connect is enough). */
+  async function fetchJsz(port: number): Promise<boolean> {
+    const { connect } = await import("node:net");
+    return new Promise((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+  }
+  await Promise.all([0, 1, 2].map(start));
+  const node = (i: number): LocalNatsServer => ({
+    url: `nats://127.0.0.1:${clientPorts[i]}`,
+    get pid() {
+      return children[i]?.pid ?? -1;
+    },
+    stop: async () => stopChild(children[i]),
+    kill: () => void children[i]?.kill("SIGKILL"),
+  });
+  return {
+    url: clientPorts.map((p) => `nats://127.0.0.1:${p}`).join(","),
+    nodes: [0, 1, 2].map(node),
+    kill: (i) => void children[i]?.kill("SIGKILL"),
+    restart: (i) => start(i),
+    async stop() {
+      await Promise.all(children.map(stopChild));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  await Promise.race([exited, sleep(5_000).then(() => child.kill("SIGKILL"))]);
+}

@@ -92,6 +92,8 @@ export interface TaskQueueOptions {
   maxDeliver: number;
   /** Seconds an undelivered task lives in the stream (tasks also carry their own deadline). */
   maxAgeSeconds: number;
+  /** Copies of the stream (and the workers' consumer) across a NATS cluster: 3 survives a node's loss. @default 1 */
+  replicas?: number;
 }
 
 /**
@@ -109,6 +111,7 @@ export async function ensureTaskQueue(nc: NatsConnection, names: WireNames, opti
     max_age: nanos(options.maxAgeSeconds * 1000),
     // JetStream refuses a duplicate window longer than the stream's max age.
     duplicate_window: nanos(Math.min(120_000, options.maxAgeSeconds * 1000)),
+    num_replicas: options.replicas ?? 1,
   };
   try {
     await jsm.streams.info(names.taskStream);
@@ -124,6 +127,7 @@ export async function ensureTaskQueue(nc: NatsConnection, names: WireNames, opti
     max_deliver: options.maxDeliver,
     // Capacity is enforced by each worker pulling only for free slots, not by the server.
     max_ack_pending: 100_000,
+    num_replicas: options.replicas ?? 1,
   };
   try {
     await jsm.consumers.info(names.taskStream, names.taskConsumer);

@@ -38,12 +38,18 @@ export async function startTestCluster(
     env?: Record<string, string>;
     /** A local nats-server of the cluster's own, admitting only its throw-away credentials with per-role permissions (as `ttc up`). */
     lockedDown?: boolean;
+    /** An existing NATS (e.g. a test's own 3-node cluster) instead of a server of the harness's. */
+    natsUrl?: string;
     /** Restart services that exit (as `ttc up`); off by default, so a test's kill stays a kill. */
     supervise?: boolean;
     onRestart?(message: string): void;
   } = {},
 ): Promise<TestCluster> {
-  const shared = options.lockedDown ? undefined : await startNats();
+  const shared = options.lockedDown
+    ? undefined
+    : options.natsUrl !== undefined
+      ? { url: options.natsUrl, source: "NATS_URL" as const, stop: async () => {} }
+      : await startNats();
   const namespace = `t${randomBytes(4).toString("hex")}`;
   const cluster = await startLocalCluster({
     ...(shared ? { natsUrl: shared.url } : {}),
