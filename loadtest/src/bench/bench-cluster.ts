@@ -41,10 +41,17 @@ export interface BenchClusterOptions {
   capacity: number;
   /** Settings for every service (scheduler limits, sim speed…), over the harness's. */
   env: Record<string, string>;
+  /** Restart services that exit, as `ttc up` does (the fault benchmark kills them). */
+  supervise?: boolean;
 }
 
 export async function startBenchCluster(o: BenchClusterOptions): Promise<BenchCluster> {
-  const harness = await startTestCluster({ workers: o.workers, capacity: o.capacity, env: o.env });
+  const harness = await startTestCluster({
+    workers: o.workers,
+    capacity: o.capacity,
+    env: o.env,
+    ...(o.supervise ? { supervise: true } : {}),
+  });
   const first = harness.cluster.services.find((s) => s.name === "scheduler")!;
   const schedulers = [schedulerOf(first)];
   const added: ServiceProcess[] = [];

@@ -5,12 +5,13 @@
 import { adaptiveGoal } from "./goal-adaptive.js";
 import { cancelLatencyGoal } from "./goal-cancel-latency.js";
 import { fairnessGoal } from "./goal-fairness.js";
+import { faultsGoal } from "./goal-faults.js";
 import { chunkThroughputGoal } from "./goal-chunk-throughput.js";
 import { overheadGoal } from "./goal-overhead.js";
 import { scaleGoal } from "./goal-scale.js";
 import { summarise, type BenchGoal, type Figure, type FigureSummary, type GoalRun } from "./goal.js";
 
-/** Every goal: issue 8's five in its order, then issue 9's fairness between tenants. */
+/** Every goal: issue 8's five in its order, issue 9's fairness between tenants, issue 10's faults. */
 export const benchGoals: readonly BenchGoal[] = [
   overheadGoal,
   chunkThroughputGoal,
@@ -18,6 +19,7 @@ export const benchGoals: readonly BenchGoal[] = [
   scaleGoal,
   adaptiveGoal,
   fairnessGoal,
+  faultsGoal,
 ];
 
 export interface BenchOptions {
