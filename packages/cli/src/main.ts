@@ -76,14 +76,8 @@ program
     };
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGTERM", () => void stop("SIGTERM"));
-    for (const s of cluster.services) {
-      s.child.once("exit", (code, sig) => {
-        if (!stopping) {
-          console.error(`${s.name} exited unexpectedly (code ${code}, signal ${sig}); stopping the cluster`);
-          void stop("service exit");
-        }
-      });
-    }
+    // A service that dies is restarted by the cluster's supervisor (printed above as it happens); the
+    // rest keep serving, in-flight queries included.
   });
 
 registerCorpusCommand(program);
