@@ -83,25 +83,23 @@ export function wireNames(namespace: string = defaultNamespace): WireNames {
     },
     schedulerHeartbeatSubject: (schedulerId) => `${namespace}.scheduler.heartbeat.${token(schedulerId)}`,
     schedulerHeartbeatWildcard: `${namespace}.scheduler.heartbeat.*`,
-    schedulerHeartbeatSender: (subject) => {
-      const prefix = `${namespace}.scheduler.heartbeat.`;
-      const id = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
-      return tokenPattern.test(id) ? id : undefined;
-    },
+    schedulerHeartbeatSender: (subject) => tokenAfter(`${namespace}.scheduler.heartbeat.`, subject),
     cancelSubject: (queryId) => `${namespace}.cancel.${token(queryId)}`,
     cancelWildcard: `${namespace}.cancel.*`,
     heartbeatSubject: (workerId) => `${namespace}.worker.heartbeat.${token(workerId)}`,
     heartbeatWildcard: `${namespace}.worker.heartbeat.*`,
-    heartbeatSender: (subject) => {
-      const prefix = `${namespace}.worker.heartbeat.`;
-      const id = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
-      return tokenPattern.test(id) ? id : undefined;
-    },
+    heartbeatSender: (subject) => tokenAfter(`${namespace}.worker.heartbeat.`, subject),
     verifySubject: (verifier) => `${namespace}.verify.${token(verifier)}`,
     verifierQueue: `${namespace}-verifiers`,
     inboxPrefix: (role, instanceId) =>
       role === "worker" && instanceId !== undefined ? `_INBOX.${namespace}.worker.${token(instanceId)}` : `_INBOX.${namespace}.${role}`,
   };
+}
+
+/** The single token that follows `prefix` in `subject`, when that is all that follows it. */
+function tokenAfter(prefix: string, subject: string): string | undefined {
+  const id = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+  return tokenPattern.test(id) ? id : undefined;
 }
 
 function token(value: string): string {
