@@ -31,6 +31,8 @@ export interface LocalNatsServerOptions {
   binary?: string;
   /** When given, the server admits only these users, each with its permissions. */
   users?: readonly LocalNatsUser[];
+  /** Serve TLS with this certificate and key (PEM files); clients must use TLS. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -47,10 +49,14 @@ export async function startLocalNatsServer(options: LocalNatsServerOptions = {})
   const dir = mkdtempSync(join(tmpdir(), "ttc-nats-"));
   const host = options.host ?? "127.0.0.1";
   const args = ["-a", host, "-p", String(options.port ?? -1), "-js", "-sd", join(dir, "js"), "--ports_file_dir", dir];
-  if (options.users) {
+  if (options.users || options.tls) {
     // The configuration format is a superset of JSON.
     const config = join(dir, "nats-server.conf");
-    writeFileSync(config, JSON.stringify({ authorization: { users: options.users } }, null, 2), { mode: 0o600 });
+    const body = {
+      ...(options.users ? { authorization: { users: options.users } } : {}),
+      ...(options.tls ? { tls: { cert_file: options.tls.certFile, key_file: options.tls.keyFile } } : {}),
+    };
+    writeFileSync(config, JSON.stringify(body, null, 2), { mode: 0o600 });
     args.push("-c", config);
   }
   const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });

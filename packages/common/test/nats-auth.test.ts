@@ -14,6 +14,7 @@ import { rolePermissions } from "../src/nats-permissions.js";
 import { serviceSettings, ConfigError, commonEnv, intVar, parseConfig } from "../src/config.js";
 import { wireNames } from "../src/wire.js";
 import { z } from "zod";
+import { makeTestCertificates } from "@ttc/test-harness";
 
 const names = wireNames("auth");
 const worker = createUser();
@@ -58,6 +59,22 @@ describe("NATS credentials", () => {
     expect(heard).toEqual([names.heartbeatSubject("w1")]);
     await scheduler.close();
     await w.close().catch(() => {});
+  });
+
+  it("TLS to NATS: a client that trusts the server's CA connects; one without the CA is refused", async () => {
+    const pki = makeTestCertificates("ttc-nats");
+    const tlsServer = await startLocalNatsServer({ tls: { certFile: pki.serverCert, keyFile: pki.serverKey } });
+    try {
+      const nc = await connectNats(tlsServer.url, "tls-client", { auth: { caFile: pki.caCert } });
+      await nc.flush();
+      await nc.close();
+      await expect(connectNats(tlsServer.url, "plain-client")).rejects.toThrow();
+      await expect(connectNats(tlsServer.url, "x", { auth: { caFile: join(dir, "missing-ca.pem") } })).rejects.toThrow(
+        /TTC_NATS_CA_FILE: cannot read .*missing-ca\.pem \(ENOENT\)/,
+      );
+    } finally {
+      await tlsServer.stop();
+    }
   });
 
   it("a service's settings take one kind of credentials, and say which settings conflict", () => {
