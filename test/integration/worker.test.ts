@@ -44,6 +44,11 @@ describe("worker over NATS", () => {
     return w;
   }
 
+  /** Publishes a cancel of the query as a scheduler would (with the tasks' cancel key, unless `over` says otherwise). */
+  function sendCancel(queryId: string, over: Partial<CancelBranches> = {}): void {
+    nc.publish(names.cancelSubject(queryId), CancelBranches.encode(CancelBranches.create({ queryId, cancelKey, ...over })).finish());
+  }
+
   /** Publishes one task and collects the chunks that come back for it. */
   async function dispatch(over: Partial<BranchTask> = {}) {
     const queryId = `q${++seq}`;
@@ -106,10 +111,7 @@ describe("worker over NATS", () => {
     const { queryId, chunks } = await dispatch();
     await until(() => (chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS).length >= 3 ? true : undefined));
     const tokensWhenCancelled = chunks.at(-1)!.tokens;
-    nc.publish(
-      names.cancelSubject(queryId),
-      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "test prune", prune: true, cancelKey, supersededBelow: 0 }).finish(),
-    );
+    sendCancel(queryId, { branchIndexes: [0], reason: "test prune", prune: true });
     const final = await until(() => chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_CANCELLED));
     expect(final.finishReason).toBe("test prune");
     // The worker's own count: not one token after the cancel reached it.
@@ -135,30 +137,9 @@ describe("worker over NATS", () => {
     expect(info.num_pending).toBe(3);
     // Freeing a slot lets exactly one more in.
     const running = tasks.find((t) => t.chunks.length > 0)!;
-    nc.publish(
-      names.cancelSubject(running.queryId),
-      CancelBranches.encode({
-        queryId: running.queryId,
-        branchIndexes: [],
-        reason: "done",
-        prune: false,
-        cancelKey,
-        supersededBelow: 0,
-      }).finish(),
-    );
+    sendCancel(running.queryId, { branchIndexes: [], reason: "done", prune: false });
     await until(() => (tasks.filter((t) => t.chunks.length > 0).length === 3 ? true : undefined));
-    for (const t of tasks)
-      nc.publish(
-        names.cancelSubject(t.queryId),
-        CancelBranches.encode({
-          queryId: t.queryId,
-          branchIndexes: [],
-          reason: "cleanup",
-          prune: false,
-          cancelKey,
-          supersededBelow: 0,
-        }).finish(),
-      );
+    for (const t of tasks) sendCancel(t.queryId, { branchIndexes: [], reason: "cleanup", prune: false });
     await until(async () => ((await scrape(String(w.ready["metricsUrl"]))).get("ttc_worker_active_branches") === 0 ? true : undefined));
     w.child.kill("SIGTERM");
   });
@@ -248,11 +229,7 @@ describe("worker over NATS", () => {
     });
     const running = await dispatch();
     await until(() => running.chunks.find((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS));
-    const cancel = (queryId: string, key?: Buffer) =>
-      nc.publish(
-        names.cancelSubject(queryId),
-        CancelBranches.encode(CancelBranches.create({ queryId, reason: "stop", ...(key ? { cancelKey: key } : {}) })).finish(),
-      );
+    const cancel = (queryId: string, key?: Buffer) => sendCancel(queryId, { reason: "stop", cancelKey: key ?? Buffer.alloc(0) });
     cancel(running.queryId);
     cancel(running.queryId, randomBytes(16));
     const queuedKey = randomBytes(16);
@@ -294,17 +271,7 @@ describe("worker over NATS", () => {
         new Set(t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_PROGRESS).map((c) => c.branchIndex)).size === 3 ? true : undefined,
       );
       expect(t.chunks.some((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED)).toBe(false);
-      nc.publish(
-        names.cancelSubject(t.queryId),
-        CancelBranches.encode({
-          queryId: t.queryId,
-          branchIndexes: [1],
-          reason: "pruned sibling",
-          prune: true,
-          cancelKey,
-          supersededBelow: 0,
-        }).finish(),
-      );
+      sendCancel(t.queryId, { branchIndexes: [1], reason: "pruned sibling", prune: true });
       const finals = await until(() => {
         const ends = t.chunks.filter((c) => c.kind === ChunkKind.CHUNK_KIND_FINISHED || c.kind === ChunkKind.CHUNK_KIND_CANCELLED);
         return ends.length === 3 ? ends : undefined;
@@ -346,16 +313,6 @@ describe("worker over NATS", () => {
         (c) => c.workerId === "draining-worker" && c.kind !== ChunkKind.CHUNK_KIND_PROGRESS && c.kind !== ChunkKind.CHUNK_KIND_STARTED,
       ),
     ).toHaveLength(0);
-    nc.publish(
-      names.cancelSubject(t.queryId),
-      CancelBranches.encode({
-        queryId: t.queryId,
-        branchIndexes: [],
-        reason: "cleanup",
-        prune: false,
-        cancelKey,
-        supersededBelow: 0,
-      }).finish(),
-    );
+    sendCancel(t.queryId, { branchIndexes: [], reason: "cleanup", prune: false });
   });
 });

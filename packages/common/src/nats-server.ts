@@ -97,7 +97,6 @@ export async function startLocalNatsServer(options: LocalNatsServerOptions = {})
 export interface LocalNatsCluster {
   /** The three client URLs, comma-separated, as services take them. */
   readonly url: string;
-  readonly nodes: readonly LocalNatsServer[];
   /** Kills node `i` (SIGKILL), keeping its store, as a crash would. */
   kill(i: number): void;
   /** Starts node `i` again on its ports with its store. */
@@ -151,35 +150,14 @@ export async function startLocalNatsCluster(options: { binary?: string } = {}): 
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`nats-server node ${i + 1} exited with code ${child.exitCode}`);
-      const up = await fetchJsz(clientPorts[i]!).catch(() => false);
-      if (up) return;
+      if (await accepting(clientPorts[i]!)) return;
       if (Date.now() > deadline) throw new Error(`nats-server node ${i + 1} did not start within 10 s`);
       await sleep(50);
     }
   };
-  /** True once the node accepts TCP connections (the monitoring port is off; a client connect is enough). */
-  async function fetchJsz(port: number): Promise<boolean> {
-    const { connect } = await import("node:net");
-    return new Promise((resolve) => {
-      const socket = connect(port, "127.0.0.1", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on("error", () => resolve(false));
-    });
-  }
   await Promise.all([0, 1, 2].map(start));
-  const node = (i: number): LocalNatsServer => ({
-    url: `nats://127.0.0.1:${clientPorts[i]}`,
-    get pid() {
-      return children[i]?.pid ?? -1;
-    },
-    stop: async () => stopChild(children[i]),
-    kill: () => void children[i]?.kill("SIGKILL"),
-  });
   return {
     url: clientPorts.map((p) => `nats://127.0.0.1:${p}`).join(","),
-    nodes: [0, 1, 2].map(node),
     kill: (i) => void children[i]?.kill("SIGKILL"),
     restart: (i) => start(i),
     async stop() {
@@ -187,6 +165,18 @@ export async function startLocalNatsCluster(options: { binary?: string } = {}): 
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
+}
+
+/** True once something accepts TCP connections on the loopback port (a node is up). */
+async function accepting(port: number): Promise<boolean> {
+  const { connect } = await import("node:net");
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
 }
 
 async function stopChild(child: ChildProcess | null): Promise<void> {

@@ -49,21 +49,19 @@ function authenticator(auth: NatsAuth): Authenticator | undefined {
 export async function connectNats(url: string, name: string, options: NatsConnectOptions = {}): Promise<NatsConnection> {
   const auth = options.auth ?? {};
   const withAuth = authenticator(auth);
-  // Read here, so a missing file fails the start naming its setting.
-  if (auth.caFile) readSettingFile("TTC_NATS_CA_FILE", auth.caFile);
+  // Read here, once, so a missing file fails the start naming its setting.
+  const pem = (setting: string, file: string | undefined) => (file ? readSettingFile(setting, file).toString("utf8") : undefined);
+  const tls = {
+    ca: pem("TTC_NATS_CA_FILE", auth.caFile),
+    cert: pem("TTC_NATS_TLS_CERT", auth.certFile),
+    key: pem("TTC_NATS_TLS_KEY", auth.keyFile),
+  };
   return connect({
     servers: url.split(",").map((s) => s.trim()),
     name,
     ...(withAuth ? { authenticator: withAuth } : {}),
     ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
-    ...(auth.caFile || auth.certFile
-      ? {
-          tls: {
-            ...(auth.caFile ? { caFile: auth.caFile } : {}),
-            ...(auth.certFile ? { certFile: auth.certFile, keyFile: auth.keyFile } : {}),
-          },
-        }
-      : {}),
+    ...(tls.ca || tls.cert ? { tls: Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 5_000,

@@ -62,6 +62,7 @@ export class QueryEngine {
   #dispatchError: string | null = null;
   #liveWorkers: number | undefined = undefined;
   #verifierCalls = 0;
+  #generatedTokens = 0;
   #verifierFailures: { count: number; firstError: string } | null = null;
   /** Verdicts the scheduler made itself because the verifier service did not answer. */
   #verifierFallbacks: { count: number; firstError: string } | null = null;
@@ -129,9 +130,7 @@ export class QueryEngine {
 
   /** Tokens the query's branches generated so far, every attempt counted (what its bill says). */
   get generatedTokens(): number {
-    let sum = 0;
-    for (const b of this.#branches) sum += b.totalTokens;
-    return sum;
+    return this.#generatedTokens;
   }
 
   /** The controller's decisions so far, in order: launches, prunes and the finish. */
@@ -198,7 +197,10 @@ export class QueryEngine {
         })
       : `a chunk of unknown kind ${chunk.kind}`;
     if (problem) return this.#refuseChunk(b, chunk, problem);
+    const before = b.totalTokens;
     const accepted = b.accept(chunk);
+    // Only accepting a chunk changes a branch's tokens: the running total follows it here, once per chunk.
+    this.#generatedTokens += b.totalTokens - before;
     if (accepted.kind === "stale") {
       // A worker still running an attempt a newer one replaced (it froze, its branch was re-dispatched,
       // it woke up): stop it, and bill what it generated meanwhile.

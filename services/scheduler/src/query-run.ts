@@ -41,6 +41,12 @@ const finalKinds: ReadonlySet<ChunkKind> = new Set([
   ChunkKind.CHUNK_KIND_FAILED,
 ]);
 
+/** Whether the chunk carries the key of the task that carried its branch (compared in constant time). */
+function carriesKey(chunkKeys: ReadonlyMap<number, Buffer>, chunk: TraceChunk): boolean {
+  const key = chunkKeys.get(chunk.branchIndex);
+  return key !== undefined && chunk.chunkKey.length === key.length && timingSafeEqual(chunk.chunkKey, key);
+}
+
 /** The engine's clock: epoch milliseconds with sub-millisecond resolution, so timings are not rounded to 1 ms. */
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -120,8 +126,7 @@ export class QueryRun {
 
   /** Passes a chunk to the engine if it carries its task's key; anyone can publish on a trace subject they can guess. */
   private onChunk(chunk: TraceChunk): void {
-    const key = this.chunkKeys.get(chunk.branchIndex);
-    if (!key || chunk.chunkKey.length !== key.length || !timingSafeEqual(chunk.chunkKey, key)) {
+    if (!carriesKey(this.chunkKeys, chunk)) {
       this.deps.metrics.unauthenticatedChunks.inc();
       this.log.debug({ branch: chunk.branchIndex, worker: chunk.workerId.slice(0, 64) }, "trace chunk without its task's key dropped");
       return;
@@ -149,8 +154,7 @@ export class QueryRun {
       queryId,
       (chunk) => {
         if (cancelled || finalKinds.has(chunk.kind)) return;
-        const key = chunkKeys.get(chunk.branchIndex);
-        if (!key || chunk.chunkKey.length !== key.length || !timingSafeEqual(chunk.chunkKey, key)) return;
+        if (!carriesKey(chunkKeys, chunk)) return;
         cancelled = true;
         const cancel = {
           queryId,

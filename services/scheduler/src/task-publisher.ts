@@ -2,7 +2,7 @@ import { isTransportFailure } from "./errors.js";
 import { FifoQueue } from "./fifo-queue.js";
 
 /** Publishes one message to JetStream and resolves with its ack (`JetStreamAcks.publish`): the stream sequence it got. */
-export type PublishTask = (data: Uint8Array, msgID: string) => Promise<{ seq: number } | unknown>;
+export type PublishTask = (data: Uint8Array, msgID: string) => Promise<{ seq?: number } | void>;
 
 /** One branch task to enqueue. */
 export interface TaskToPublish {
@@ -65,9 +65,8 @@ export class TaskPublisher {
       await this.#slot();
       try {
         if (!task.wanted() || now() >= task.deadlineAt) return { kind: "abandoned", lastError };
-        const ack = await this.#publish(task.data, task.msgID);
-        const seq = (ack as { seq?: unknown } | undefined)?.seq;
-        return typeof seq === "number" ? { kind: "published", seq } : { kind: "published" };
+        const seq = (await this.#publish(task.data, task.msgID))?.seq;
+        return seq === undefined ? { kind: "published" } : { kind: "published", seq };
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
         // The stream did not answer (yet): the ack timed out, no JetStream responder was there (a server

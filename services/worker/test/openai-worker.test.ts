@@ -116,7 +116,9 @@ describe("worker on the openai backend", () => {
     const sent = performance.now();
     nc.publish(
       names.cancelSubject(queryId),
-      CancelBranches.encode({ queryId, branchIndexes: [0], reason: "pruned by test", prune: true, cancelKey, supersededBelow: 0 }).finish(),
+      CancelBranches.encode(
+        CancelBranches.create({ queryId, branchIndexes: [0], reason: "pruned by test", prune: true, cancelKey }),
+      ).finish(),
     );
     await stream.closed;
     expect(stream.closedAt! - sent).toBeLessThan(250);
