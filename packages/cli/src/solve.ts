@@ -31,6 +31,7 @@ export interface SolveOptions extends JsonOutputOptions, ConnectionFlags {
   model?: string;
   timeoutMs: number;
   mode?: string;
+  requestId?: string;
 }
 
 /** Unsigned 32-bit fields of the request (0 means the scheduler default). */
@@ -58,6 +59,10 @@ export function registerSolveCommand(program: Command, env: NodeJS.ProcessEnv = 
     .option("--system <text>", "system prompt")
     .option("--model <name>", "model name for the workers")
     .option("--timeout-ms <ms>", "deadline of the call", numberFlag({ integer: true, min: 1 }), 120_000)
+    .option(
+      "--request-id <id>",
+      "identifies the request across retries: run again with the same id (and the same question and flags) to get its answer, join it, or resume it on another scheduler",
+    )
     .addHelpText("after", "\nExit code: 0 with an answer, 3 without one, 2 when the call fails.");
   addConnectionFlags(command, env);
   addJsonOutputOptions(command, "the result").action(async (prompt: string, options: SolveOptions) => {
@@ -92,6 +97,7 @@ export function buildRequest(prompt: string, o: SolveOptions): SolveRequestInit 
     seed: o.seed,
     parallelism: o.parallelism,
     mode,
+    requestId: o.requestId,
   };
 }
 

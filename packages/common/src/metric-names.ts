@@ -29,6 +29,9 @@ export const metricNames = {
     taskPublishRetries: "ttc_scheduler_task_publish_retries_total",
     taskQueuePending: "ttc_scheduler_task_queue_pending",
     taskQueueAckPending: "ttc_scheduler_task_queue_ack_pending",
+    retriedRequests: "ttc_scheduler_retried_requests_total",
+    reusedBranches: "ttc_scheduler_reused_branches_total",
+    requestRecordErrors: "ttc_scheduler_request_record_errors_total",
   },
   worker: {
     generatedTokens: "ttc_worker_generated_tokens_total",

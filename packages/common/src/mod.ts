@@ -28,6 +28,7 @@ export { unscored, verifyInput, verifyResponse } from "./verify-input.js";
 export { EngineError } from "./engine-error.js";
 export type { EngineErrorCode, EngineErrorOptions } from "./engine-error.js";
 export { Readiness } from "./readiness.js";
+export { minSilenceMs, SchedulerLiveness } from "./scheduler-liveness.js";
 export { runService } from "./service.js";
 export { readSettingFile, readSettingJson, redactUrl, withSecretFiles } from "./secrets.js";
 export type { RunningService, ServiceContext, ServiceDefinition, ServiceHost } from "./service.js";

@@ -9,8 +9,8 @@
  *   another worker's tasks or their chunk keys). It cannot publish tasks or cancels, read chunks,
  *   answer verify requests or touch streams.
  * - A verifier only answers verify requests.
- * - Only a scheduler publishes tasks and cancels, asks verifiers, reads chunks and heartbeats, and
- *   manages the task stream.
+ * - Only a scheduler publishes tasks and cancels, asks verifiers, reads chunks and heartbeats (of
+ *   workers and of other schedulers), manages the task stream and reads and writes the request records.
  */
 import type { ServiceRole, WireNames } from "./wire.js";
 
@@ -26,6 +26,7 @@ export interface NatsPermissions {
 export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: string): NatsPermissions {
   const ns = names.namespace;
   const stream = names.taskStream;
+  const bucket = names.requestBucket;
   switch (role) {
     case "scheduler":
       return {
@@ -40,9 +41,17 @@ export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: 
             `$JS.API.STREAM.MSG.DELETE.${stream}`,
             `$JS.API.CONSUMER.*.${stream}.>`,
             `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.>`,
+            // The request records: a key-value bucket is a stream KV_<bucket> written on $KV.<bucket>.<key>.
+            `$KV.${bucket}.>`,
+            `$JS.API.STREAM.*.KV_${bucket}`,
+            `$JS.API.STREAM.MSG.GET.KV_${bucket}`,
+            `$JS.API.DIRECT.GET.KV_${bucket}`,
+            `$JS.API.DIRECT.GET.KV_${bucket}.>`,
           ],
         },
-        subscribe: { allow: [`${ns}.trace.>`, names.heartbeatWildcard, `${names.inboxPrefix("scheduler")}.>`] },
+        subscribe: {
+          allow: [`${ns}.trace.>`, names.heartbeatWildcard, names.schedulerHeartbeatWildcard, `${names.inboxPrefix("scheduler")}.>`],
+        },
       };
     case "worker": {
       if (workerId === undefined) throw new Error("a worker's permissions need its id");

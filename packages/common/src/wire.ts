@@ -42,6 +42,11 @@ export interface WireNames {
   readonly heartbeatWildcard: string;
   /** The worker id a heartbeat subject names; undefined when it is not one. */
   heartbeatSender(subject: string): string | undefined;
+  /**
+   * JetStream key-value bucket of the durable records of requests that carry a request_id: any
+   * scheduler replica reads them to answer, join or resume a retried request.
+   */
+  readonly requestBucket: string;
   /** Request/reply subject of a verifier kind. */
   verifySubject(verifier: string): string;
   /** Queue group verifier replicas share, so each request is scored once. */
@@ -89,6 +94,7 @@ export function wireNames(namespace: string = defaultNamespace): WireNames {
     heartbeatSubject: (workerId) => `${namespace}.worker.heartbeat.${token(workerId)}`,
     heartbeatWildcard: `${namespace}.worker.heartbeat.*`,
     heartbeatSender: (subject) => tokenAfter(`${namespace}.worker.heartbeat.`, subject),
+    requestBucket: `${upper}_REQUESTS`,
     verifySubject: (verifier) => `${namespace}.verify.${token(verifier)}`,
     verifierQueue: `${namespace}-verifiers`,
     inboxPrefix: (role, instanceId) =>

@@ -67,6 +67,10 @@ export class QueryEngine {
   /** Verdicts the scheduler made itself because the verifier service did not answer. */
   #verifierFallbacks: { count: number; firstError: string } | null = null;
   #nextCallId = 1;
+  /** Finished branches of an earlier run that this one may reuse (checked once, in the constructor). */
+  readonly #restorable: ReadonlyMap<number, TraceChunk>;
+  /** Launched indexes to take from `#restorable`, after the decisions that launched them are applied. */
+  readonly #restoreQueue: number[] = [];
   /** Set when the query can answer; the `done` effect goes out at the end of the current input. */
   #answerNow = false;
   #done = false;
@@ -75,6 +79,7 @@ export class QueryEngine {
   constructor(spec: QuerySpec) {
     this.#spec = spec;
     this.#controller = createQueryController(spec.policy, spec.limits);
+    this.#restorable = restorable(spec);
     if (spec.readAnswer) this.#readAnswer = spec.readAnswer;
     else {
       const groups = new AnswerGroups(spec.answerFormat);
@@ -128,7 +133,10 @@ export class QueryEngine {
     return this.#stop !== null;
   }
 
-  /** Tokens the query's branches generated so far, every attempt counted (what its bill says). */
+  /**
+   * Tokens this run's branches generated so far, every attempt counted: the bill, less the tokens of
+   * branches restored from an earlier run (what the tenant is charged for now).
+   */
   get generatedTokens(): number {
     return this.#generatedTokens;
   }
@@ -145,6 +153,10 @@ export class QueryEngine {
   #step(at: number, body: () => void): QueryEffect[] {
     this.#now = at;
     body();
+    // Restored branches finish as soon as they are launched; only after the launch's decisions are
+    // applied, so a decision a restored vote triggers never interleaves with them.
+    for (let index = this.#restoreQueue.shift(); index !== undefined && !this.#done; index = this.#restoreQueue.shift())
+      this.#restore(index);
     if (this.#answerNow && !this.#done) {
       this.#done = true;
       this.#effects.push(this.#outcome());
@@ -168,10 +180,32 @@ export class QueryEngine {
   }
 
   #launch(indexes: number[]): void {
-    for (const index of indexes) this.#branches[index] = new BranchState(index);
+    const dispatched: number[] = [];
+    for (const index of indexes) {
+      this.#branches[index] = new BranchState(index);
+      if (this.#restorable.has(index)) this.#restoreQueue.push(index);
+      else dispatched.push(index);
+    }
     // Siblings launched together go out as gangs: one task, one worker, one shared prefill.
     const size = Math.max(1, this.#spec.gangSize);
-    for (let i = 0; i < indexes.length; i += size) this.#effects.push({ kind: "dispatch", branches: indexes.slice(i, i + size) });
+    for (let i = 0; i < dispatched.length; i += size) this.#effects.push({ kind: "dispatch", branches: dispatched.slice(i, i + size) });
+  }
+
+  /**
+   * A launched branch that finished in an earlier run of the request: it starts and finishes at once
+   * with that run's trace and counts, and then goes the way of any finished branch (the final verdict,
+   * then its vote). Its tokens were generated before: they are in the bill, not in `generatedTokens`.
+   */
+  #restore(index: number): void {
+    const b = this.#branches[index]!;
+    if (b.ended) return; // the query stopped before it came to this one
+    b.accept(this.#restorable.get(index)!);
+    b.restored = true;
+    b.status = BranchStatus.BRANCH_STATUS_RUNNING;
+    this.#emitEvent({ $case: "branchStarted", value: { index, workerId: b.workerId, attempt: b.attempt } });
+    this.#feed({ kind: "started", branch: index });
+    if (b.ended || this.#stop) return;
+    this.#onFinishedChunk(b, this.#restorable.get(index)!);
   }
 
   #onDispatchFailed(indexes: number[], error: string): void {
@@ -241,13 +275,7 @@ export class QueryEngine {
         return this.#feed({ kind: "progress", branch: b.index, tokens: b.tokens, ...confidenceOf(b) });
       case ChunkKind.CHUNK_KIND_FINISHED:
         this.#firstTokensAt ??= this.#now;
-        this.#endChunk(b);
-        if (b.ended) return;
-        b.finishReason = chunk.finishReason;
-        if (this.#spec.verifier === "none" || this.#stop) return this.#finishBranch(b, undefined);
-        // A partial verdict still awaited is taken first; its arrival asks for the final one.
-        if (!b.verifying) this.#verify(b, true);
-        return;
+        return this.#onFinishedChunk(b, chunk);
       default: {
         this.#endChunk(b);
         if (b.ended) return;
@@ -261,6 +289,16 @@ export class QueryEngine {
         return this.#feed({ kind: "failed", branch: b.index, tokens: b.totalTokens, reason: b.reason });
       }
     }
+  }
+
+  /** The branch's attempt ended on its own: its final verdict is asked for, then it votes. */
+  #onFinishedChunk(b: BranchState, chunk: TraceChunk): void {
+    this.#endChunk(b);
+    if (b.ended) return;
+    b.finishReason = chunk.finishReason;
+    if (this.#spec.verifier === "none" || this.#stop) return this.#finishBranch(b, undefined);
+    // A partial verdict still awaited is taken first; its arrival asks for the final one.
+    if (!b.verifying) this.#verify(b, true);
   }
 
   /**
@@ -392,6 +430,7 @@ export class QueryEngine {
   #finishBranch(b: BranchState, score: number | undefined): void {
     const answer = this.#readAnswer(b.text);
     b.status = BranchStatus.BRANCH_STATUS_FINISHED;
+    if (!b.restored) this.#effects.push({ kind: "branch-finished", chunk: b.asFinishedChunk(this.#spec.queryId) });
     b.answer = answer ?? "";
     b.reason = answer === null ? "no answer found in the trace" : b.finishReason === "length" ? "hit the per-branch token limit" : "";
     this.#emitEvent({
@@ -520,4 +559,23 @@ function continuationOf(response: VerifyResponse, traceEnd: number): VerifierCon
 /** The branch's confidence statistics as a controller event field, when the worker sent any. */
 function confidenceOf(b: BranchState): { confidence?: BranchConfidence } {
   return b.confidence && b.confidence.tokens > 0 ? { confidence: { ...b.confidence } } : {};
+}
+
+/**
+ * The restored branches the engine will reuse: FINISHED chunks of this query's branch indexes that a
+ * branch of this query could have sent. The record is the schedulers' own, but a bad one must not
+ * corrupt a bill: a chunk that fails the checks is dispatched again instead.
+ */
+function restorable(spec: QuerySpec): ReadonlyMap<number, TraceChunk> {
+  const out = new Map<number, TraceChunk>();
+  for (const [index, chunk] of spec.restored ?? []) {
+    const fits =
+      chunk.kind === ChunkKind.CHUNK_KIND_FINISHED &&
+      chunk.branchIndex === index &&
+      index < spec.limits.maxBranches &&
+      chunk.attempt > 0 &&
+      chunkOutOfBounds(chunk, 0, { maxTokens: spec.maxTokensPerBranch, elapsedSeconds: Infinity }) === null;
+    if (fits) out.set(index, chunk);
+  }
+  return out;
 }

@@ -30,7 +30,13 @@ export function buildResult(input: ResultInput): SolveResult {
   let cached = 0;
   let engine = 0;
   let pruned = 0;
+  let reusedBranches = 0;
+  let reusedTokens = 0;
   for (const b of branches) {
+    if (b.restored) {
+      reusedBranches++;
+      reusedTokens += b.tokens;
+    }
     generated += b.totalTokens;
     wasted += b.wastedTokens;
     engine += b.engineSeconds + b.lostEngineSeconds;
@@ -56,6 +62,8 @@ export function buildResult(input: ResultInput): SolveResult {
       branchesLaunched: branches.length,
       branchesPruned: pruned,
       cachedPromptTokens: cached,
+      reusedBranches,
+      reusedTokens,
     },
     timing: input.timing,
     stopReason: stopReasonFromName(input.stop.reason),

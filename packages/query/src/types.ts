@@ -33,6 +33,13 @@ export interface QuerySpec {
    * equivalent answers of this query, the first to finish naming the group.
    */
   readAnswer?: (text: string) => string | null;
+  /**
+   * Branches that finished in an earlier run of the same request (its scheduler died or its caller
+   * left), by index: each a FINISHED chunk carrying the whole trace. When the policy launches one of
+   * these indexes it is taken from here instead of dispatched (verified again, then it votes), so a
+   * resumed query spends tokens only on the branches that had not finished.
+   */
+  restored?: ReadonlyMap<number, TraceChunk>;
 }
 
 /** Something that happened, at `at` ms (any clock, as long as every input and `deadlineAt` share it). */
@@ -73,6 +80,8 @@ export type QueryEffect =
   | { kind: "dropped"; reason: string }
   /** A worker confirmed a stop the engine asked for, after this many seconds. */
   | { kind: "stop-acked"; seconds: number }
+  /** A branch finished and voted: its whole trace as one FINISHED chunk, for the durable record a resumed run reuses. */
+  | { kind: "branch-finished"; chunk: TraceChunk }
   /** Something an operator may want in the log. */
   | { kind: "note"; level: "debug" | "info" | "warn"; message: string; fields: Record<string, unknown> }
   /** The query is over: the result, and the failure the caller sees instead when it has nothing to say. Always last. */

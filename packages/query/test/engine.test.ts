@@ -543,3 +543,87 @@ describe("QueryEngine: ends", () => {
     expect(d.done.result.answer).toBe("");
   });
 });
+
+describe("QueryEngine: a query resumed from an earlier run's finished branches", () => {
+  /** Runs a query to its end and keeps what it recorded of each finished branch. */
+  function firstRun(over: SpecOverrides, play: (d: Drive) => void): Map<number, TraceChunk> {
+    const d = new Drive(spec(over));
+    play(d);
+    return new Map(d.of("branch-finished").map((e) => [e.chunk.branchIndex, e.chunk]));
+  }
+
+  it("records each finished branch's whole trace once, as one FINISHED chunk", () => {
+    const recorded = firstRun({}, (d) => {
+      d.run(0, "The answer is 42.", 20);
+      d.chunk(1, "started");
+      d.chunk(1, "failed", { finishReason: "engine down" });
+    });
+    expect([...recorded.keys()]).toEqual([0]);
+    expect(recorded.get(0)).toMatchObject({ kind: ChunkKind.CHUNK_KIND_FINISHED, text: "The answer is 42.", tokens: 20, attempt: 1 });
+  });
+
+  it("reuses the finished branches without dispatching them, and dispatches only the rest", () => {
+    const recorded = firstRun({}, (d) => {
+      d.run(0, "The answer is 42.", 20);
+      d.run(2, "The answer is 41.", 30);
+    });
+    const d = new Drive(spec({ queryId: QID, restored: recorded }));
+    expect(d.of("dispatch").map((e) => e.branches)).toEqual([[1]]);
+    expect(d.of("branch-finished")).toEqual([]); // already in the record
+    d.run(1, "The answer is 42.", 25);
+    const { result } = d.done;
+    expect(result.answer).toBe("42");
+    expect(result.votes).toEqual([
+      { answer: "42", count: 2, weight: 2 },
+      { answer: "41", count: 1, weight: 1 },
+    ]);
+    expect(result.compute).toMatchObject({ generatedTokens: 75, reusedBranches: 2, reusedTokens: 50, branchesLaunched: 3 });
+    // Only what this run generated is charged now.
+    expect(d.engine.generatedTokens).toBe(25);
+  });
+
+  it("verifies a reused branch again before it votes, so a verifier's verdict is not taken on trust", () => {
+    const recorded = firstRun({ limits: { maxBranches: 1, parallelism: 1 } }, (d) => d.run(0, "The answer is 42.", 20));
+    const d = new Drive(spec({ limits: { maxBranches: 1, parallelism: 1 }, verifier: "rule", restored: recorded }));
+    const verify = d.of("verify");
+    expect(verify).toHaveLength(1);
+    expect(verify[0]!.request).toMatchObject({ final: true, trace: "The answer is 42.", branchIndex: 0 });
+    d.verdict(verify[0]!.id, { score: 0.9 });
+    expect(d.done.result).toMatchObject({ answer: "42", compute: { reusedBranches: 1, generatedTokens: 20 } });
+  });
+
+  it("finishes at once when the reused branches already settle the consensus", () => {
+    const recorded = firstRun({}, (d) => {
+      d.run(0, "The answer is 42.", 20);
+      d.run(1, "The answer is 42.", 20);
+      d.run(2, "The answer is 42.", 20);
+    });
+    const d = new Drive(spec({ restored: recorded }));
+    expect(d.of("dispatch")).toEqual([]);
+    expect(d.done.result).toMatchObject({ answer: "42", compute: { reusedBranches: 3, reusedTokens: 60 } });
+    expect(d.engine.generatedTokens).toBe(0);
+  });
+
+  it("in waves, takes a recorded branch when the policy reaches its index", () => {
+    const over: SpecOverrides = { policy: createPolicy("majority", {}), limits: { mode: "waves", maxBranches: 4, parallelism: 2 } };
+    const recorded = firstRun(over, (d) => {
+      d.run(0, "The answer is 5.", 10);
+      d.run(1, "The answer is 5.", 10);
+      d.run(3, "The answer is 6.", 10); // branch 2 of the second wave had not finished when this run ended
+    });
+    const d = new Drive(spec({ ...over, restored: recorded }));
+    expect(d.of("dispatch").map((e) => e.branches)).toEqual([[2]]);
+    d.run(2, "The answer is 5.", 10);
+    expect(d.done.result.compute).toMatchObject({ reusedBranches: 3, branchesLaunched: 4 });
+  });
+
+  it("dispatches a recorded branch that could not be true instead of believing it", () => {
+    const bad = new Map([
+      [0, TraceChunk.create({ branchIndex: 0, attempt: 1, kind: ChunkKind.CHUNK_KIND_FINISHED, text: "The answer is 1.", tokens: 99_999 })],
+      [1, TraceChunk.create({ branchIndex: 7, attempt: 1, kind: ChunkKind.CHUNK_KIND_FINISHED, text: "The answer is 1.", tokens: 5 })],
+      [2, TraceChunk.create({ branchIndex: 2, attempt: 1, kind: ChunkKind.CHUNK_KIND_PROGRESS, text: "The answer is 1.", tokens: 5 })],
+    ]);
+    const d = new Drive(spec({ restored: bad }));
+    expect(d.of("dispatch").map((e) => e.branches)).toEqual([[0], [1], [2]]);
+  });
+});

@@ -97,6 +97,13 @@ const schedulerEnv = z.object({
   TTC_HEARTBEAT_MS: intVar(1000, 50, 60_000),
   /** A worker is live while its heartbeats arrive within this window. */
   TTC_WORKER_LIVENESS_MS: intVar(3_000, 100, 600_000),
+  /** How long the record of a request with a request_id is kept: a retry within it is answered, joined or resumed. */
+  TTC_REQUEST_RECORD_TTL_MS: intVar(600_000, 10_000, 86_400_000),
+  /**
+   * How long a query with a request_id keeps running after its last caller left (a dropped
+   * connection looks the same as a cancel): a retry within it joins the query instead of starting over.
+   */
+  TTC_REQUEST_ATTACH_GRACE_MS: intVar(5_000, 0, 600_000),
   ...drainEnv,
   ...taskQueueEnv,
 });
@@ -179,6 +186,8 @@ export function loadSchedulerConfig(env: Env) {
     workerLivenessMs: raw.TTC_WORKER_LIVENESS_MS,
     heartbeatMs: raw.TTC_HEARTBEAT_MS,
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
+    requestRecordTtlMs: raw.TTC_REQUEST_RECORD_TTL_MS,
+    requestAttachGraceMs: raw.TTC_REQUEST_ATTACH_GRACE_MS,
     queue: taskQueueOptions(raw),
   };
 }

@@ -16,6 +16,8 @@ import { FairShare } from "./fair-share.js";
 import { TraceRouter } from "./trace-router.js";
 import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
 import { WorkerRegistry } from "./worker-registry.js";
+import { RequestRecords } from "./request-records.js";
+import { SchedulerPeers } from "./scheduler-peers.js";
 
 await runService(
   {
@@ -67,6 +69,15 @@ await runService(
       workers.onJoin(() => fairShare.pump());
       metrics.observeFairShare(fairShare);
       const jsm = await jetstreamManager(nc);
+      const records = await RequestRecords.open(
+        nc,
+        names,
+        { ttlMs: config.requestRecordTtlMs, replicas: config.queue.replicas ?? 1 },
+        metrics,
+        log,
+      );
+      const peers = new SchedulerPeers(config.heartbeatMs);
+      peers.start(nc, names, metrics);
       const deleteTask = (seq: number) => void jsm.streams.deleteMessage(names.taskStream, seq, false).catch(() => {});
       const scheduler = new Scheduler({
         nc,
@@ -81,6 +92,8 @@ await runService(
         verifier,
         metrics,
         workers,
+        records,
+        peers,
         log,
       });
       workers.onLost((workerId) => {
@@ -116,6 +129,7 @@ await runService(
           await scheduler.drain(config.drainGraceMs);
           await grpc.close(2_000);
           workers.stop();
+          peers.stop();
           clearInterval(heartbeats);
           queueWatch.stop();
           traces.stop();

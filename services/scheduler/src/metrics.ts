@@ -114,6 +114,23 @@ export function createSchedulerMetrics() {
       labelNames: ["kind"] as const,
       registers,
     }),
+    retriedRequests: new Counter({
+      name: names.retriedRequests,
+      help: "Calls whose request_id named a request seen before, by what they got: answered (the stored result), joined (a query still running), resumed (run again, reusing its finished branches), conflict (a different request with the same id).",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    reusedBranches: new Counter({
+      name: names.reusedBranches,
+      help: "Finished branches a resumed request took from its earlier run's record instead of generating again.",
+      registers,
+    }),
+    requestRecordErrors: new Counter({
+      name: names.requestRecordErrors,
+      help: "Reads and writes of request records that failed (the query ran on; a retry may then run it again).",
+      labelNames: ["op"] as const,
+      registers,
+    }),
     unauthenticatedChunks: new Counter({
       name: names.unauthenticatedChunks,
       help: "Trace chunks dropped because they did not carry the chunk key of their branch's task (forged, or from a task this scheduler did not send).",

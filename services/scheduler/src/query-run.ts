@@ -11,6 +11,15 @@ import type { TaskPublisher } from "./task-publisher.js";
 import type { TraceRouter } from "./trace-router.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
 import type { VerifierClient } from "./verifier-client.js";
+import type { RequestRecordWriter } from "./request-records.js";
+
+/** A run of a request with a request_id. */
+export interface RecordedRunOptions {
+  /** Branches an earlier run of the request finished, to reuse. */
+  restored: ReadonlyMap<number, TraceChunk> | undefined;
+  /** Opens the request's record for this run (its query id). */
+  record(queryId: string): RequestRecordWriter;
+}
 
 export interface QueryRunDeps {
   nc: NatsConnection;
@@ -75,6 +84,8 @@ export class QueryRun {
   private unroute: (() => void) | null = null;
   private resolveDone!: (value: SolveResult | ServiceError) => void;
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
+  /** The request's durable record, when it has a request_id. */
+  private readonly record: RequestRecordWriter | undefined;
 
   constructor(
     private readonly deps: QueryRunDeps,
@@ -84,6 +95,7 @@ export class QueryRun {
     private readonly emit: (event: SolveEvent) => void,
     /** Whose query it is (the caller's token's tenant). */
     readonly tenant: string,
+    recorded?: RecordedRunOptions,
   ) {
     this.log = deps.log.child({ queryId: this.queryId, tenant });
     this.traceSubject = deps.names.traceSubject(deps.schedulerId, this.queryId);
@@ -101,7 +113,9 @@ export class QueryRun {
       gangSize: deps.gangSize,
       cancelSettleMs: deps.cancelSettleMs,
       deadlineAt: Math.floor(deadlineAtMs),
+      ...(recorded?.restored ? { restored: recorded.restored } : {}),
     });
+    this.record = recorded?.record(this.queryId);
   }
 
   /** Runs the query to its end. Resolves with the result; rejects with a ServiceError. */
@@ -224,6 +238,9 @@ export class QueryRun {
           this.deps.metrics.malformedMessages.inc({ kind: "trace" });
           this.log.debug({ reason: e.reason }, "trace chunk dropped");
           break;
+        case "branch-finished":
+          this.record?.branchFinished(e.chunk);
+          break;
         case "stop-acked":
           this.deps.metrics.cancelToAck.observe(e.seconds);
           break;
@@ -314,7 +331,9 @@ export class QueryRun {
     this.retire();
     this.freeSlots([...this.holding]);
     const error = failure ? new ServiceError(status[failure.code], failure.message) : null;
-    this.record(result, error);
+    this.count(result, error);
+    // A retry gets this result; one of a run without it runs again, reusing the finished branches.
+    if (this.record) void (error ? this.record.abandoned() : this.record.answered(result));
     const c = result.compute!;
     this.log.info(
       {
@@ -329,7 +348,7 @@ export class QueryRun {
     this.resolveDone(error ?? result);
   }
 
-  private record(result: SolveResult, error: ServiceError | null): void {
+  private count(result: SolveResult, error: ServiceError | null): void {
     const m = this.deps.metrics;
     const c = result.compute!;
     m.queries.inc({ outcome: error ? outcomeLabel(error.code) : result.answer === "" ? "no_answer" : "answered" });
@@ -341,5 +360,6 @@ export class QueryRun {
     m.generatedTokens.inc(c.generatedTokens);
     m.wastedTokens.inc(c.wastedTokens);
     m.cachedPromptTokens.inc(c.cachedPromptTokens);
+    m.reusedBranches.inc(c.reusedBranches);
   }
 }

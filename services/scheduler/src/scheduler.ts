@@ -1,9 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { SolveEvent, SolveRequest, SolveResult } from "@ttc/proto";
+import { RequestRecord_State, type SolveEvent, type SolveRequest, type SolveResult } from "@ttc/proto";
 import type { Logger, WireNames } from "@ttc/common";
 import type { SchedulerConfig } from "./config.js";
-import { outcomeLabel, ServiceError, toServiceError } from "./errors.js";
+import { invalidArgument, outcomeLabel, ServiceError, toServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 import { QueryRun, type QueryRunDeps } from "./query-run.js";
 import { resolveRequest, type ResolvedQuery } from "./resolve-request.js";
@@ -14,6 +14,33 @@ import type { FairShare } from "./fair-share.js";
 import type { TraceRouter } from "./trace-router.js";
 import type { VerifierClient } from "./verifier-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
+import { requestFingerprint, requestKey, type RequestRecords, type StoredRequest } from "./request-records.js";
+import { planRetry } from "./request-retry.js";
+import type { SchedulerPeers } from "./scheduler-peers.js";
+
+/** The longest request_id accepted, in bytes (a UUID is 36). */
+const maxRequestIdBytes = 128;
+/** How often a call waiting for a request another scheduler runs looks at its record again. */
+const waitPollMs = 200;
+
+/**
+ * A request with a request_id being looked up or run on this scheduler: later calls with the same id
+ * join it. Its run stops only when no caller has been attached for the grace (`abandon`).
+ */
+interface IdentifiedRequest {
+  readonly fingerprint: Buffer;
+  result: Promise<SolveResult>;
+  callers: number;
+  readonly abandon: AbortController;
+  graceTimer: NodeJS.Timeout | undefined;
+}
+
+/** A run of a request with a request_id: where it records itself, and what it reuses. */
+interface RecordedRun {
+  key: string;
+  fingerprint: Buffer;
+  stored: StoredRequest | undefined;
+}
 
 /** Time kept back from the caller's deadline so the answer reaches them before it expires. */
 function answerMarginMs(budgetMs: number): number {
@@ -26,6 +53,8 @@ function answerMarginMs(budgetMs: number): number {
  */
 export class Scheduler {
   private readonly running = new Set<QueryRun>();
+  /** Requests with a request_id on this scheduler, by record key. */
+  private readonly identified = new Map<string, IdentifiedRequest>();
   /** Admitted calls waiting for their turn to start (the StartPacer's). */
   private waiting = 0;
   private draining = false;
@@ -48,6 +77,10 @@ export class Scheduler {
       verifier: VerifierClient;
       metrics: SchedulerMetrics;
       workers: WorkerRegistry;
+      /** The durable records of requests with a request_id. */
+      records: RequestRecords;
+      /** Other scheduler replicas' liveness. */
+      peers: SchedulerPeers;
       log: Logger;
     },
   ) {
@@ -95,6 +128,10 @@ export class Scheduler {
   /**
    * Runs one query. `deadline` is the caller's absolute deadline (ms since epoch, Infinity for none).
    * `signal` aborts when the caller cancels. Rejects with a ServiceError.
+   *
+   * With a request_id, the call gets what the request's record says (see `planRetry`): the stored
+   * result, the run of it already going here (joined), a wait for the replica running it, or a run
+   * that reuses the branches an earlier run finished.
    */
   async solve(
     request: SolveRequest,
@@ -103,6 +140,154 @@ export class Scheduler {
     emit: (event: SolveEvent) => void,
     /** Whose query it is: the caller's token's tenant. */
     tenant: string,
+  ): Promise<SolveResult> {
+    if (!request.requestId) return this.runQuery(request, deadline, signal, emit, tenant, undefined);
+    const { metrics } = this.deps;
+    if (Buffer.byteLength(request.requestId) > maxRequestIdBytes) {
+      metrics.queries.inc({ outcome: "invalid_argument" });
+      throw invalidArgument("request_id", `must be at most ${maxRequestIdBytes} bytes (a UUID is best)`);
+    }
+    const key = requestKey(tenant, request.requestId);
+    const fingerprint = requestFingerprint(request);
+    let entry = this.identified.get(key);
+    if (entry) {
+      if (!entry.fingerprint.equals(fingerprint)) throw this.conflict(request.requestId);
+      metrics.retriedRequests.inc({ outcome: "joined" });
+    } else {
+      const created: IdentifiedRequest = {
+        fingerprint,
+        callers: 0,
+        abandon: new AbortController(),
+        graceTimer: undefined,
+        result: Promise.resolve(undefined as unknown as SolveResult),
+      };
+      created.result = this.runIdentified(key, created, request, deadline, emit, tenant).finally(() => {
+        clearTimeout(created.graceTimer);
+        if (this.identified.get(key) === created) this.identified.delete(key);
+      });
+      // Callers come and go; the outcome is theirs to report, and must not be unhandled when none is left.
+      created.result.catch(() => {});
+      this.identified.set(key, created);
+      entry = created;
+    }
+    return this.attach(key, entry, signal);
+  }
+
+  /** The caller waits for the request's outcome; when the last caller leaves, the request stops after the grace. */
+  private attach(key: string, entry: IdentifiedRequest, signal: AbortSignal): Promise<SolveResult> {
+    entry.callers++;
+    clearTimeout(entry.graceTimer);
+    return new Promise((resolve, reject) => {
+      const leave = () => {
+        reject(new ServiceError(status.CANCELLED, "the call was cancelled"));
+        entry.callers--;
+        if (entry.callers === 0) this.abandonLater(key, entry);
+      };
+      if (signal.aborted) return leave();
+      signal.addEventListener("abort", leave, { once: true });
+      entry.result.then(
+        (result) => {
+          signal.removeEventListener("abort", leave);
+          resolve(result);
+        },
+        (err: unknown) => {
+          signal.removeEventListener("abort", leave);
+          reject(err as Error);
+        },
+      );
+    });
+  }
+
+  /**
+   * No caller is left: a dropped connection looks the same as a cancel, so the request keeps running
+   * for the grace, long enough for a retry to join it. A call on another replica that said it waits
+   * for it keeps it running to the end.
+   */
+  private abandonLater(key: string, entry: IdentifiedRequest): void {
+    const leftAt = Date.now();
+    entry.graceTimer = setTimeout(() => {
+      void this.deps.records.waitingSince(key).then((since) => {
+        if (entry.callers > 0 || since >= leftAt - this.deps.config.requestAttachGraceMs) return;
+        entry.abandon.abort();
+      });
+    }, this.deps.config.requestAttachGraceMs);
+  }
+
+  private conflict(requestId: string): ServiceError {
+    this.deps.metrics.retriedRequests.inc({ outcome: "conflict" });
+    this.deps.metrics.queries.inc({ outcome: "invalid_argument" });
+    return invalidArgument(
+      "request_id",
+      `"${requestId.slice(0, 64)}" was already used for a different request in the last ${Math.round(this.deps.config.requestRecordTtlMs / 1000)} s; a retry must send the same request, a new request a new request_id`,
+    );
+  }
+
+  /** Looks the request up in its record and does what the record says, until it has an outcome. */
+  private async runIdentified(
+    key: string,
+    entry: IdentifiedRequest,
+    request: SolveRequest,
+    deadline: number,
+    emit: (event: SolveEvent) => void,
+    tenant: string,
+  ): Promise<SolveResult> {
+    const { records, peers, metrics, config, log } = this.deps;
+    let saidWaiting = false;
+    for (;;) {
+      let stored: StoredRequest | undefined;
+      try {
+        stored = await records.load(key);
+      } catch (err) {
+        // Unreadable (NATS trouble): run it; a duplicate run costs compute, a refusal the caller's answer.
+        metrics.requestRecordErrors.inc({ op: "load" });
+        log.warn({ err: (err as Error).message }, "request record not readable: running the request anew");
+      }
+      const plan = planRetry(stored?.record, entry.fingerprint, config.schedulerId, (id) => peers.gone(id));
+      switch (plan.kind) {
+        case "conflict":
+          throw this.conflict(request.requestId);
+        case "answered":
+          metrics.retriedRequests.inc({ outcome: "answered" });
+          metrics.queries.inc({ outcome: plan.result.answer === "" ? "no_answer" : "answered" });
+          return plan.result;
+        case "wait": {
+          if (entry.abandon.signal.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled");
+          if (this.draining)
+            throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
+          const left = deadline - Date.now();
+          if (left <= 0)
+            throw new ServiceError(
+              status.DEADLINE_EXCEEDED,
+              `the request is still running on scheduler ${plan.owner}; call again with the same request_id for its answer`,
+            );
+          if (!saidWaiting) {
+            saidWaiting = true;
+            void records.markWaiting(key);
+          }
+          await new Promise((r) => setTimeout(r, Math.min(waitPollMs, left)));
+          continue;
+        }
+        case "resume":
+          metrics.retriedRequests.inc({ outcome: "resumed" });
+          return this.runQuery(request, deadline, entry.abandon.signal, emit, tenant, { key, fingerprint: entry.fingerprint, stored });
+        case "new":
+          return this.runQuery(request, deadline, entry.abandon.signal, emit, tenant, {
+            key,
+            fingerprint: entry.fingerprint,
+            stored: undefined,
+          });
+      }
+    }
+  }
+
+  /** Admits and runs one query; with `recorded`, it records itself and reuses what the record holds. */
+  private async runQuery(
+    request: SolveRequest,
+    deadline: number,
+    signal: AbortSignal,
+    emit: (event: SolveEvent) => void,
+    tenant: string,
+    recorded: RecordedRun | undefined,
   ): Promise<SolveResult> {
     const { metrics, starts, quotas } = this.deps;
     let run: QueryRun;
@@ -121,7 +306,7 @@ export class Scheduler {
         this.waiting--;
       }
       if (signal.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled before its query started");
-      run = this.start(query, deadline, emit, tenant);
+      run = this.start(query, deadline, emit, tenant, recorded);
     } catch (err) {
       release();
       const error = toServiceError(err);
@@ -174,7 +359,13 @@ export class Scheduler {
   }
 
   /** Makes the query's run, on its turn. */
-  private start(query: ResolvedQuery, deadline: number, emit: (event: SolveEvent) => void, tenant: string): QueryRun {
+  private start(
+    query: ResolvedQuery,
+    deadline: number,
+    emit: (event: SolveEvent) => void,
+    tenant: string,
+    recorded: RecordedRun | undefined,
+  ): QueryRun {
     const { config } = this.deps;
     // A drain that began while the call waited for its turn refuses it like one that came later.
     if (this.draining) throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
@@ -182,7 +373,25 @@ export class Scheduler {
     const callerBudget = Number.isFinite(deadline) ? deadline - now : config.defaults.deadlineMs;
     if (callerBudget <= 0) throw new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline had already passed when it arrived");
     const budget = Math.min(callerBudget, config.limits.maxDeadlineMs);
-    return new QueryRun(this.runDeps, query, now + budget - answerMarginMs(budget), emit, tenant);
+    const deadlineAt = now + budget - answerMarginMs(budget);
+    if (!recorded) return new QueryRun(this.runDeps, query, deadlineAt, emit, tenant);
+    const { key, fingerprint, stored } = recorded;
+    // A resumed run samples with the earlier run's seed: its reused branches and new ones are one sample.
+    const seed = stored ? stored.record.seed : query.seed;
+    return new QueryRun(this.runDeps, { ...query, seed }, deadlineAt, emit, tenant, {
+      restored: stored?.branches,
+      record: (queryId) =>
+        this.deps.records.writer(key, {
+          state: RequestRecord_State.STATE_RUNNING,
+          fingerprint,
+          seed,
+          ownerSchedulerId: this.deps.config.schedulerId,
+          queryId,
+          finishedBranches: [...(stored?.branches.keys() ?? [])],
+          result: undefined,
+          updatedUnixMs: 0,
+        }),
+    });
   }
 
   /**

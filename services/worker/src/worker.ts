@@ -2,12 +2,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { BranchTask, CancelBranches, ChunkKind, SchedulerHeartbeat, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
-import { awaitTaskQueue, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
+import { awaitTaskQueue, SchedulerLiveness, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
 import type { Backend } from "./backend.js";
 import { BranchRun, type BranchOutcome } from "./branch-runner.js";
 import { CancelRegistry } from "./cancel-registry.js";
 import type { WorkerMetrics } from "./metrics.js";
-import { SchedulerLiveness } from "./scheduler-liveness.js";
 import { Slots } from "./slots.js";
 import { taskRefusal, type TaskLimits } from "./task-admission.js";
 

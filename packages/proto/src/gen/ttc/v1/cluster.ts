@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { AnswerFormat, answerFormatFromJSON, answerFormatToJSON, ConfidenceStats } from "./common.js";
+import { SolveResult } from "./scheduler.js";
 
 export enum ChunkKind {
   CHUNK_KIND_UNSPECIFIED = 0,
@@ -269,6 +270,77 @@ export interface VerifyResponse {
    * with the same code: why it fell back. The verdict counts as any other; the result says it degraded.
    */
   fallback: string;
+}
+
+/**
+ * The durable record of a request that carries a request_id, in the scheduler's JetStream key-value
+ * bucket (one entry per request, one per finished branch): what a retry on any scheduler replica
+ * needs to return the answer, join the running query or resume it.
+ */
+export interface RequestRecord {
+  state: RequestRecord_State;
+  /** SHA-256 of the request without its request_id: a retry must ask the same thing. */
+  fingerprint: Buffer;
+  /** The seed the query ran with: a resumed run uses it, so reused and new branches are one sample. */
+  seed: number;
+  ownerSchedulerId: string;
+  queryId: string;
+  /** Branches whose finished trace is stored (as a FINISHED TraceChunk carrying the whole trace). */
+  finishedBranches: number[];
+  /** STATE_ANSWERED only. */
+  result: SolveResult | undefined;
+  updatedUnixMs: number;
+}
+
+export enum RequestRecord_State {
+  STATE_UNSPECIFIED = 0,
+  /** STATE_RUNNING - A scheduler is running it (see owner_scheduler_id). */
+  STATE_RUNNING = 1,
+  /** STATE_ANSWERED - It answered: `result` is what every retry gets. */
+  STATE_ANSWERED = 2,
+  /**
+   * STATE_ABANDONED - It ended without an answer to keep (its caller left, a deadline, a failure): a retry runs it
+   * again, reusing the finished branches.
+   */
+  STATE_ABANDONED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function requestRecord_StateFromJSON(object: any): RequestRecord_State {
+  switch (object) {
+    case 0:
+    case "STATE_UNSPECIFIED":
+      return RequestRecord_State.STATE_UNSPECIFIED;
+    case 1:
+    case "STATE_RUNNING":
+      return RequestRecord_State.STATE_RUNNING;
+    case 2:
+    case "STATE_ANSWERED":
+      return RequestRecord_State.STATE_ANSWERED;
+    case 3:
+    case "STATE_ABANDONED":
+      return RequestRecord_State.STATE_ABANDONED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RequestRecord_State.UNRECOGNIZED;
+  }
+}
+
+export function requestRecord_StateToJSON(object: RequestRecord_State): string {
+  switch (object) {
+    case RequestRecord_State.STATE_UNSPECIFIED:
+      return "STATE_UNSPECIFIED";
+    case RequestRecord_State.STATE_RUNNING:
+      return "STATE_RUNNING";
+    case RequestRecord_State.STATE_ANSWERED:
+      return "STATE_ANSWERED";
+    case RequestRecord_State.STATE_ABANDONED:
+      return "STATE_ABANDONED";
+    case RequestRecord_State.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
 }
 
 function createBaseBranchTask(): BranchTask {
@@ -2152,6 +2224,228 @@ export const VerifyResponse: MessageFns<VerifyResponse> = {
     message.resumeOffset = object.resumeOffset ?? 0;
     message.resume = object.resume ?? Buffer.alloc(0);
     message.fallback = object.fallback ?? "";
+    return message;
+  },
+};
+
+function createBaseRequestRecord(): RequestRecord {
+  return {
+    state: 0,
+    fingerprint: Buffer.alloc(0),
+    seed: 0,
+    ownerSchedulerId: "",
+    queryId: "",
+    finishedBranches: [],
+    result: undefined,
+    updatedUnixMs: 0,
+  };
+}
+
+export const RequestRecord: MessageFns<RequestRecord> = {
+  encode(message: RequestRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.fingerprint.length !== 0) {
+      writer.uint32(18).bytes(message.fingerprint);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(24).uint64(message.seed);
+    }
+    if (message.ownerSchedulerId !== "") {
+      writer.uint32(34).string(message.ownerSchedulerId);
+    }
+    if (message.queryId !== "") {
+      writer.uint32(42).string(message.queryId);
+    }
+    if (message.finishedBranches.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.finishedBranches) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.result !== undefined) {
+      SolveResult.encode(message.result, writer.uint32(58).fork()).join();
+    }
+    if (message.updatedUnixMs !== 0) {
+      writer.uint32(64).int64(message.updatedUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fingerprint = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ownerSchedulerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.queryId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.finishedBranches.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.finishedBranches.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.result = SolveResult.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.updatedUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestRecord {
+    return {
+      state: isSet(object.state) ? requestRecord_StateFromJSON(object.state) : 0,
+      fingerprint: isSet(object.fingerprint) ? Buffer.from(bytesFromBase64(object.fingerprint)) : Buffer.alloc(0),
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+      ownerSchedulerId: isSet(object.ownerSchedulerId)
+        ? globalThis.String(object.ownerSchedulerId)
+        : isSet(object.owner_scheduler_id)
+        ? globalThis.String(object.owner_scheduler_id)
+        : "",
+      queryId: isSet(object.queryId)
+        ? globalThis.String(object.queryId)
+        : isSet(object.query_id)
+        ? globalThis.String(object.query_id)
+        : "",
+      finishedBranches: globalThis.Array.isArray(object?.finishedBranches)
+        ? object.finishedBranches.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.finished_branches)
+        ? object.finished_branches.map((e: any) => globalThis.Number(e))
+        : [],
+      result: isSet(object.result) ? SolveResult.fromJSON(object.result) : undefined,
+      updatedUnixMs: isSet(object.updatedUnixMs)
+        ? globalThis.Number(object.updatedUnixMs)
+        : isSet(object.updated_unix_ms)
+        ? globalThis.Number(object.updated_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RequestRecord): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = requestRecord_StateToJSON(message.state);
+    }
+    if (message.fingerprint.length !== 0) {
+      obj.fingerprint = base64FromBytes(message.fingerprint);
+    }
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
+    }
+    if (message.ownerSchedulerId !== "") {
+      obj.ownerSchedulerId = message.ownerSchedulerId;
+    }
+    if (message.queryId !== "") {
+      obj.queryId = message.queryId;
+    }
+    if (message.finishedBranches?.length) {
+      obj.finishedBranches = message.finishedBranches.map((e) => Math.round(e));
+    }
+    if (message.result !== undefined) {
+      obj.result = SolveResult.toJSON(message.result);
+    }
+    if (message.updatedUnixMs !== 0) {
+      obj.updatedUnixMs = Math.round(message.updatedUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestRecord>): RequestRecord {
+    return RequestRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestRecord>): RequestRecord {
+    const message = createBaseRequestRecord();
+    message.state = object.state ?? 0;
+    message.fingerprint = object.fingerprint ?? Buffer.alloc(0);
+    message.seed = object.seed ?? 0;
+    message.ownerSchedulerId = object.ownerSchedulerId ?? "";
+    message.queryId = object.queryId ?? "";
+    message.finishedBranches = object.finishedBranches?.map((e) => e) || [];
+    message.result = (object.result !== undefined && object.result !== null)
+      ? SolveResult.fromPartial(object.result)
+      : undefined;
+    message.updatedUnixMs = object.updatedUnixMs ?? 0;
     return message;
   },
 };

@@ -259,6 +259,14 @@ export interface SolveRequest {
   parallelism: number;
   /** How branches are scheduled. UNSPECIFIED means the scheduler default (waves). */
   mode: ExecutionMode;
+  /**
+   * Identifies this request across retries (AIP-155; a UUID is best), per tenant. A retry with the
+   * same request_id and the same request gets the stored result of a query that answered, joins the
+   * query while it still runs, or resumes it on another scheduler replica: branches that had
+   * finished are reused from a durable record, the rest run again. Kept for
+   * TTC_REQUEST_RECORD_TTL_MS. Empty: every call is a new query. At most 128 bytes.
+   */
+  requestId: string;
 }
 
 /** One answer and the branches that voted for it. */
@@ -300,6 +308,12 @@ export interface Compute {
   branchesPruned: number;
   /** Prompt tokens the engines served from their prefix caches. */
   cachedPromptTokens: number;
+  /**
+   * Finished branches taken from an earlier run of the same request_id (its scheduler died or its
+   * caller left), and the tokens they had generated: included in the counts above, not generated again.
+   */
+  reusedBranches: number;
+  reusedTokens: number;
 }
 
 /** Times in seconds from the moment the scheduler accepted the query. */
@@ -617,6 +631,7 @@ function createBaseSolveRequest(): SolveRequest {
     seed: 0,
     parallelism: 0,
     mode: 0,
+    requestId: "",
   };
 }
 
@@ -657,6 +672,9 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     }
     if (message.mode !== 0) {
       writer.uint32(96).int32(message.mode);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(106).string(message.requestId);
     }
     return writer;
   },
@@ -770,6 +788,14 @@ export const SolveRequest: MessageFns<SolveRequest> = {
             message.mode = reader.int32() as any;
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -816,6 +842,11 @@ export const SolveRequest: MessageFns<SolveRequest> = {
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
       parallelism: isSet(object.parallelism) ? globalThis.Number(object.parallelism) : 0,
       mode: isSet(object.mode) ? executionModeFromJSON(object.mode) : 0,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -857,6 +888,9 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     if (message.mode !== 0) {
       obj.mode = executionModeToJSON(message.mode);
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -879,6 +913,7 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     message.seed = object.seed ?? 0;
     message.parallelism = object.parallelism ?? 0;
     message.mode = object.mode ?? 0;
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -1209,6 +1244,8 @@ function createBaseCompute(): Compute {
     branchesLaunched: 0,
     branchesPruned: 0,
     cachedPromptTokens: 0,
+    reusedBranches: 0,
+    reusedTokens: 0,
   };
 }
 
@@ -1237,6 +1274,12 @@ export const Compute: MessageFns<Compute> = {
     }
     if (message.cachedPromptTokens !== 0) {
       writer.uint32(64).uint64(message.cachedPromptTokens);
+    }
+    if (message.reusedBranches !== 0) {
+      writer.uint32(72).uint32(message.reusedBranches);
+    }
+    if (message.reusedTokens !== 0) {
+      writer.uint32(80).uint64(message.reusedTokens);
     }
     return writer;
   },
@@ -1318,6 +1361,22 @@ export const Compute: MessageFns<Compute> = {
             message.cachedPromptTokens = longToNumber(reader.uint64());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.reusedBranches = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.reusedTokens = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1372,6 +1431,16 @@ export const Compute: MessageFns<Compute> = {
         : isSet(object.cached_prompt_tokens)
         ? globalThis.Number(object.cached_prompt_tokens)
         : 0,
+      reusedBranches: isSet(object.reusedBranches)
+        ? globalThis.Number(object.reusedBranches)
+        : isSet(object.reused_branches)
+        ? globalThis.Number(object.reused_branches)
+        : 0,
+      reusedTokens: isSet(object.reusedTokens)
+        ? globalThis.Number(object.reusedTokens)
+        : isSet(object.reused_tokens)
+        ? globalThis.Number(object.reused_tokens)
+        : 0,
     };
   },
 
@@ -1401,6 +1470,12 @@ export const Compute: MessageFns<Compute> = {
     if (message.cachedPromptTokens !== 0) {
       obj.cachedPromptTokens = Math.round(message.cachedPromptTokens);
     }
+    if (message.reusedBranches !== 0) {
+      obj.reusedBranches = Math.round(message.reusedBranches);
+    }
+    if (message.reusedTokens !== 0) {
+      obj.reusedTokens = Math.round(message.reusedTokens);
+    }
     return obj;
   },
 
@@ -1417,6 +1492,8 @@ export const Compute: MessageFns<Compute> = {
     message.branchesLaunched = object.branchesLaunched ?? 0;
     message.branchesPruned = object.branchesPruned ?? 0;
     message.cachedPromptTokens = object.cachedPromptTokens ?? 0;
+    message.reusedBranches = object.reusedBranches ?? 0;
+    message.reusedTokens = object.reusedTokens ?? 0;
     return message;
   },
 };

@@ -6,8 +6,8 @@ export const minSilenceMs = 2_000;
 
 /**
  * Which schedulers are alive, from their heartbeats: a worker stops the branches of a scheduler that
- * fell silent (killed, partitioned away) instead of generating for nobody until the task's deadline.
- * Pure: the caller passes the clock.
+ * fell silent (killed, partitioned away) instead of generating for nobody until the task's deadline,
+ * and a scheduler resumes a retried request whose owner fell silent. Pure: the caller passes the clock.
  */
 export class SchedulerLiveness {
   readonly #seen = new Map<string, { at: number; intervalMs: number; workerLivenessMs: number }>();
