@@ -23,7 +23,7 @@ export { tryDecode } from "./codec.js";
 export { awaitTaskQueue, connectNats, ensureTaskQueue } from "./nats.js";
 export type { NatsAuth, NatsConnectOptions, TaskQueueOptions } from "./nats.js";
 export { startLocalNatsCluster, startLocalNatsServer } from "./nats-server.js";
-export type { LocalNatsCluster, LocalNatsServer, LocalNatsServerOptions, LocalNatsUser } from "./nats-server.js";
+export type { LocalNatsCluster, LocalNatsClusterOptions, LocalNatsServer, LocalNatsServerOptions, LocalNatsUser } from "./nats-server.js";
 export { unscored, verifyInput, verifyResponse } from "./verify-input.js";
 export { EngineError } from "./engine-error.js";
 export type { EngineErrorCode, EngineErrorOptions } from "./engine-error.js";

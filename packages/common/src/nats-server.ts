@@ -115,14 +115,29 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
+export interface LocalNatsClusterOptions {
+  binary?: string;
+  /** The address each node listens on and is reached at (default 127.0.0.1 for all three). */
+  hosts?: readonly [string, string, string];
+  /** A command each node's `nats-server` runs under (e.g. `ip netns exec NAME` to put a node in a network namespace). */
+  launcher?: (node: number) => string[];
+  /**
+   * Seconds between the servers' pings to clients and routes (nats-server's default is 2 minutes): a
+   * peer cut off without a reset is noticed after two unanswered pings.
+   */
+  pingIntervalSeconds?: number;
+}
+
 /**
- * Three local `nats-server`s clustered with JetStream on loopback (what a task stream replicated
- * three ways needs), each with its own store, for fault tests: a node can be killed and restarted.
- * Resolves once JetStream has a meta leader.
+ * Three local `nats-server`s clustered with JetStream (what a task stream replicated three ways
+ * needs), each with its own store, for fault tests: a node can be killed and restarted. By default on
+ * loopback; `hosts` and `launcher` place nodes elsewhere on this machine (a network namespace).
+ * Resolves once every node accepts connections.
  */
-export async function startLocalNatsCluster(options: { binary?: string } = {}): Promise<LocalNatsCluster> {
+export async function startLocalNatsCluster(options: LocalNatsClusterOptions = {}): Promise<LocalNatsCluster> {
   const binary = options.binary ?? findNatsServer();
   if (!binary) throw new Error("nats-server is not installed: run `npm run setup` (Debian: apt-get install nats-server)");
+  const hosts = options.hosts ?? ["127.0.0.1", "127.0.0.1", "127.0.0.1"];
   const [c1, c2, c3, r1, r2, r3] = await freePorts(6);
   const clientPorts = [c1!, c2!, c3!];
   const routePorts = [r1!, r2!, r3!];
@@ -134,30 +149,32 @@ export async function startLocalNatsCluster(options: { binary?: string } = {}): 
       config,
       JSON.stringify({
         server_name: `n${i + 1}`,
-        host: "127.0.0.1",
+        host: hosts[i],
         port: clientPorts[i],
         jetstream: { store_dir: join(dirs[i]!, "js") },
+        ...(options.pingIntervalSeconds ? { ping_interval: `${options.pingIntervalSeconds}s`, ping_max: 2 } : {}),
         cluster: {
           name: "ttc-test",
-          host: "127.0.0.1",
+          host: hosts[i],
           port: routePorts[i],
-          routes: routePorts.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`),
+          routes: routePorts.flatMap((p, j) => (j === i ? [] : [`nats://${hosts[j]}:${p}`])),
         },
       }),
     );
-    const child = spawn(binary, ["-c", config], { stdio: ["ignore", "ignore", "ignore"] });
+    const [command, ...args] = [...(options.launcher?.(i) ?? []), binary, "-c", config];
+    const child = spawn(command!, args, { stdio: ["ignore", "ignore", "ignore"] });
     children[i] = child;
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`nats-server node ${i + 1} exited with code ${child.exitCode}`);
-      if (await accepting(clientPorts[i]!)) return;
+      if (await accepting(clientPorts[i]!, hosts[i]!)) return;
       if (Date.now() > deadline) throw new Error(`nats-server node ${i + 1} did not start within 10 s`);
       await sleep(50);
     }
   };
   await Promise.all([0, 1, 2].map(start));
   return {
-    url: clientPorts.map((p) => `nats://127.0.0.1:${p}`).join(","),
+    url: clientPorts.map((p, i) => `nats://${hosts[i]}:${p}`).join(","),
     kill: (i) => void children[i]?.kill("SIGKILL"),
     restart: (i) => start(i),
     async stop() {
@@ -167,11 +184,11 @@ export async function startLocalNatsCluster(options: { binary?: string } = {}): 
   };
 }
 
-/** True once something accepts TCP connections on the loopback port (a node is up). */
-async function accepting(port: number): Promise<boolean> {
+/** True once something accepts TCP connections on the port (a node is up). */
+async function accepting(port: number, host: string): Promise<boolean> {
   const { connect } = await import("node:net");
   return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1", () => {
+    const socket = connect(port, host, () => {
       socket.destroy();
       resolve(true);
     });

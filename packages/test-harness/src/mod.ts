@@ -6,6 +6,8 @@
 export { collect, healthStatus, reflectedServices, request, scrape, startTestCluster } from "./cluster.js";
 export type { CollectedStream, TestCluster } from "./cluster.js";
 export { startNats } from "./nats.js";
+export { createIsolatedHost } from "./network-namespace.js";
+export type { IsolatedHost } from "./network-namespace.js";
 export { makeTestCertificates } from "./certificates.js";
 export type { TestCertificates } from "./certificates.js";
 export type { NatsFixture } from "./nats.js";
