@@ -44,6 +44,8 @@ export interface BenchGoal {
   /** How it is measured, in a sentence, for the report. */
   method: string;
   figures: Figure[];
+  /** Run only when asked for by number (a long soak): `npm run bench` without `--goal` leaves it out. */
+  onDemand?: boolean;
   run(options: GoalOptions): Promise<GoalRun>;
 }
 

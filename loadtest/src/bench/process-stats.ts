@@ -40,3 +40,13 @@ export function busyShare(from: MachineCpu, to: MachineCpu): number {
   const total = to.total - from.total;
   return total > 0 ? (to.busy - from.busy) / total : 0;
 }
+
+/** The process's resident set size in bytes (`VmRSS` of `/proc/<pid>/status`); undefined once it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const line = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return line ? Number(line[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

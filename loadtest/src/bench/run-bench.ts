@@ -6,6 +6,7 @@ import { adaptiveGoal } from "./goal-adaptive.js";
 import { cancelLatencyGoal } from "./goal-cancel-latency.js";
 import { fairnessGoal } from "./goal-fairness.js";
 import { faultsGoal } from "./goal-faults.js";
+import { soakGoal } from "./goal-soak.js";
 import { chunkThroughputGoal } from "./goal-chunk-throughput.js";
 import { overheadGoal } from "./goal-overhead.js";
 import { scaleGoal } from "./goal-scale.js";
@@ -20,6 +21,7 @@ export const benchGoals: readonly BenchGoal[] = [
   adaptiveGoal,
   fairnessGoal,
   faultsGoal,
+  soakGoal,
 ];
 
 export interface BenchOptions {
