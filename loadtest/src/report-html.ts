@@ -30,7 +30,7 @@ export function renderHtmlReport(r: LoadResults): string {
     figuresTable(keyFigures(r)),
     templatesTable(r),
   ].join("\n");
-  return page(`ttc load test: ${name}`, intro, reportCharts(r));
+  return renderChartPage(`ttc load test: ${name}`, intro, reportCharts(r));
 }
 
 /** Two runs side by side: the figures with their change, and their series over time on shared charts. */
@@ -45,7 +45,7 @@ export function renderHtmlComparison(a: LoadResults, b: LoadResults, names: [str
     `<p class="meta">${esc(names[0])}: ${esc(describeLoad(a))}<br>${esc(names[1])}: ${esc(describeLoad(b))}</p>`,
     `<table><thead><tr><th></th><th></th><th>${esc(names[0])}</th><th>${esc(names[1])}</th><th>change</th></tr></thead><tbody>${rows}</tbody></table>`,
   ].join("\n");
-  return page(`ttc load test: ${names[0]} vs ${names[1]}`, intro, comparisonCharts(a, b, names));
+  return renderChartPage(`ttc load test: ${names[0]} vs ${names[1]}`, intro, comparisonCharts(a, b, names));
 }
 
 /** The key figures, one small table per section, side by side. */
@@ -103,7 +103,8 @@ function templatesTable(r: LoadResults): string {
   return `<h2>Request templates</h2><table><thead><tr>${heads.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
 }
 
-function page(title: string, intro: string, plan: ChartPlan): string {
+/** A page of charts: the title, an HTML introduction, and the plan's charts in a grid (what the reports and the dashboard snapshots share). */
+export function renderChartPage(title: string, intro: string, plan: ChartPlan): string {
   const sections = plan.charts.map(
     (c) =>
       `<section><h3>${esc(c.title)}</h3><p class="note">${esc(c.note)}</p><div class="chart"><canvas id="chart-${esc(c.id)}"></canvas></div></section>`,

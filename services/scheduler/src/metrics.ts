@@ -58,6 +58,24 @@ export function createSchedulerMetrics() {
       registers,
     }),
     queriesInFlight: new Gauge({ name: names.queriesInFlight, help: "Queries running now.", registers }),
+    queryStops: new Counter({
+      name: names.queryStops,
+      help: "Queries that ran to a result, by policy, why they stopped (consensus, all_branches_done, token_budget, deadline, cancelled, draining, tenant_budget) and answer format: fixed label sets a dashboard can split by.",
+      labelNames: ["policy", "stop_reason", "answer_format"] as const,
+      registers,
+    }),
+    queryQueueWait: new Histogram({
+      name: names.queryQueueWait,
+      help: "Seconds from accepting a query to a worker picking up its first branch (queries a worker picked up).",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    queryFirstToken: new Histogram({
+      name: names.queryFirstToken,
+      help: "Seconds from accepting a query to its first generated tokens (queries that generated any).",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
     tenantQueriesInFlight: new Gauge({
       name: names.tenantQueriesInFlight,
       help: "Queries admitted and not ended, by tenant: the tenants of TTC_TENANTS_FILE, every other caller as other.",

@@ -352,7 +352,16 @@ export class QueryRun {
     const m = this.deps.metrics;
     const c = result.compute!;
     m.queries.inc({ outcome: error ? outcomeLabel(error.code) : result.answer === "" ? "no_answer" : "answered" });
-    m.queryDuration.observe(result.timing!.totalSeconds);
+    const t = result.timing!;
+    m.queryDuration.observe(t.totalSeconds);
+    m.queryStops.inc({
+      policy: this.query.policy.name,
+      stop_reason: stopReasonLabel(result.stopReason),
+      answer_format: this.query.answerFormat,
+    });
+    // Zero means it never happened (no worker picked a branch up, no token came): not a wait of zero.
+    if (t.queuedSeconds > 0) m.queryQueueWait.observe(t.queuedSeconds);
+    if (t.firstBranchStartedSeconds > 0) m.queryFirstToken.observe(t.firstBranchStartedSeconds);
     m.queryGeneratedTokens.observe(c.generatedTokens);
     m.queryWastedTokens.observe(c.wastedTokens);
     m.queryBranchesLaunched.observe(c.branchesLaunched);
