@@ -32,7 +32,11 @@ export interface ServiceContext<C, M> {
 export interface RunningService {
   /** What the service says about itself in its `started` log line and its announcement, e.g. its gRPC address. */
   info?: Record<string, unknown>;
-  /** Told when NATS is lost, and when it is back (after the task queue, if the service has one, was recreated). */
+  /**
+   * Told when the NATS connection is lost, and when it is back. Readiness waits until the task queue
+   * (if the service has one) was recreated; the service may work meanwhile: a JetStream election after
+   * a node's loss takes seconds, and its JetStream calls retry on their own.
+   */
   natsChanged?(connected: boolean): void;
   /** Stops taking work, then lets work in flight finish (or hands it back) within the service's drain grace. */
   drain(): Promise<void>;
@@ -182,8 +186,9 @@ async function start<C extends ServiceSettings, M extends { registry: Registry }
 
 /**
  * Follows the NATS connection: not ready while it is lost; once it is back (and `recreate` has
- * restored what a restarted server lost), ready again. `tell` hands over the started service, which
- * hears of every change from then on, and at once if the connection is down.
+ * restored what a restarted server lost), ready again. The service hears of the connection itself at
+ * once, both ways. `tell` hands over the started service, which hears of every change from then on,
+ * and at once if the connection is down.
  */
 function followNats(nc: NatsConnection, log: Logger, readiness: Readiness, recreate: (() => Promise<void>) | undefined) {
   const reason = "nats disconnected";
@@ -201,12 +206,12 @@ function followNats(nc: NatsConnection, log: Logger, readiness: Readiness, recre
       return;
     }
     const current = () => change === changes;
+    connected = true;
+    service?.natsChanged?.(true);
     void (async () => {
       if (recreate && !(await untilRecreated(recreate, current, log))) return;
       if (!current()) return;
-      connected = true;
       readiness.unblock(reason);
-      service?.natsChanged?.(true);
     })();
   });
   return {
