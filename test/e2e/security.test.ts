@@ -134,10 +134,15 @@ describe("TLS and bearer tokens", () => {
 
   it("ttc solve calls with --tls --cacert --token (or TTC_TOKEN), and says why it fails without", () => {
     const ttc = (args: string[], env: Record<string, string> = {}) =>
-      spawnSync(process.execPath, [cli, "solve", "What is 2 + 3?", "--addr", c.cluster.grpcAddress, "--branches", "2", ...args], {
-        encoding: "utf8",
-        env: { ...process.env, ...env },
-      });
+      // A fixed seed: with a random one, two sim branches both end without an answer now and then (exit 3).
+      spawnSync(
+        process.execPath,
+        [cli, "solve", "What is 2 + 3?", "--addr", c.cluster.grpcAddress, "--branches", "2", "--seed", "7", ...args],
+        {
+          encoding: "utf8",
+          env: { ...process.env, ...env },
+        },
+      );
     const ok = ttc(["--cacert", pki.caCert, "--json"], { TTC_TOKEN: "tok-b-1" });
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).answer).not.toBe("");
