@@ -6,6 +6,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 # Manifests first: the dependency layer is reused until the lock file changes.
 COPY package.json package-lock.json turbo.json tsconfig.base.json ./
+COPY proto/ proto/
 COPY packages/ packages/
 COPY services/ services/
 COPY loadtest/package.json loadtest/

@@ -4,6 +4,7 @@
 #
 #   bash scripts/build-image.sh              # FROM node:22-bookworm-slim, pulled from a registry
 #   STANDIN=1 bash scripts/build-image.sh    # no registry: a stand-in base made from this machine's node and npm
+#   CHECK_ONLY=1 bash scripts/build-image.sh # check an image built before
 #
 # Needs root and buildah (Debian: apt-get install buildah); vfs storage and chroot isolation, which work
 # where overlay mounts and OCI runtimes do not. The stand-in base carries this machine's node (20 here,
@@ -24,7 +25,12 @@ if [ "${STANDIN:-0}" = 1 ]; then
     mnt=$("${B[@]}" mount "$ctr")
     progs=(/usr/bin/node /bin/sh /bin/dash /bin/rm /bin/ln /bin/mkdir /bin/cp /bin/mv /bin/chmod /bin/cat /bin/ls /usr/bin/env /usr/bin/uname /bin/sed /usr/bin/dirname)
     files=("${progs[@]}")
-    for p in "${progs[@]}"; do files+=($(ldd "$p" 2>/dev/null | awk '/=>/ {print $3} /^\s*\/lib/ {print $1}')); done
+    # glibc whole (as a Debian slim base has it): native addons load more of it than the programs above.
+    for lib in libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libresolv.so.2 libutil.so.1 libanl.so.1 \
+      libnss_files.so.2 libnss_dns.so.2 libstdc++.so.6 libgcc_s.so.1 libz.so.1; do
+      if [ -e "/lib/x86_64-linux-gnu/$lib" ]; then files+=("/lib/x86_64-linux-gnu/$lib"); fi
+    done
+    for p in "${progs[@]}"; do files+=($(ldd "$p" 2>/dev/null | awk '/=>/ {print $3} /^[ \t]*\/lib/ {print $1}')); done
     for f in "${files[@]}"; do mkdir -p "$mnt$(dirname "$f")"; cp -L "$f" "$mnt$f"; done
     mkdir -p "$mnt/usr/lib/node_modules" "$mnt/usr/local/bin" "$mnt/tmp" "$mnt/etc/ssl" "$mnt/root"
     chmod 1777 "$mnt/tmp"
@@ -34,15 +40,21 @@ if [ "${STANDIN:-0}" = 1 ]; then
     cp -aL /etc/ssl/certs "$mnt/etc/ssl/certs"
     printf 'root:x:0:0:root:/root:/bin/sh\n' >"$mnt/etc/passwd"
     printf 'root:x:0:\n' >"$mnt/etc/group"
-    "${B[@]}" config --env PATH=/usr/local/bin:/usr/bin:/bin --env HOME=/root "$ctr"
+    # This machine's npm settings come along (a registry mirror, or the CA of a TLS-inspecting proxy).
+    if [ -f /etc/npmrc ]; then cp /etc/npmrc "$mnt/etc/npmrc"; fi
+    extra=()
+    if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then extra=(--env "NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS"); fi
+    "${B[@]}" config --env PATH=/usr/local/bin:/usr/bin:/bin --env HOME=/root "${extra[@]}" "$ctr"
     "${B[@]}" umount "$ctr"
     "${B[@]}" commit -q "$ctr" "$BASE" >/dev/null
     "${B[@]}" rm "$ctr" >/dev/null
   fi
 fi
 
-echo "building $TAG on $BASE"
-"${B[@]}" bud --isolation chroot --pull=never --layers=false --build-arg NODE_IMAGE="$BASE" -t "$TAG" .
+if [ "${CHECK_ONLY:-0}" != 1 ]; then
+  echo "building $TAG on $BASE"
+  "${B[@]}" bud --isolation chroot --pull=never --layers=false --build-arg NODE_IMAGE="$BASE" -t "$TAG" .
+fi
 
 echo "checking $TAG: entrypoints, then a query through three containers"
 NATS_DIR=$(mktemp -d)
@@ -56,11 +68,14 @@ cleanup() {
   rm -rf "$NATS_DIR"
 }
 trap cleanup EXIT
-run() { # NAME COMMAND... : runs in a fresh container of the image (host network: chroot isolation)
+run() { # NAME [OPTION...] -- COMMAND... : runs in a fresh container of the image (host network: chroot isolation)
   local name=$1; shift
+  local opts=()
+  while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+  shift
   local c; c=$("${B[@]}" from --pull=never --name "ttc-image-check-$name-$$" "$TAG")
   containers+=("$c")
-  "${B[@]}" run --isolation chroot --env TTC_NATS_URL="nats://127.0.0.1:$PORT" --env TTC_NAMESPACE=img --env TTC_METRICS_PORT=0 "$@" "$c"
+  "${B[@]}" run --isolation chroot --env TTC_NATS_URL="nats://127.0.0.1:$PORT" --env TTC_NAMESPACE=img --env TTC_METRICS_PORT=0 "${opts[@]}" "$c" -- "$@"
 }
 c=$("${B[@]}" from --pull=never "$TAG"); containers+=("$c")
 "${B[@]}" run --isolation chroot "$c" -- ttc --help >/dev/null
