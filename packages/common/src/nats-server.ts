@@ -73,10 +73,7 @@ export async function startLocalNatsServer(options: LocalNatsServerOptions = {})
       throw new Error(`nats-server did not start within 10 s: ${stderr}`);
     }
     const file = readdirSync(dir).find((f) => f.endsWith(".ports"));
-    if (file) {
-      const ports = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nats?: string[] };
-      url = ports.nats?.[0] ?? null;
-    }
+    if (file) url = portsFileUrl(readFileSync(join(dir, file), "utf8"));
     if (!url) await sleep(20);
   }
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -201,4 +198,13 @@ async function stopChild(child: ChildProcess | null): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.kill("SIGTERM");
   await Promise.race([exited, sleep(5_000).then(() => child.kill("SIGKILL"))]);
+}
+
+/** The client URL a `--ports_file_dir` file names; null while the server has not finished writing it (an empty or partial file). */
+function portsFileUrl(text: string): string | null {
+  try {
+    return (JSON.parse(text) as { nats?: string[] }).nats?.[0] ?? null;
+  } catch {
+    return null;
+  }
 }
