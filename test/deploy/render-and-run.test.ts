@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { TtcClient } from "@ttc/client";
 import { connectNats, startLocalNatsCluster, type LocalNatsCluster } from "@ttc/common";
-import { healthStatus } from "@ttc/test-harness";
+import { healthStatus, until } from "@ttc/test-harness";
 import { prepareHelm, repoRoot, type K8sObject } from "./helm.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -25,18 +25,6 @@ type Container = {
   ports?: { name: string; containerPort: number }[];
   [probe: string]: any;
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 /** Replaces every Service DNS name the chart could have written (short, namespaced, .svc, cluster.local) with where it runs here. */
 function resolveServices(value: string, services: Map<string, string>): string {
@@ -70,7 +58,17 @@ describe("the chart's Deployments, run as rendered", () => {
     const objects = prepareHelm().template();
     nats = await startLocalNatsCluster();
     const probe = await connectNats(nats.url, "render-and-run-probe");
-    await until("JetStream meta leader", async () => (await (await jetstreamManager(probe)).getAccountInfo()) && true);
+    await until(
+      () =>
+        jetstreamManager(probe)
+          .then((m) => m.getAccountInfo())
+          .then(
+            () => true,
+            () => undefined,
+          ),
+      30_000,
+      "JetStream meta leader",
+    );
     await probe.close();
     // The bundled NATS's Service → one node of the local cluster (clients learn the others from it);
     // every ttc Service → loopback (its pods' ports are the container ports the chart sets).
@@ -149,12 +147,26 @@ describe("the chart's Deployments, run as rendered", () => {
           const p = c[kind];
           if (!p) continue;
           if (p.grpc)
-            await until(`${pod} ${kind} gRPC :${p.grpc.port}`, async () =>
-              (await healthStatus(`127.0.0.1:${p.grpc.port}`, p.grpc.service ?? "")) === "SERVING" ? true : undefined,
+            await until(
+              () =>
+                healthStatus(`127.0.0.1:${p.grpc.port}`, p.grpc.service ?? "").then(
+                  (s) => (s === "SERVING" ? true : undefined),
+                  () => undefined,
+                ),
+              30_000,
+              `${pod} ${kind} gRPC :${p.grpc.port}`,
             );
           else {
             const url = `http://127.0.0.1:${portOf(c, p.httpGet.port)}${p.httpGet.path}`;
-            await until(`${pod} ${kind} ${url}`, async () => ((await fetch(url)).status === 200 ? true : undefined));
+            await until(
+              () =>
+                fetch(url).then(
+                  (r) => (r.status === 200 ? true : undefined),
+                  () => undefined,
+                ),
+              30_000,
+              `${pod} ${kind} ${url}`,
+            );
           }
         }
     } catch (err) {

@@ -4,18 +4,8 @@ import type { TtcError } from "@ttc/client";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, wireNames } from "@ttc/common";
 import { BranchStatus, ExecutionMode, StopReason, type SolveEvent, type SolveResult } from "@ttc/proto";
-import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
+import { collect, healthStatus, request, scrape, startTestCluster, type TestCluster, until } from "@ttc/test-harness";
 import type { ServiceProcess } from "@ttc/cli";
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Slow decoding (150 tokens/s, every branch exactly 200 tokens) so there is time to break things mid-branch. */
 describe("faults", () => {

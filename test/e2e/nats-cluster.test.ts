@@ -9,17 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { status, TtcClient, type TtcError } from "@ttc/client";
 import { connectNats, startLocalNatsCluster, wireNames, type LocalNatsCluster, type LocalNatsClusterOptions } from "@ttc/common";
 import { quantile } from "@ttc/stats";
-import { createIsolatedHost, request, startTestCluster, type IsolatedHost, type TestCluster } from "@ttc/test-harness";
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { createIsolatedHost, request, startTestCluster, type IsolatedHost, type TestCluster, until } from "@ttc/test-harness";
 
 /** A NATS cluster with JetStream ready (a meta leader elected), and a ttc cluster on it with the task stream replicated three ways. */
 async function startOnNatsCluster(
@@ -29,7 +19,17 @@ async function startOnNatsCluster(
 ): Promise<{ nats: LocalNatsCluster; c: TestCluster }> {
   const nats = await startLocalNatsCluster(options);
   const probe = await connectNats(nats.url, "cluster-probe");
-  await until(async () => (await (await jetstreamManager(probe)).getAccountInfo()) && true, 30_000);
+  await until(
+    () =>
+      jetstreamManager(probe)
+        .then((m) => m.getAccountInfo())
+        .then(
+          () => true,
+          () => undefined,
+        ),
+    30_000,
+    "JetStream meta leader",
+  );
   await probe.close();
   const c = await startTestCluster({
     natsUrl: connectTo === undefined ? nats.url : nats.url.split(",")[connectTo]!,
@@ -91,11 +91,15 @@ async function loadThrough(
 async function expectStreamWhole(nats: LocalNatsCluster, c: TestCluster): Promise<void> {
   const nc = await connectNats(nats.url, "cluster-check");
   const stream = wireNames(c.namespace).taskStream;
-  const info = await until(async () => {
-    const i = await (await jetstreamManager(nc)).streams.info(stream);
-    const replicas = i.cluster?.replicas ?? [];
-    return replicas.length === 2 && replicas.every((r) => r.current) ? i : undefined;
-  }, 30_000);
+  const info = await until(
+    async () => {
+      const i = await (await jetstreamManager(nc)).streams.info(stream).catch(() => undefined);
+      const replicas = i?.cluster?.replicas ?? [];
+      return replicas.length === 2 && replicas.every((r) => r.current) ? i : undefined;
+    },
+    30_000,
+    "every replica of the task stream current",
+  );
   expect(info.config.num_replicas).toBe(3);
   await nc.close();
 }

@@ -7,17 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status } from "@grpc/grpc-js";
 import { TtcClient, type TtcError } from "@ttc/client";
 import type { SolveResult } from "@ttc/proto";
-import { collect, request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { collect, request, scrape, startTestCluster, type TestCluster, until } from "@ttc/test-harness";
 
 /** Every branch exactly 200 tokens at 200 tokens/s: a wave takes a second. */
 const tokensPerBranch = 200;

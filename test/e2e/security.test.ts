@@ -18,6 +18,7 @@ import {
   startTestCluster,
   type TestCertificates,
   type TestCluster,
+  until,
 } from "@ttc/test-harness";
 
 /** The `ttc` command, next to the CLI package's entry point. */
@@ -30,16 +31,6 @@ function jwt(claims: Record<string, unknown> = {}): string {
   return `${signed}.${createHmac("sha256", jwtSecret).update(signed).digest("base64url")}`;
 }
 const ask = { prompt: "What is 2 + 3?", maxBranches: 2, verifier: "none" };
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The call's error, or null when it answered. Each call on a fresh client, no retries. */
 async function failure(address: string, options: ConstructorParameters<typeof TtcClient>[1]): Promise<TtcError | null> {

@@ -2,9 +2,9 @@
  * The compute dashboard: what the queries cost in tokens, how much of it was wasted or saved, what the
  * verifier did, and how fast cancels stop GPU work. What a fleet is sized from.
  */
-import { DashboardBuilder, DatasourceVariableBuilder, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { metricNames } from "@ttc/common";
-import { stat, timeseries } from "./panels.js";
+import { stat, timeseries, ttcDashboard } from "./panels.js";
 
 const s = metricNames.scheduler;
 const w = metricNames.worker;
@@ -13,15 +13,11 @@ const perQuery = (histogram: string) =>
   `sum(rate(${histogram}_sum[$__rate_interval])) / clamp_min(sum(rate(${histogram}_count[$__rate_interval])), 1e-9)`;
 
 export function computeDashboard() {
-  return new DashboardBuilder("ttc / compute")
-    .uid("ttc-compute")
-    .tags(["ttc", "generated"])
-    .description(
-      "Tokens generated and wasted, per query and per second, branches launched and pruned, prefix-cache reuse, verifier calls, and cancel-to-stop latency.",
-    )
-    .refresh("30s")
-    .time({ from: "now-1h", to: "now" })
-    .withVariable(new DatasourceVariableBuilder("datasource").label("Prometheus").type("prometheus"))
+  return ttcDashboard(
+    "ttc / compute",
+    "ttc-compute",
+    "Tokens generated and wasted, per query and per second, branches launched and pruned, prefix-cache reuse, verifier calls, and cancel-to-stop latency.",
+  )
     .withRow(new RowBuilder("Now"))
     .withPanel(
       stat("Tokens / s", "Generated tokens per second, every branch and attempt.", "short", {

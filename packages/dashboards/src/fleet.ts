@@ -1,22 +1,20 @@
 /**
  * The fleet dashboard: is the service up and answering, how fast, and is the fleet keeping up.
  */
-import { DashboardBuilder, DatasourceVariableBuilder, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { metricNames } from "@ttc/common";
-import { stat, timeseries } from "./panels.js";
+import { stat, timeseries, ttcDashboard } from "./panels.js";
 
 const s = metricNames.scheduler;
 const w = metricNames.worker;
 const failed = `outcome!~"answered|no_answer"`;
 
 export function fleetDashboard() {
-  return new DashboardBuilder("ttc / fleet")
-    .uid("ttc-fleet")
-    .tags(["ttc", "generated"])
-    .description("Queries, latency, failures, in-flight work, task-queue lag and the worker fleet of one ttc release.")
-    .refresh("30s")
-    .time({ from: "now-1h", to: "now" })
-    .withVariable(new DatasourceVariableBuilder("datasource").label("Prometheus").type("prometheus"))
+  return ttcDashboard(
+    "ttc / fleet",
+    "ttc-fleet",
+    "Queries, latency, failures, in-flight work, task-queue lag and the worker fleet of one ttc release.",
+  )
     .withRow(new RowBuilder("Now"))
     .withPanel(
       stat("Queries / s", "Queries ended per second, any outcome.", "reqps", {

@@ -6,7 +6,7 @@
 import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { PanelBuilder as StatBuilder } from "@grafana/grafana-foundation-sdk/stat";
-import type { DataSourceRef } from "@grafana/grafana-foundation-sdk/dashboard";
+import { DashboardBuilder, DatasourceVariableBuilder, type DataSourceRef } from "@grafana/grafana-foundation-sdk/dashboard";
 import { ReduceDataOptionsBuilder } from "@grafana/grafana-foundation-sdk/common";
 
 /** The dashboards' data source: a variable, so one import works against any Prometheus. */
@@ -41,4 +41,15 @@ export function stat(title: string, description: string, unit: string, query: Qu
     .span(width)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false))
     .withTarget(target(query, 0));
+}
+
+/** A ttc dashboard: its uid, tags, refresh, the last hour, and the Prometheus data source variable. */
+export function ttcDashboard(title: string, uid: string, description: string): DashboardBuilder {
+  return new DashboardBuilder(title)
+    .uid(uid)
+    .tags(["ttc", "generated"])
+    .description(description)
+    .refresh("30s")
+    .time({ from: "now-1h", to: "now" })
+    .withVariable(new DatasourceVariableBuilder("datasource").label("Prometheus").type("prometheus"));
 }

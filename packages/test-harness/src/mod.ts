@@ -3,7 +3,7 @@
  * whole cluster of real service processes, a real Prometheus, a fake OpenAI-compatible engine, and a
  * GGUF writer with a tiny random-weight llama model.
  */
-export { collect, healthStatus, reflectedServices, request, scrape, startTestCluster } from "./cluster.js";
+export { collect, healthStatus, reflectedServices, request, scrape, startTestCluster, until } from "./cluster.js";
 export type { CollectedStream, TestCluster } from "./cluster.js";
 export { startNats } from "./nats.js";
 export { createIsolatedHost } from "./network-namespace.js";

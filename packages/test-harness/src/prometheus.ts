@@ -61,6 +61,14 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusFixt
     if (child.exitCode !== null || Date.now() > end) throw new Error("prometheus did not become ready");
     await new Promise((r) => setTimeout(r, 100));
   }
+  const query: PrometheusFixture["query"] = async (promql) => {
+    const res = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as {
+      status: string;
+      error?: string;
+      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    return { status: res.status, ...(res.error ? { error: res.error } : {}), result: res.data?.result ?? [] };
+  };
   // Ready is not scraping: target discovery starts a few seconds later. Return once every target was scraped up.
   for (;;) {
     const res = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent("up == 1")}`)).json()) as {
@@ -73,20 +81,10 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusFixt
   }
   return {
     url,
+    query,
     async value(promql) {
-      const res = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as {
-        data: { result: Array<{ value: [number, string] }> };
-      };
-      const v = res.data.result[0]?.value[1];
+      const v = (await query(promql)).result[0]?.value[1];
       return v === undefined ? undefined : Number(v);
-    },
-    async query(promql) {
-      const res = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as {
-        status: string;
-        error?: string;
-        data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
-      };
-      return { status: res.status, ...(res.error ? { error: res.error } : {}), result: res.data?.result ?? [] };
     },
     async range(promql, seconds, stepSeconds) {
       const end = Date.now() / 1000;

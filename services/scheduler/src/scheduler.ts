@@ -154,17 +154,12 @@ export class Scheduler {
       if (!entry.fingerprint.equals(fingerprint)) throw this.conflict(request.requestId);
       metrics.retriedRequests.inc({ outcome: "joined" });
     } else {
-      const created: IdentifiedRequest = {
-        fingerprint,
-        callers: 0,
-        abandon: new AbortController(),
-        graceTimer: undefined,
-        result: Promise.resolve(undefined as unknown as SolveResult),
-      };
-      created.result = this.runIdentified(key, created, request, deadline, emit, tenant).finally(() => {
+      const abandon = new AbortController();
+      const result = this.runIdentified(key, fingerprint, abandon.signal, request, deadline, emit, tenant).finally(() => {
         clearTimeout(created.graceTimer);
         if (this.identified.get(key) === created) this.identified.delete(key);
       });
+      const created: IdentifiedRequest = { fingerprint, callers: 0, abandon, graceTimer: undefined, result };
       // Callers come and go; the outcome is theirs to report, and must not be unhandled when none is left.
       created.result.catch(() => {});
       this.identified.set(key, created);
@@ -225,7 +220,9 @@ export class Scheduler {
   /** Looks the request up in its record and does what the record says, until it has an outcome. */
   private async runIdentified(
     key: string,
-    entry: IdentifiedRequest,
+    fingerprint: Buffer,
+    /** Aborts when no caller has been attached for the grace. */
+    abandoned: AbortSignal,
     request: SolveRequest,
     deadline: number,
     emit: (event: SolveEvent) => void,
@@ -242,7 +239,7 @@ export class Scheduler {
         metrics.requestRecordErrors.inc({ op: "load" });
         log.warn({ err: (err as Error).message }, "request record not readable: running the request anew");
       }
-      const plan = planRetry(stored?.record, entry.fingerprint, config.schedulerId, (id) => peers.gone(id));
+      const plan = planRetry(stored?.record, fingerprint, config.schedulerId, (id) => peers.gone(id));
       switch (plan.kind) {
         case "conflict":
           throw this.conflict(request.requestId);
@@ -251,7 +248,7 @@ export class Scheduler {
           metrics.queries.inc({ outcome: plan.result.answer === "" ? "no_answer" : "answered" });
           return plan.result;
         case "wait": {
-          if (entry.abandon.signal.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled");
+          if (abandoned.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled");
           if (this.draining)
             throw new ServiceError(status.UNAVAILABLE, "the scheduler is draining (shutting down); retry on another replica");
           const left = deadline - Date.now();
@@ -269,11 +266,11 @@ export class Scheduler {
         }
         case "resume":
           metrics.retriedRequests.inc({ outcome: "resumed" });
-          return this.runQuery(request, deadline, entry.abandon.signal, emit, tenant, { key, fingerprint: entry.fingerprint, stored });
+          return this.runQuery(request, deadline, abandoned, emit, tenant, { key, fingerprint, stored });
         case "new":
-          return this.runQuery(request, deadline, entry.abandon.signal, emit, tenant, {
+          return this.runQuery(request, deadline, abandoned, emit, tenant, {
             key,
-            fingerprint: entry.fingerprint,
+            fingerprint,
             stored: undefined,
           });
       }
