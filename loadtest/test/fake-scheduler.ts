@@ -21,6 +21,8 @@ export async function startFakeScheduler(): Promise<FakeScheduler> {
   const server = new Server();
   const fake = { received: {} as Record<string, number>, cancelled: 0, peers: new Set<string>() };
   const implementation: SchedulerServer = {
+    getQuery: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: "not in this fake" }),
+    watchQuery: (call) => void call.emit("error", { code: status.UNIMPLEMENTED, details: "not in this fake" }),
     solve: (call, callback) => {
       const prompt = call.request.prompt;
       fake.peers.add(call.getPeer());

@@ -85,7 +85,7 @@ describe("TLS and bearer tokens", () => {
   it("is UNAUTHENTICATED without a token, or with an unknown one, saying what to send", async () => {
     const none = await failure(c.cluster.grpcAddress, { tls: tls() });
     expect(none?.code).toBe(status.UNAUTHENTICATED);
-    expect(none?.details).toMatch(/^no bearer token: send the metadata `authorization: Bearer <token>`/);
+    expect(none?.details).toMatch(/^no bearer token: send `authorization: Bearer <token>`/);
     const unknown = await failure(c.cluster.grpcAddress, { tls: tls(), token: "tok-x" });
     expect(unknown?.code).toBe(status.UNAUTHENTICATED);
     expect(unknown?.details).toMatch(/the bearer token is not known here/);

@@ -52,6 +52,8 @@ export const soakGoal: BenchGoal = {
       digits: 1,
       target: { op: "<=", value: 10 },
     },
+    { key: "workerHeapUsedGrowthPct", label: "worker V8 heap used, growth after warm-up", unit: "%", digits: 1 },
+    { key: "workerHeapTotalGrowthPct", label: "worker V8 heap reserved, growth after warm-up", unit: "%", digits: 1 },
     { key: "schedulerRssMb", label: "scheduler RSS at the end", unit: "MB", digits: 0 },
     { key: "tasksLeft", label: "tasks left in the stream at the end", unit: "", digits: 0, target: { op: "<=", value: 0 } },
   ],
@@ -68,7 +70,8 @@ async function soak({ quick, log }: GoalOptions): Promise<GoalRun> {
   const client = new TtcClient(cluster.schedulers[0]!.grpcAddress, { timeoutMs: 30_000 });
   const outcomes: { code: string; s: number }[] = [];
   const pending = new Set<Promise<void>>();
-  const samples: { at: number; scheduler: number; worker: number }[] = [];
+  const samples: { at: number; scheduler: number; worker: number; heap?: WorkerHeap }[] = [];
+  const workerMetricsUrl = String(service("worker-3").ready["metricsUrl"]);
   const started = performance.now();
   let sent = 0;
   let kills = 0;
@@ -95,14 +98,15 @@ async function soak({ quick, log }: GoalOptions): Promise<GoalRun> {
     pending.add(call);
     void call.finally(() => pending.delete(call));
   };
-  const sample = () => {
+  const sample = async () => {
     const scheduler = residentBytes(schedulerPid);
     const worker = residentBytes(steadyWorkerPid);
-    if (scheduler !== undefined && worker !== undefined) samples.push({ at: performance.now() - started, scheduler, worker });
+    const heap = await workerHeap(workerMetricsUrl);
+    if (scheduler !== undefined && worker !== undefined) samples.push({ at: performance.now() - started, scheduler, worker, heap });
   };
   const timers = [
     setInterval(send, arrivalEveryMs),
-    setInterval(sample, sampleEveryMs),
+    setInterval(() => void sample(), sampleEveryMs),
     setInterval(() => {
       const victim = service(`worker-${1 + (kills % 2)}`);
       kills++;
@@ -115,7 +119,7 @@ async function soak({ quick, log }: GoalOptions): Promise<GoalRun> {
   try {
     await new Promise((r) => setTimeout(r, durationMs));
     for (const t of timers) clearInterval(t);
-    sample();
+    await sample();
     // Every call settles within its 30 s deadline: wait for them, then for the stream to empty.
     await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 40_000))]);
     const lost = pending.size;
@@ -123,10 +127,12 @@ async function soak({ quick, log }: GoalOptions): Promise<GoalRun> {
     const answered = outcomes.filter((o) => o.code === "OK").length;
     const byCode = outcomes.reduce<Record<string, number>>((m, o) => ({ ...m, [o.code]: (m[o.code] ?? 0) + 1 }), {});
     const latencies = outcomes.filter((o) => o.code === "OK").map((o) => o.s);
-    const growth = (key: "scheduler" | "worker") => {
+    const growth = (read: (s: (typeof samples)[number]) => number | undefined) => {
       const warm = durationMs / 3;
-      const first = samples.filter((s) => s.at >= warm && s.at < warm + 60_000).map((s) => s[key]);
-      const last = samples.filter((s) => s.at >= durationMs - 60_000).map((s) => s[key]);
+      const values = (from: number, to: number) =>
+        samples.filter((s) => s.at >= from && s.at < to && read(s) !== undefined).map((s) => read(s)!);
+      const first = values(warm, warm + 60_000);
+      const last = values(durationMs - 60_000, Infinity);
       return first.length && last.length ? (100 * (quantile(last, 0.5) - quantile(first, 0.5))) / quantile(first, 0.5) : NaN;
     };
     return {
@@ -140,17 +146,46 @@ async function soak({ quick, log }: GoalOptions): Promise<GoalRun> {
         workerKills: kills,
         p50S: latencies.length ? quantile(latencies, 0.5) : NaN,
         p99S: latencies.length ? quantile(latencies, 0.99) : NaN,
-        schedulerRssGrowthPct: growth("scheduler"),
-        workerRssGrowthPct: growth("worker"),
+        schedulerRssGrowthPct: growth((s) => s.scheduler),
+        workerRssGrowthPct: growth((s) => s.worker),
+        workerHeapUsedGrowthPct: growth((s) => s.heap?.used),
+        workerHeapTotalGrowthPct: growth((s) => s.heap?.total),
         schedulerRssMb: (samples.at(-1)?.scheduler ?? NaN) / 1_048_576,
         tasksLeft,
       },
-      details: { env, outcomes: byCode, rssSamples: samples.map((s) => [Math.round(s.at / 1000), s.scheduler, s.worker]) },
+      details: {
+        env,
+        outcomes: byCode,
+        // [seconds, scheduler RSS, worker RSS, worker heap used, worker heap total, worker external] in bytes
+        rssSamples: samples.map((s) => [Math.round(s.at / 1000), s.scheduler, s.worker, s.heap?.used, s.heap?.total, s.heap?.external]),
+      },
     };
   } finally {
     for (const t of timers) clearInterval(t);
     client.close();
     await cluster.stop();
+  }
+}
+
+/** The worker's V8 heap from its own /metrics (prom-client's default metrics), to tell retained objects from heap sizing. */
+interface WorkerHeap {
+  used: number;
+  total: number;
+  external: number;
+}
+
+async function workerHeap(metricsUrl: string): Promise<WorkerHeap | undefined> {
+  try {
+    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(2_000) })).text();
+    const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)$`, "m").exec(text)?.[1]);
+    const heap = {
+      used: read("nodejs_heap_size_used_bytes"),
+      total: read("nodejs_heap_size_total_bytes"),
+      external: read("nodejs_external_memory_bytes"),
+    };
+    return Object.values(heap).every(Number.isFinite) ? heap : undefined;
+  } catch {
+    return undefined;
   }
 }
 

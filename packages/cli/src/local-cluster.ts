@@ -23,6 +23,8 @@ export interface LocalClusterOptions {
   schedulers?: number;
   grpcHost: string;
   grpcPort: number;
+  /** The OpenAI-compatible HTTP API of each scheduler on `httpPort`, `httpPort + 1`, … (0: free ports); undefined: not served. */
+  httpPort?: number;
   /** First metrics port: scheduler, verifier, then one per worker. 0 = any free port for each. */
   metricsPort: number;
   namespace: string;
@@ -57,6 +59,8 @@ export interface LocalCluster {
   grpcAddress: string;
   /** Every scheduler's gRPC address, the first one first. */
   grpcAddresses: string[];
+  /** Every scheduler's OpenAI base URL (`http://host:port/v1`), when `httpPort` was given. */
+  openaiBaseUrls: string[];
   services: ServiceProcess[];
   /** Sends SIGTERM to every service, waits for them, then stops NATS. */
   stop(): Promise<void>;
@@ -213,6 +217,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
         TTC_GRPC_HOST: o.grpcHost,
         TTC_GRPC_PORT: String(o.grpcPort === 0 ? 0 : o.grpcPort + i),
         TTC_METRICS_PORT: port(i === 0 ? 0 : 1 + o.workers + i),
+        ...(o.httpPort === undefined ? {} : { TTC_HTTP_PORT: String(o.httpPort === 0 ? 0 : o.httpPort + i) }),
       });
       schedulers.push(services.at(-1)!);
     };
@@ -230,11 +235,13 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     for (let i = 1; i < (o.schedulers ?? 1); i++) await startScheduler(i);
     interrupted.signal.throwIfAborted(); // a signal during the last readiness probe
     const grpcAddresses = schedulers.map((s) => String(s.ready["grpc"]));
+    const openaiBaseUrls = schedulers.flatMap((s) => (s.ready["openaiBaseUrl"] === undefined ? [] : [String(s.ready["openaiBaseUrl"])]));
     return {
       natsUrl,
       ...(credentials ? { natsCredentials: credentials } : {}),
       grpcAddress: grpcAddresses[0]!,
       grpcAddresses,
+      openaiBaseUrls,
       services,
       stop,
     };

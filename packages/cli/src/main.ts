@@ -7,6 +7,7 @@ import { schedulerDefaults } from "@ttc/scheduler";
 import { workerDefaults } from "@ttc/worker";
 import { numberFlag } from "./flags.js";
 import { registerSolveCommand } from "./solve.js";
+import { registerShowCommand } from "./show-command.js";
 import { startLocalCluster } from "./local-cluster.js";
 import { registerCorpusCommand } from "./corpus-command.js";
 import { registerEvalCommand } from "./eval-command.js";
@@ -18,6 +19,7 @@ const port = { integer: true, min: 0, max: 65_535 };
 const program = new Command("ttc").description("ttc: distributed test-time compute (scheduler, workers, verifiers over NATS)");
 
 registerSolveCommand(program);
+registerShowCommand(program);
 
 program
   .command("up")
@@ -26,6 +28,11 @@ program
   .option("--capacity <n>", "branches per worker at once", numberFlag({ integer: true, min: 1 }), workerDefaults.capacity)
   .option("--schedulers <n>", "schedulers sharing the workers (gRPC on consecutive ports)", numberFlag({ integer: true, min: 1 }), 1)
   .option("--grpc-port <port>", `scheduler gRPC port (default: $TTC_GRPC_PORT, else ${schedulerDefaults.grpcPort})`, numberFlag(port))
+  .option(
+    "--http-port <port>",
+    `OpenAI-compatible HTTP API port of the first scheduler (default: $TTC_HTTP_PORT, else ${schedulerDefaults.httpPort})`,
+    numberFlag(port),
+  )
   .option(
     "--metrics-port <port>",
     "first metrics port (scheduler; verifier +1; workers after)",
@@ -47,6 +54,7 @@ program
       schedulers: o.schedulers,
       grpcHost: "127.0.0.1",
       grpcPort: o.grpcPort ?? numberInRange(process.env["TTC_GRPC_PORT"] ?? String(schedulerDefaults.grpcPort), port, "TTC_GRPC_PORT"),
+      httpPort: o.httpPort ?? numberInRange(process.env["TTC_HTTP_PORT"] ?? String(schedulerDefaults.httpPort), port, "TTC_HTTP_PORT"),
       metricsPort: o.metricsPort,
       namespace: process.env["TTC_NAMESPACE"] ?? defaultNamespace,
       env: { TTC_SIM_TOKENS_PER_SECOND: String(o.tokensPerSecond) },
@@ -57,6 +65,7 @@ program
     const lines = [
       `ttc local cluster is up (sim backend: synthetic traces for demos, not a real model)`,
       `  gRPC (ttc.v1.Scheduler): ${cluster.grpcAddresses.join(", ")}`,
+      `  OpenAI-compatible API:   ${cluster.openaiBaseUrls.join(", ")} (model "ttc" or ttc/POLICY[@VERIFIER])`,
       `  NATS:                    ${cluster.natsUrl}${cluster.natsCredentials ? ` (locked down: throw-away nkeys per role in ${cluster.natsCredentials.dir})` : ""}`,
       ...cluster.services.map((s) => `  ${`${s.name} metrics:`.padEnd(25)}${String(s.ready["metricsUrl"])}`),
       `  logs:                    ${o.logDir}/`,

@@ -1,5 +1,13 @@
 import { Metadata, type CallOptions as GrpcCallOptions } from "@grpc/grpc-js";
-import { defaultSchedulerPort, SchedulerClient, SolveRequest, type SolveEvent, type SolveResult } from "@ttc/proto";
+import {
+  defaultSchedulerPort,
+  SchedulerClient,
+  SolveRequest,
+  type QueryRecord,
+  type QueryRecordEntry,
+  type SolveEvent,
+  type SolveResult,
+} from "@ttc/proto";
 import { TtcError } from "./error.js";
 import {
   planCall,
@@ -91,6 +99,53 @@ export class TtcClient {
         plan.signal?.removeEventListener("abort", cancel);
         cancel(); // a no-op once the call has ended; cancels it when the consumer left early
       }
+    }
+  }
+
+  /**
+   * What is recorded of a query of the caller's tenant (its `query_id`): request, branches with their
+   * fates and traces, the consensus over time, the result. `complete` is false while the query runs
+   * or when its scheduler died. Retries `UNAVAILABLE` like `solve`.
+   * @throws TtcError NOT_FOUND when there is no such record.
+   */
+  async getQuery(queryId: string, options: CallOptions = {}): Promise<QueryRecord> {
+    const plan = planCall(this.#options, options);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await new Promise<QueryRecord>((resolve, reject) => {
+          throwIfAborted(plan.signal);
+          const cancel = () => call.cancel();
+          const call = this.#stub.getQuery({ queryId }, new Metadata(), grpcCallOptions(plan), (error, record) => {
+            plan.signal?.removeEventListener("abort", cancel);
+            if (error) reject(error);
+            else resolve(record);
+          });
+          plan.signal?.addEventListener("abort", cancel, { once: true });
+        });
+      } catch (error) {
+        const failure = TtcError.from(error, plan.signal);
+        const wait = retryDelay(failure, attempt, plan.retry, plan.deadline);
+        if (wait === undefined) throw failure;
+        await backoff(wait, plan.signal);
+      }
+    }
+  }
+
+  /** A query's record entries, the written ones first, then each new one, ending after the result. Leaving the loop cancels the call. */
+  async *watchQuery(queryId: string, options: CallOptions = {}): AsyncGenerator<QueryRecordEntry, void, undefined> {
+    const plan = planCall(this.#options, options);
+    throwIfAborted(plan.signal);
+    const call = this.#stub.watchQuery({ queryId }, new Metadata(), grpcCallOptions(plan));
+    call.on("error", () => {});
+    const cancel = () => call.cancel();
+    plan.signal?.addEventListener("abort", cancel, { once: true });
+    try {
+      for await (const entry of call as AsyncIterable<QueryRecordEntry>) yield entry;
+    } catch (error) {
+      throw TtcError.from(error, plan.signal);
+    } finally {
+      plan.signal?.removeEventListener("abort", cancel);
+      cancel();
     }
   }
 

@@ -42,6 +42,8 @@ export class FakeScheduler {
 
   constructor(private readonly replies: Record<string, Reply[]>) {
     const implementation: SchedulerServer = {
+      getQuery: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: "not in this fake" }),
+      watchQuery: (call) => void call.emit("error", { code: status.UNIMPLEMENTED, details: "not in this fake" }),
       solve: (call, callback) => {
         const reply = this.#receive("solve", call, call.request.prompt);
         if ("hang" in reply) return;

@@ -35,6 +35,8 @@ export const metricNames = {
     retriedRequests: "ttc_scheduler_retried_requests_total",
     reusedBranches: "ttc_scheduler_reused_branches_total",
     requestRecordErrors: "ttc_scheduler_request_record_errors_total",
+    httpRequests: "ttc_scheduler_http_requests_total",
+    queryRecordErrors: "ttc_scheduler_query_record_errors_total",
   },
   worker: {
     generatedTokens: "ttc_worker_generated_tokens_total",

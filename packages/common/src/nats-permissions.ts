@@ -10,7 +10,7 @@
  *   answer verify requests or touch streams.
  * - A verifier only answers verify requests.
  * - Only a scheduler publishes tasks and cancels, asks verifiers, reads chunks and heartbeats (of
- *   workers and of other schedulers), manages the task stream and reads and writes the request records.
+ *   workers and of other schedulers), manages the task stream and reads and writes the request and query records.
  */
 import type { ServiceRole, WireNames } from "./wire.js";
 
@@ -27,6 +27,7 @@ export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: 
   const ns = names.namespace;
   const stream = names.taskStream;
   const bucket = names.requestBucket;
+  const records = names.queryRecordStream;
   switch (role) {
     case "scheduler":
       return {
@@ -47,6 +48,11 @@ export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: 
             `$JS.API.STREAM.MSG.GET.KV_${bucket}`,
             `$JS.API.DIRECT.GET.KV_${bucket}`,
             `$JS.API.DIRECT.GET.KV_${bucket}.>`,
+            // The query records: appended on <ns>.query.<id>, read back through ordered consumers.
+            names.queryRecordWildcard,
+            `$JS.API.STREAM.*.${records}`,
+            `$JS.API.CONSUMER.*.${records}`,
+            `$JS.API.CONSUMER.*.${records}.>`,
           ],
         },
         subscribe: {

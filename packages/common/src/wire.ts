@@ -47,6 +47,14 @@ export interface WireNames {
    * scheduler replica reads them to answer, join or resume a retried request.
    */
   readonly requestBucket: string;
+  /**
+   * JetStream stream of query records (what `GetQuery`, `WatchQuery` and `ttc show` read): each query's
+   * entries appended on its own subject, with a TTL and a size bound.
+   */
+  readonly queryRecordStream: string;
+  /** The subject a query's record entries are appended on. */
+  queryRecordSubject(queryId: string): string;
+  readonly queryRecordWildcard: string;
   /** Request/reply subject of a verifier kind. */
   verifySubject(verifier: string): string;
   /** Queue group verifier replicas share, so each request is scored once. */
@@ -95,6 +103,9 @@ export function wireNames(namespace: string = defaultNamespace): WireNames {
     heartbeatWildcard: `${namespace}.worker.heartbeat.*`,
     heartbeatSender: (subject) => tokenAfter(`${namespace}.worker.heartbeat.`, subject),
     requestBucket: `${upper}_REQUESTS`,
+    queryRecordStream: `${upper}_QUERIES`,
+    queryRecordSubject: (queryId) => `${namespace}.query.${token(queryId)}`,
+    queryRecordWildcard: `${namespace}.query.*`,
     verifySubject: (verifier) => `${namespace}.verify.${token(verifier)}`,
     verifierQueue: `${namespace}-verifiers`,
     inboxPrefix: (role, instanceId) =>

@@ -5,7 +5,15 @@
  * bookkeeping, the compute bill and the outcome. The scheduler drives it with NATS and the evaluator
  * in virtual time, so what the evaluator measures is what the scheduler does.
  */
-import { BranchStatus, ChunkKind, type SolveEvent, type TraceChunk, type VerifyRequest, type VerifyResponse } from "@ttc/proto";
+import {
+  BranchStatus,
+  ChunkKind,
+  type BranchSummary,
+  type SolveEvent,
+  type TraceChunk,
+  type VerifyRequest,
+  type VerifyResponse,
+} from "@ttc/proto";
 import {
   AnswerGroups,
   answerKey,
@@ -44,6 +52,16 @@ const knownChunkKinds: ReadonlySet<ChunkKind> = new Set([
 export const redispatchAttemptStep = 100;
 
 /** Drives one query. Deterministic: the same inputs give the same effects. */
+/** A read-only view of one branch (see `QueryEngine.branch`). */
+export interface BranchView {
+  summary: BranchSummary;
+  /** The trace so far, of the attempt whose chunks were accepted. */
+  text: string;
+  stepScores: readonly number[];
+  finishReason: string;
+  engineSeconds: number;
+}
+
 export class QueryEngine {
   readonly #spec: QuerySpec;
   readonly #controller: QueryController;
@@ -148,6 +166,24 @@ export class QueryEngine {
 
   consensus(): Consensus {
     return this.#controller.consensus();
+  }
+
+  /** What is known of a launched branch so far, for the query's record; undefined for an index never launched. */
+  branch(index: number): BranchView | undefined {
+    const b = this.#branches[index];
+    if (!b) return undefined;
+    return {
+      summary: b.summary(),
+      text: b.text,
+      stepScores: b.stepScores,
+      finishReason: b.finishReason,
+      engineSeconds: b.engineSeconds + b.lostEngineSeconds,
+    };
+  }
+
+  /** How many branches were launched (their indexes are 0 … n−1). */
+  get launched(): number {
+    return this.#branches.length;
   }
 
   #step(at: number, body: () => void): QueryEffect[] {

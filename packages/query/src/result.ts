@@ -75,7 +75,21 @@ export function buildResult(input: ResultInput): SolveResult {
     mode: executionModeFromLabel(spec.limits.mode ?? defaultExecutionMode)!,
     gangSize: spec.gangSize,
     ...verifierHealth(input),
+    answerTrace: spec.includeAnswerTrace && consensus.leader ? answerTrace(branches, consensus.leader) : "",
   };
+}
+
+/**
+ * The text of the branch that gave `answer` with the best verifier score, the lowest index among
+ * equals: a whole response that ends in the consensus answer, for callers that want prose, not a key.
+ */
+function answerTrace(branches: readonly BranchState[], answer: string): string {
+  let best: BranchState | undefined;
+  for (const b of branches) {
+    if (b.answer !== answer || b.status !== BranchStatus.BRANCH_STATUS_FINISHED) continue;
+    if (!best || b.score > best.score) best = b;
+  }
+  return best?.text ?? "";
 }
 
 /** Whether verifier calls failed: the query still answers, votes then count those branches unscored. */

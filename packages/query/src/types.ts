@@ -40,6 +40,8 @@ export interface QuerySpec {
    * resumed query spends tokens only on the branches that had not finished.
    */
   restored?: ReadonlyMap<number, TraceChunk>;
+  /** Put the text of the best branch that gave the answer in the result's `answerTrace`. */
+  includeAnswerTrace?: boolean;
 }
 
 /** Something that happened, at `at` ms (any clock, as long as every input and `deadlineAt` share it). */

@@ -58,6 +58,7 @@ export async function startTestCluster(
     schedulers: options.schedulers ?? 1,
     grpcHost: "127.0.0.1",
     grpcPort: 0,
+    httpPort: 0,
     metricsPort: 0,
     namespace,
     env: { TTC_LOG_LEVEL: "info", TTC_HEARTBEAT_MS: "200", TTC_WORKER_LIVENESS_MS: "1000", ...options.env },

@@ -19,7 +19,7 @@ import { defaultExecutionMode, defaultPolicyName, executionModes, policyNames, v
  * Defaults of the scheduler's ports, written only here (the gRPC port in `@ttc/proto`, which callers
  * share): the schema below reads them, and `ttc up` offers them as its `--grpc-port` and `--metrics-port`.
  */
-export const schedulerDefaults = Object.freeze({ grpcPort: defaultSchedulerPort, metricsPort: 9101 });
+export const schedulerDefaults = Object.freeze({ grpcPort: defaultSchedulerPort, metricsPort: 9101, httpPort: 8080 });
 
 /** Every scheduler setting, read from the environment once at start-up. */
 const schedulerEnv = z.object({
@@ -30,6 +30,11 @@ const schedulerEnv = z.object({
     .optional(),
   TTC_GRPC_HOST: z.string().default("127.0.0.1"),
   TTC_GRPC_PORT: intVar(schedulerDefaults.grpcPort, 0, 65535),
+  /**
+   * The OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models) on this port
+   * (0: any free port), on TTC_GRPC_HOST with gRPC's TLS, tokens and tenants. Unset: not served.
+   */
+  TTC_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** TLS for gRPC: the server's certificate chain and key (PEM files, re-read when they change). */
   TTC_GRPC_TLS_CERT: z.string().min(1).optional(),
   TTC_GRPC_TLS_KEY: z.string().min(1).optional(),
@@ -104,6 +109,18 @@ const schedulerEnv = z.object({
    * connection looks the same as a cancel): a retry within it joins the query instead of starting over.
    */
   TTC_REQUEST_ATTACH_GRACE_MS: intVar(5_000, 0, 600_000),
+  /** Record every query (GetQuery, WatchQuery, `ttc show`, `ttc replay`) in the query-record stream. */
+  TTC_QUERY_RECORDS: z.enum(["on", "off"]).default("on"),
+  /** How long a query's record is kept. */
+  TTC_QUERY_RECORD_TTL_MS: intVar(86_400_000, 60_000, 31_536_000_000),
+  /** The query-record stream's size bound (bytes): past it the oldest records go first. */
+  TTC_QUERY_RECORD_MAX_BYTES: intVar(268_435_456, 1_048_576, 1_099_511_627_776),
+  /** Characters of each branch's trace a record keeps (its beginning and its end, where the answer is). */
+  TTC_QUERY_RECORD_TRACE_CHARS: intVar(4_000, 0, 1_000_000),
+  /** `keep` the prompt and system prompt in records, or `redact` them (the rest of the record is kept). */
+  TTC_QUERY_RECORD_PROMPTS: z.enum(["keep", "redact"]).default("keep"),
+  /** How often a running query's new record entries are written: a scheduler crash loses at most this much. */
+  TTC_QUERY_RECORD_FLUSH_MS: intVar(500, 10, 60_000),
   ...drainEnv,
   ...taskQueueEnv,
 });
@@ -140,6 +157,7 @@ export function loadSchedulerConfig(env: Env) {
     schedulerId: raw.TTC_SCHEDULER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`,
     grpcHost: raw.TTC_GRPC_HOST,
     grpcPort: raw.TTC_GRPC_PORT,
+    httpPort: raw.TTC_HTTP_PORT,
     tls:
       raw.TTC_GRPC_TLS_CERT && raw.TTC_GRPC_TLS_KEY
         ? { certFile: raw.TTC_GRPC_TLS_CERT, keyFile: raw.TTC_GRPC_TLS_KEY, clientCaFile: raw.TTC_GRPC_TLS_CLIENT_CA }
@@ -188,6 +206,16 @@ export function loadSchedulerConfig(env: Env) {
     drainGraceMs: raw.TTC_DRAIN_GRACE_MS,
     requestRecordTtlMs: raw.TTC_REQUEST_RECORD_TTL_MS,
     requestAttachGraceMs: raw.TTC_REQUEST_ATTACH_GRACE_MS,
+    queryRecords:
+      raw.TTC_QUERY_RECORDS === "on"
+        ? {
+            ttlMs: raw.TTC_QUERY_RECORD_TTL_MS,
+            maxBytes: raw.TTC_QUERY_RECORD_MAX_BYTES,
+            flushMs: raw.TTC_QUERY_RECORD_FLUSH_MS,
+            traceChars: raw.TTC_QUERY_RECORD_TRACE_CHARS,
+            prompts: raw.TTC_QUERY_RECORD_PROMPTS,
+          }
+        : undefined,
     queue: taskQueueOptions(raw),
   };
 }

@@ -8,15 +8,19 @@ export class ServiceError extends Error {
   constructor(
     readonly code: status,
     message: string,
-    /** `retryDelayMs`: when a retry can succeed (sent to the caller as `google.rpc.RetryInfo`). */
-    readonly options?: { cause?: unknown; retryDelayMs?: number },
+    /**
+     * `retryDelayMs`: when a retry can succeed (sent to the caller as `google.rpc.RetryInfo`);
+     * `field`: the SolveRequest field an INVALID_ARGUMENT is about (the HTTP front door names it in its terms).
+     */
+    readonly options?: { cause?: unknown; retryDelayMs?: number; field?: string },
   ) {
     super(message, options);
     this.name = "ServiceError";
   }
 }
 
-export const invalidArgument = (field: string, message: string) => new ServiceError(status.INVALID_ARGUMENT, `${field}: ${message}`);
+export const invalidArgument = (field: string, message: string) =>
+  new ServiceError(status.INVALID_ARGUMENT, `${field}: ${message}`, { field });
 
 /**
  * Maps any error to a ServiceError by its type, never its text: an engine's failure keeps its code,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
-import { experimental, ServerCredentials, status, type Metadata } from "@grpc/grpc-js";
+import { experimental, ServerCredentials, status } from "@grpc/grpc-js";
 import { readSettingFile } from "@ttc/common";
 import { ServiceError } from "./errors.js";
 import { JwtRejected, looksLikeJwt, type JwtVerifier } from "./jwt.js";
@@ -64,17 +64,19 @@ export class CallerAuthenticator {
     if (file !== undefined) this.#load();
   }
 
-  /** The caller of a call with this metadata. @throws ServiceError UNAUTHENTICATED saying what to send. */
-  authenticate(metadata: Metadata): Caller {
+  /**
+   * The caller of a call whose `authorization` metadata (gRPC) or header (HTTP) is `header`.
+   * @throws ServiceError UNAUTHENTICATED saying what to send.
+   */
+  authenticate(header: unknown): Caller {
     this.#reloadIfChanged();
-    const header = metadata.get("authorization")[0];
     if (typeof header !== "string" || header === "")
       throw new ServiceError(
         status.UNAUTHENTICATED,
-        "no bearer token: send the metadata `authorization: Bearer <token>` (ttc solve --token, or TTC_TOKEN)",
+        "no bearer token: send `authorization: Bearer <token>` (ttc solve --token, or TTC_TOKEN; an OpenAI client's api_key)",
       );
     const match = /^Bearer +(\S+)$/i.exec(header);
-    if (!match) throw new ServiceError(status.UNAUTHENTICATED, "the authorization metadata must be `Bearer <token>`");
+    if (!match) throw new ServiceError(status.UNAUTHENTICATED, "the authorization must be `Bearer <token>`");
     const token = match[1]!;
     if (this.jwt && looksLikeJwt(token)) {
       try {

@@ -2,6 +2,9 @@ import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type Server
 import {
   encodeRetryStatus,
   statusDetailsKey,
+  type GetQueryRequest,
+  type QueryRecord,
+  type QueryRecordEntry,
   type SchedulerServer,
   type SolveEvent,
   type SolveRequest,
@@ -9,10 +12,23 @@ import {
 } from "@ttc/proto";
 import type { Logger } from "@ttc/common";
 import type { Scheduler } from "./scheduler.js";
-import type { ServiceError } from "./errors.js";
+import { invalidArgument, ServiceError, toServiceError } from "./errors.js";
 import type { Caller, CallerAuthenticator } from "./grpc-security.js";
 import { undecodableReason } from "./request-decoding.js";
 import { EventStream, maxHeldEvents } from "./event-stream.js";
+import { noRecord, type QueryRecords } from "./query-records.js";
+import { isLastEntry } from "./query-history.js";
+
+/** What GetQuery and WatchQuery read. */
+export interface QueryRecordAccess {
+  /** Undefined when TTC_QUERY_RECORDS=off. */
+  records: QueryRecords | undefined;
+  /** Whether the scheduler that ran a query is gone (its record will not grow). */
+  schedulerGone(schedulerId: string): boolean;
+}
+
+/** How often a watch with nothing new checks whether the query's scheduler is still alive. */
+const watchIdleCheckMs = 2_000;
 
 function deadlineOf(call: { getDeadline(): Date | number }): number {
   const d = call.getDeadline();
@@ -28,6 +44,55 @@ function grpcError(err: ServiceError) {
   return { code, details: err.message, metadata };
 }
 
+/**
+ * Streams a query's record: what is written, then each new entry, ending after the result, or once
+ * its scheduler is gone and nothing more can come (a partial record).
+ */
+async function watch(
+  records: QueryRecords,
+  queryId: string,
+  tenant: string,
+  call: ServerWritableStream<GetQueryRequest, QueryRecordEntry>,
+  abort: AbortController,
+  schedulerGone: (schedulerId: string) => boolean,
+): Promise<void> {
+  // A query that just started (its id came in its first event) may not have its first page written yet.
+  for (let tries = 0; (await records.pages(queryId)) === 0; tries++) {
+    if (tries === 5) throw noRecord(queryId);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const deadline = deadlineOf(call);
+  const signal = Number.isFinite(deadline) ? AbortSignal.any([abort.signal, AbortSignal.timeout(deadline - Date.now())]) : abort.signal;
+  const entries = records.follow(queryId, signal)[Symbol.asyncIterator]();
+  const idle = Symbol("idle");
+  let owner: string | undefined;
+  let next = entries.next();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const got = await Promise.race([next, new Promise<typeof idle>((r) => (timer = setTimeout(() => r(idle), watchIdleCheckMs)))]);
+      clearTimeout(timer);
+      if (got === idle) {
+        if (owner !== undefined && schedulerGone(owner)) break;
+        continue;
+      }
+      if (got.done) break;
+      next = entries.next();
+      const entry = got.value;
+      if (owner === undefined) {
+        if (entry.entry?.$case !== "started" || entry.entry.value.tenant !== tenant) throw noRecord(queryId);
+        owner = entry.entry.value.schedulerId;
+      }
+      if (!call.write(entry)) await new Promise((r) => call.once("drain", r));
+      if (isLastEntry(entry)) break;
+    }
+    if (!abort.signal.aborted) call.end();
+  } finally {
+    abort.abort();
+    await entries.return(undefined);
+  }
+}
+
 function invalid(details: string) {
   return { code: status.INVALID_ARGUMENT, details, metadata: new Metadata() };
 }
@@ -39,15 +104,56 @@ const anonymous: Caller = { tenant: "anonymous" };
  * The `ttc.v1.Scheduler` gRPC handlers: authenticate the caller (when `auth` is set), then translate
  * calls to Scheduler.solve and errors to statuses.
  */
-export function schedulerService(scheduler: Scheduler, log: Logger, auth?: CallerAuthenticator): SchedulerServer {
+export function schedulerService(
+  scheduler: Scheduler,
+  log: Logger,
+  auth: CallerAuthenticator | undefined,
+  queries: QueryRecordAccess,
+): SchedulerServer {
   const callerOf = (metadata: Metadata): Caller | ServiceError => {
     try {
-      return auth ? auth.authenticate(metadata) : anonymous;
+      return auth ? auth.authenticate(metadata.get("authorization")[0]) : anonymous;
     } catch (err) {
       return err as ServiceError;
     }
   };
+  /** The checked query id and the record store, or the error to answer with. */
+  const recordOf = (
+    request: GetQueryRequest,
+    metadata: Metadata,
+  ): { records: QueryRecords; queryId: string; tenant: string } | ServiceError => {
+    const caller = callerOf(metadata);
+    if (caller instanceof Error) return caller;
+    if (!queries.records)
+      return new ServiceError(status.FAILED_PRECONDITION, "this scheduler does not record queries (TTC_QUERY_RECORDS=off)");
+    const queryId = request.queryId ?? "";
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(queryId))
+      return invalidArgument("query_id", "must be the query_id of a result (letters, digits, _ and -, at most 64)");
+    return { records: queries.records, queryId, tenant: caller.tenant };
+  };
+  const tenantOf = (entries: QueryRecordEntry[]) => (entries[0]?.entry?.$case === "started" ? entries[0].entry.value.tenant : undefined);
   return {
+    getQuery(call: ServerUnaryCall<GetQueryRequest, QueryRecord>, callback: sendUnaryData<QueryRecord>) {
+      const target = recordOf(call.request, call.metadata);
+      if (target instanceof Error) return callback(grpcError(target));
+      target.records.read(target.queryId).then(
+        (entries) => {
+          // Another tenant's record is not found, not forbidden: its existence is not told either.
+          if (entries.length === 0 || tenantOf(entries) !== target.tenant) return callback(grpcError(noRecord(target.queryId)));
+          callback(null, { queryId: target.queryId, entries, complete: entries.some(isLastEntry) });
+        },
+        (err: unknown) => callback(grpcError(toServiceError(err))),
+      );
+    },
+    watchQuery(call: ServerWritableStream<GetQueryRequest, QueryRecordEntry>) {
+      const target = recordOf(call.request, call.metadata);
+      if (target instanceof Error) return void call.emit("error", grpcError(target));
+      const abort = new AbortController();
+      call.on("cancelled", () => abort.abort());
+      void watch(target.records, target.queryId, target.tenant, call, abort, (id) => queries.schedulerGone(id)).catch((err: unknown) => {
+        if (!abort.signal.aborted) call.emit("error", grpcError(toServiceError(err)));
+      });
+    },
     solve(call: ServerUnaryCall<SolveRequest, SolveResult>, callback: sendUnaryData<SolveResult>) {
       const undecodable = undecodableReason(call.request);
       if (undecodable) return callback(invalid(undecodable));

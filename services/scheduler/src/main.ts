@@ -6,7 +6,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { loadSchedulerConfig } from "./config.js";
 import { createSchedulerMetrics } from "./metrics.js";
 import { Scheduler } from "./scheduler.js";
-import { startGrpcServer } from "./server.js";
+import { callerAuthenticator, startGrpcServer } from "./server.js";
+import { startHttpApi } from "./openai/http-server.js";
 import { TaskPublisher } from "./task-publisher.js";
 import { watchTaskQueue } from "./task-queue-gauge.js";
 import { StartPacer } from "./start-pacer.js";
@@ -18,6 +19,7 @@ import { inlineVerifier, remoteVerifier } from "./verifier-client.js";
 import { WorkerRegistry } from "./worker-registry.js";
 import { RequestRecords } from "./request-records.js";
 import { SchedulerPeers } from "./scheduler-peers.js";
+import { QueryRecords } from "./query-records.js";
 
 await runService(
   {
@@ -76,6 +78,9 @@ await runService(
         metrics,
         log,
       );
+      const queryRecords = config.queryRecords
+        ? await QueryRecords.open(nc, names, { ...config.queryRecords, replicas: config.queue.replicas ?? 1 }, metrics, log)
+        : undefined;
       const peers = new SchedulerPeers(config.heartbeatMs);
       peers.start(nc, names, metrics);
       const deleteTask = (seq: number) => void jsm.streams.deleteMessage(names.taskStream, seq, false).catch(() => {});
@@ -94,6 +99,7 @@ await runService(
         workers,
         records,
         peers,
+        queryRecords,
         log,
       });
       workers.onLost((workerId) => {
@@ -112,22 +118,35 @@ await runService(
           readiness.unblock(queueMissing);
         },
       });
+      const auth = callerAuthenticator(config.tokensFile, config.jwt);
       const grpc = await startGrpcServer(scheduler, log, config.grpcHost, config.grpcPort, {
         tls: config.tls,
-        tokensFile: config.tokensFile,
-        jwt: config.jwt,
+        auth,
         reflection: config.reflection,
+        queries: { records: queryRecords, schedulerGone: (id) => id !== config.schedulerId && peers.gone(id) },
       });
+      const http =
+        config.httpPort === undefined
+          ? undefined
+          : await startHttpApi(scheduler, log, {
+              host: config.grpcHost,
+              port: config.httpPort,
+              tls: config.tls,
+              auth,
+              // Prompt and system prompt, each JSON-escaped at worst sixfold, plus the rest of the body.
+              maxBodyBytes: config.limits.maxPromptBytes * 6 + 65_536,
+              counted: (endpoint, status) => metrics.httpRequests.inc({ endpoint, status: String(status) }),
+            });
       // gRPC health is the process's readiness: NOT_SERVING while NATS is lost (until the task queue is back) and while draining.
       readiness.onChange((ready) => grpc.setServing(ready));
       return {
-        info: { grpc: `${config.grpcHost}:${grpc.port}` },
+        info: { grpc: `${config.grpcHost}:${grpc.port}`, ...(http ? { openaiBaseUrl: http.baseUrl } : {}) },
         // Queries refused while NATS is lost say so (UNAVAILABLE), rather than failing to enqueue.
         natsChanged: (connected) => scheduler.setNatsConnected(connected),
         async drain() {
           log.info({ inFlight: scheduler.inFlight, graceMs: config.drainGraceMs }, "finishing in-flight queries");
           await scheduler.drain(config.drainGraceMs);
-          await grpc.close(2_000);
+          await Promise.all([grpc.close(2_000), http?.close()]);
           workers.stop();
           peers.stop();
           clearInterval(heartbeats);

@@ -58,6 +58,17 @@ export function createSchedulerMetrics() {
       registers,
     }),
     queriesInFlight: new Gauge({ name: names.queriesInFlight, help: "Queries running now.", registers }),
+    queryRecordErrors: new Counter({
+      name: names.queryRecordErrors,
+      help: "Query-record pages that could not be written (the query went on; its record misses those entries).",
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: names.httpRequests,
+      help: "Requests to the OpenAI-compatible HTTP API, by endpoint (chat, completions, models, other) and HTTP status.",
+      labelNames: ["endpoint", "status"] as const,
+      registers,
+    }),
     queryStops: new Counter({
       name: names.queryStops,
       help: "Queries that ran to a result, by policy, why they stopped (consensus, all_branches_done, token_budget, deadline, cancelled, draining, tenant_budget) and answer format: fixed label sets a dashboard can split by.",

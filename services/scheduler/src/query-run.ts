@@ -1,7 +1,16 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { BranchTask, CancelBranches, ChunkKind, stopReasonLabel, type SolveEvent, type SolveResult, type TraceChunk } from "@ttc/proto";
+import {
+  BranchTask,
+  CancelBranches,
+  ChunkKind,
+  executionModeFromLabel,
+  stopReasonLabel,
+  type SolveEvent,
+  type SolveResult,
+  type TraceChunk,
+} from "@ttc/proto";
 import { taskKeyBytes, type Logger, type WireNames } from "@ttc/common";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
@@ -12,6 +21,8 @@ import type { TraceRouter } from "./trace-router.js";
 import { branchSeed, type ResolvedQuery } from "./resolve-request.js";
 import type { VerifierClient } from "./verifier-client.js";
 import type { RequestRecordWriter } from "./request-records.js";
+import type { QueryRecords } from "./query-records.js";
+import { QueryHistory } from "./query-history.js";
 
 /** A run of a request with a request_id. */
 export interface RecordedRunOptions {
@@ -41,6 +52,9 @@ export interface QueryRunDeps {
   gangSize: number;
   cancelSettleMs: number;
   liveWorkers: () => number;
+  /** Where each query's record goes; undefined: queries are not recorded. */
+  queryRecords: QueryRecords | undefined;
+  recordSettings: { traceChars: number; prompts: "keep" | "redact" };
 }
 
 /** Chunks after which a branch attempt generates no more: its worker slot is free. */
@@ -86,6 +100,8 @@ export class QueryRun {
   private readonly done = new Promise<SolveResult | ServiceError>((resolve) => (this.resolveDone = resolve));
   /** The request's durable record, when it has a request_id. */
   private readonly record: RequestRecordWriter | undefined;
+  /** The query's record (what GetQuery and `ttc show` read), when queries are recorded. */
+  private readonly history: QueryHistory | undefined;
 
   constructor(
     private readonly deps: QueryRunDeps,
@@ -113,15 +129,21 @@ export class QueryRun {
       gangSize: deps.gangSize,
       cancelSettleMs: deps.cancelSettleMs,
       deadlineAt: Math.floor(deadlineAtMs),
+      includeAnswerTrace: query.includeAnswerTrace,
       ...(recorded?.restored ? { restored: recorded.restored } : {}),
     });
     this.record = recorded?.record(this.queryId);
+    this.history = deps.queryRecords
+      ? new QueryHistory(deps.queryRecords.writer(this.queryId), (i) => this.engine.branch(i), deps.recordSettings.traceChars)
+      : undefined;
   }
 
   /** Runs the query to its end. Resolves with the result; rejects with a ServiceError. */
   async run(): Promise<SolveResult> {
     this.unroute = this.deps.traces.route(this.queryId, (chunk) => this.onChunk(chunk));
     this.log.debug({ limits: this.query.limits, policy: this.query.policy.name }, "query started");
+    this.recordStart();
+    this.emit({ event: { $case: "accepted", value: { queryId: this.queryId, seed: this.query.seed } } });
     this.perform(this.engine.start(now()));
     const outcome = await this.done;
     if (outcome instanceof ServiceError) throw outcome;
@@ -229,6 +251,7 @@ export class QueryRun {
           });
           break;
         case "emit":
+          this.history?.event(e.event);
           this.emit(e.event);
           break;
         case "arm":
@@ -334,6 +357,7 @@ export class QueryRun {
     this.count(result, error);
     // A retry gets this result; one of a run without it runs again, reusing the finished branches.
     if (this.record) void (error ? this.record.abandoned() : this.record.answered(result));
+    void this.history?.ended(result, error ? { code: status[error.code], message: error.message } : null);
     const c = result.compute!;
     this.log.info(
       {
@@ -346,6 +370,29 @@ export class QueryRun {
       "query answered",
     );
     this.resolveDone(error ?? result);
+  }
+
+  private recordStart(): void {
+    if (!this.history) return;
+    const q = this.query;
+    const redact = this.deps.recordSettings.prompts === "redact";
+    this.history.started({
+      queryId: this.queryId,
+      tenant: this.tenant,
+      schedulerId: this.deps.schedulerId,
+      request: redact ? { ...q.request, prompt: "", systemPrompt: "" } : q.request,
+      promptRedacted: redact,
+      policy: { name: q.policy.name, params: { ...q.policy.params } },
+      verifier: q.verifier,
+      seed: q.seed,
+      maxBranches: q.limits.maxBranches,
+      parallelism: q.limits.parallelism,
+      mode: executionModeFromLabel(q.limits.mode ?? "waves") ?? 0,
+      tokenBudget: q.limits.tokenBudget,
+      maxTokensPerBranch: q.maxTokensPerBranch,
+      answerFormat: q.answerFormatEnum,
+      startedUnixMs: Date.now(),
+    });
   }
 
   private count(result: SolveResult, error: ServiceError | null): void {

@@ -15,6 +15,8 @@ import { invalidArgument } from "./errors.js";
 
 /** A validated request with every default filled in. */
 export interface ResolvedQuery {
+  /** The request as received. */
+  request: SolveRequest;
   prompt: string;
   systemPrompt: string;
   model: string;
@@ -25,6 +27,7 @@ export interface ResolvedQuery {
   answerFormat: AnswerFormatLabel;
   answerFormatEnum: AnswerFormat;
   seed: number;
+  includeAnswerTrace: boolean;
 }
 
 /**
@@ -96,6 +99,7 @@ export function resolveRequest(
   // 2^53 keeps the seed exact in JavaScript numbers and in the JSON of the result.
   const seed = req.seed || Number(randomBytes(6).readUIntBE(0, 6));
   return {
+    request: req,
     prompt,
     systemPrompt: req.systemPrompt ?? "",
     model: req.model ?? "",
@@ -106,6 +110,7 @@ export function resolveRequest(
     answerFormat,
     answerFormatEnum,
     seed,
+    includeAnswerTrace: req.includeAnswerTrace ?? false,
   };
 }
 

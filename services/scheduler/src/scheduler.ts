@@ -16,6 +16,7 @@ import type { VerifierClient } from "./verifier-client.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 import { requestFingerprint, requestKey, type RequestRecords, type StoredRequest } from "./request-records.js";
 import { planRetry } from "./request-retry.js";
+import type { QueryRecords } from "./query-records.js";
 import type { SchedulerPeers } from "./scheduler-peers.js";
 
 /** The longest request_id accepted, in bytes (a UUID is 36). */
@@ -81,6 +82,8 @@ export class Scheduler {
       records: RequestRecords;
       /** Other scheduler replicas' liveness. */
       peers: SchedulerPeers;
+      /** Where each query's record goes; undefined when TTC_QUERY_RECORDS=off. */
+      queryRecords: QueryRecords | undefined;
       log: Logger;
     },
   ) {
@@ -101,6 +104,8 @@ export class Scheduler {
       gangSize: config.gangSize,
       cancelSettleMs: config.cancelSettleMs,
       liveWorkers: () => workers.live().length,
+      queryRecords: deps.queryRecords,
+      recordSettings: { traceChars: config.queryRecords?.traceChars ?? 0, prompts: config.queryRecords?.prompts ?? "keep" },
     };
   }
 

@@ -5,7 +5,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { descriptorSetPath, SchedulerService } from "@ttc/proto";
 import type { Logger } from "@ttc/common";
-import { schedulerService } from "./grpc-service.js";
+import { schedulerService, type QueryRecordAccess } from "./grpc-service.js";
 import { CallerAuthenticator, serverCredentials, type TlsFiles } from "./grpc-security.js";
 import { JwtVerifier, type JwtSettings } from "./jwt.js";
 import { tolerantDecoder, type FieldDescription } from "./request-decoding.js";
@@ -26,6 +26,7 @@ function tolerantService(definitions: PackageDefinition): typeof SchedulerServic
   const type = (definitions["ttc.v1.SolveRequest"] as MessageTypeDefinition<object, object>).type as { field: FieldDescription[] };
   const fields = type.field;
   return {
+    ...SchedulerService,
     solve: { ...SchedulerService.solve, requestDeserialize: tolerantDecoder(SchedulerService.solve.requestDeserialize, fields) },
     solveStream: {
       ...SchedulerService.solveStream,
@@ -34,32 +35,37 @@ function tolerantService(definitions: PackageDefinition): typeof SchedulerServic
   } as typeof SchedulerService;
 }
 
-/** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
 export interface GrpcSecurity {
   tls: TlsFiles | undefined;
-  /** Bearer tokens; with it (or `jwt`) every Scheduler call must carry a known one. Health stays open (probes carry no token). */
-  tokensFile: string | undefined;
-  jwt?: JwtSettings | undefined;
+  /** With it every Scheduler call must carry a known bearer token. Health stays open (probes carry no token). */
+  auth: CallerAuthenticator | undefined;
   /** Serve server reflection to anyone (`public`, the default: grpcurl works without a proto file) or not at all (`off`). */
   reflection?: "public" | "off";
+  /** What GetQuery and WatchQuery read (none: they answer FAILED_PRECONDITION). */
+  queries?: QueryRecordAccess;
 }
 
+/** Bearer tokens from a file, JWTs, or both; undefined when neither is configured (every caller is `anonymous`). */
+export function callerAuthenticator(tokensFile: string | undefined, jwt: JwtSettings | undefined): CallerAuthenticator | undefined {
+  return tokensFile || jwt ? new CallerAuthenticator(tokensFile, jwt ? new JwtVerifier(jwt) : undefined) : undefined;
+}
+
+/** Binds the Scheduler, the standard health service and server reflection on host:port (0 = any free port). */
 export async function startGrpcServer(
   scheduler: Scheduler,
   log: Logger,
   host: string,
   port: number,
-  security: GrpcSecurity = { tls: undefined, tokensFile: undefined },
+  security: GrpcSecurity = { tls: undefined, auth: undefined },
 ): Promise<GrpcServer> {
-  const auth =
-    security.tokensFile || security.jwt
-      ? new CallerAuthenticator(security.tokensFile, security.jwt ? new JwtVerifier(security.jwt) : undefined)
-      : undefined;
   const credentials = serverCredentials(security.tls);
   // No channelz service is served: its per-call bookkeeping would be work for no reader.
   const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024, "grpc.enable_channelz": 0 });
   const ttcDefinitions = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
-  server.addService(tolerantService(ttcDefinitions), schedulerService(scheduler, log, auth));
+  server.addService(
+    tolerantService(ttcDefinitions),
+    schedulerService(scheduler, log, security.auth, security.queries ?? { records: undefined, schedulerGone: () => true }),
+  );
   const health = new HealthImplementation({ "": "SERVING", [healthServiceName]: "SERVING" });
   health.addToServer(server);
   if (security.reflection !== "off") new ReflectionService({ ...ttcDefinitions, ...loadSync(healthProtoPath) }).addToServer(server);

@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { AnswerFormat, answerFormatFromJSON, answerFormatToJSON, ConfidenceStats } from "./common.js";
-import { SolveResult } from "./scheduler.js";
+import { QueryRecordEntry, SolveResult } from "./scheduler.js";
 
 export enum ChunkKind {
   CHUNK_KIND_UNSPECIFIED = 0,
@@ -341,6 +341,11 @@ export function requestRecord_StateToJSON(object: RequestRecord_State): string {
     default:
       return "UNRECOGNIZED";
   }
+}
+
+/** Entries of one query's record, appended together on its subject of the query-record stream. */
+export interface QueryRecordPage {
+  entries: QueryRecordEntry[];
 }
 
 function createBaseBranchTask(): BranchTask {
@@ -2446,6 +2451,77 @@ export const RequestRecord: MessageFns<RequestRecord> = {
       ? SolveResult.fromPartial(object.result)
       : undefined;
     message.updatedUnixMs = object.updatedUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseQueryRecordPage(): QueryRecordPage {
+  return { entries: [] };
+}
+
+export const QueryRecordPage: MessageFns<QueryRecordPage> = {
+  encode(message: QueryRecordPage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      QueryRecordEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryRecordPage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryRecordPage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(QueryRecordEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryRecordPage {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => QueryRecordEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: QueryRecordPage): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => QueryRecordEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryRecordPage>): QueryRecordPage {
+    return QueryRecordPage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryRecordPage>): QueryRecordPage {
+    const message = createBaseQueryRecordPage();
+    message.entries = object.entries?.map((e) => QueryRecordEntry.fromPartial(e)) || [];
     return message;
   },
 };

@@ -215,6 +215,87 @@ export function stopReasonToJSON(object: StopReason): string {
   }
 }
 
+export interface GetQueryRequest {
+  /** The query_id of a SolveResult (also in the OpenAI API's `ttc.query_id`). */
+  queryId: string;
+}
+
+/** What the scheduler wrote of one query, in order. */
+export interface QueryRecord {
+  queryId: string;
+  entries: QueryRecordEntry[];
+  /** True once an entry with the result or the failure is in: the query ended. */
+  complete: boolean;
+}
+
+export interface QueryRecordEntry {
+  /** Seconds since the scheduler accepted the query. */
+  atSeconds: number;
+  entry:
+    | { $case: "started"; value: QueryStarted }
+    | //
+    /** Branch events and consensus updates as SolveStream sends them (progress excepted), then the result. */
+    { $case: "event"; value: SolveEvent }
+    | //
+    /** A branch's trace once it ended (finished, pruned, cancelled or failed). */
+    { $case: "trace"; value: BranchTrace }
+    | { $case: "failed"; value: QueryFailed }
+    | undefined;
+}
+
+export interface QueryStarted {
+  queryId: string;
+  tenant: string;
+  schedulerId: string;
+  /** The request as received, its prompt and system prompt emptied when TTC_QUERY_RECORD_PROMPTS=redact. */
+  request: SolveRequest | undefined;
+  promptRedacted: boolean;
+  /** The request with the scheduler's defaults filled in. */
+  policy: PolicySpec | undefined;
+  verifier: string;
+  seed: number;
+  maxBranches: number;
+  parallelism: number;
+  mode: ExecutionMode;
+  tokenBudget: number;
+  maxTokensPerBranch: number;
+  answerFormat: AnswerFormat;
+  startedUnixMs: number;
+}
+
+export interface BranchTrace {
+  index: number;
+  status: BranchStatus;
+  /** Why it was pruned, cancelled or failed; for a finished branch, why it has no answer, if so. */
+  reason: string;
+  answer: string;
+  /** Latest verifier score, -1 when none; and the score of each step judged, in order. */
+  score: number;
+  stepScores: number[];
+  /** Tokens of all attempts; attempts (deliveries) and the worker of the last. */
+  tokens: number;
+  attempts: number;
+  workerId: string;
+  engineSeconds: number;
+  /**
+   * The trace's text, at most TTC_QUERY_RECORD_TRACE_CHARS characters: its beginning and its end
+   * (where the answer is) around a marker when longer; text_chars is the whole length.
+   */
+  text: string;
+  textChars: number;
+  textTruncated: boolean;
+  finishReason: string;
+  /** Seconds since the query was accepted when its first tokens arrived and when it ended. */
+  startedSeconds: number;
+  endedSeconds: number;
+}
+
+export interface QueryFailed {
+  /** The gRPC status code name the caller got (DEADLINE_EXCEEDED, UNAVAILABLE, …) and its message. */
+  code: string;
+  message: string;
+}
+
 /** A stopping/aggregation policy and its parameters, named as in the policy's paper. */
 export interface PolicySpec {
   /**
@@ -267,6 +348,11 @@ export interface SolveRequest {
    * TTC_REQUEST_RECORD_TTL_MS. Empty: every call is a new query. At most 128 bytes.
    */
   requestId: string;
+  /**
+   * Return, in SolveResult.answer_trace, the whole text of one branch that gave the consensus answer
+   * (what the OpenAI-compatible front door sends as the message). Off by default: traces can be long.
+   */
+  includeAnswerTrace: boolean;
 }
 
 /** One answer and the branches that voted for it. */
@@ -360,6 +446,11 @@ export interface SolveResult {
   verifierDegraded: boolean;
   /** Why the verifier was degraded: how many calls failed and the first error; empty when not degraded. */
   verifierNote: string;
+  /**
+   * With include_answer_trace: the text of the branch that gave the answer with the best verifier
+   * score (the lowest index among equals); empty when there is no answer or it was not asked for.
+   */
+  answerTrace: string;
 }
 
 export interface BranchStarted {
@@ -405,8 +496,20 @@ export interface ConsensusUpdate {
   branchesInFlight: number;
 }
 
+/**
+ * The query was accepted and starts: its id names it in GetQuery, WatchQuery and `ttc show`, even
+ * if the call never gets a result (a dropped connection, a scheduler that died).
+ */
+export interface QueryAccepted {
+  queryId: string;
+  seed: number;
+}
+
 export interface SolveEvent {
   event:
+    | //
+    /** Always the first event. */
+    { $case: "accepted"; value: QueryAccepted }
     | { $case: "branchStarted"; value: BranchStarted }
     | { $case: "branchProgress"; value: BranchProgress }
     | { $case: "branchPruned"; value: BranchPruned }
@@ -416,6 +519,1151 @@ export interface SolveEvent {
     | { $case: "result"; value: SolveResult }
     | undefined;
 }
+
+function createBaseGetQueryRequest(): GetQueryRequest {
+  return { queryId: "" };
+}
+
+export const GetQueryRequest: MessageFns<GetQueryRequest> = {
+  encode(message: GetQueryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queryId !== "") {
+      writer.uint32(10).string(message.queryId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetQueryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetQueryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queryId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetQueryRequest {
+    return {
+      queryId: isSet(object.queryId)
+        ? globalThis.String(object.queryId)
+        : isSet(object.query_id)
+        ? globalThis.String(object.query_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetQueryRequest): unknown {
+    const obj: any = {};
+    if (message.queryId !== "") {
+      obj.queryId = message.queryId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetQueryRequest>): GetQueryRequest {
+    return GetQueryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetQueryRequest>): GetQueryRequest {
+    const message = createBaseGetQueryRequest();
+    message.queryId = object.queryId ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryRecord(): QueryRecord {
+  return { queryId: "", entries: [], complete: false };
+}
+
+export const QueryRecord: MessageFns<QueryRecord> = {
+  encode(message: QueryRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queryId !== "") {
+      writer.uint32(10).string(message.queryId);
+    }
+    for (const v of message.entries) {
+      QueryRecordEntry.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.complete !== false) {
+      writer.uint32(24).bool(message.complete);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entries.push(QueryRecordEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryRecord {
+    return {
+      queryId: isSet(object.queryId)
+        ? globalThis.String(object.queryId)
+        : isSet(object.query_id)
+        ? globalThis.String(object.query_id)
+        : "",
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => QueryRecordEntry.fromJSON(e))
+        : [],
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+    };
+  },
+
+  toJSON(message: QueryRecord): unknown {
+    const obj: any = {};
+    if (message.queryId !== "") {
+      obj.queryId = message.queryId;
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => QueryRecordEntry.toJSON(e));
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryRecord>): QueryRecord {
+    return QueryRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryRecord>): QueryRecord {
+    const message = createBaseQueryRecord();
+    message.queryId = object.queryId ?? "";
+    message.entries = object.entries?.map((e) => QueryRecordEntry.fromPartial(e)) || [];
+    message.complete = object.complete ?? false;
+    return message;
+  },
+};
+
+function createBaseQueryRecordEntry(): QueryRecordEntry {
+  return { atSeconds: 0, entry: undefined };
+}
+
+export const QueryRecordEntry: MessageFns<QueryRecordEntry> = {
+  encode(message: QueryRecordEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.atSeconds !== 0) {
+      writer.uint32(9).double(message.atSeconds);
+    }
+    switch (message.entry?.$case) {
+      case "started":
+        QueryStarted.encode(message.entry.value, writer.uint32(18).fork()).join();
+        break;
+      case "event":
+        SolveEvent.encode(message.entry.value, writer.uint32(26).fork()).join();
+        break;
+      case "trace":
+        BranchTrace.encode(message.entry.value, writer.uint32(34).fork()).join();
+        break;
+      case "failed":
+        QueryFailed.encode(message.entry.value, writer.uint32(42).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryRecordEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryRecordEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.atSeconds = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entry = { $case: "started", value: QueryStarted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.entry = { $case: "event", value: SolveEvent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.entry = { $case: "trace", value: BranchTrace.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.entry = { $case: "failed", value: QueryFailed.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryRecordEntry {
+    return {
+      atSeconds: isSet(object.atSeconds)
+        ? globalThis.Number(object.atSeconds)
+        : isSet(object.at_seconds)
+        ? globalThis.Number(object.at_seconds)
+        : 0,
+      entry: isSet(object.started)
+        ? { $case: "started", value: QueryStarted.fromJSON(object.started) }
+        : isSet(object.event)
+        ? { $case: "event", value: SolveEvent.fromJSON(object.event) }
+        : isSet(object.trace)
+        ? { $case: "trace", value: BranchTrace.fromJSON(object.trace) }
+        : isSet(object.failed)
+        ? { $case: "failed", value: QueryFailed.fromJSON(object.failed) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: QueryRecordEntry): unknown {
+    const obj: any = {};
+    if (message.atSeconds !== 0) {
+      obj.atSeconds = floatToJson(message.atSeconds);
+    }
+    if (message.entry?.$case === "started") {
+      obj.started = QueryStarted.toJSON(message.entry.value);
+    } else if (message.entry?.$case === "event") {
+      obj.event = SolveEvent.toJSON(message.entry.value);
+    } else if (message.entry?.$case === "trace") {
+      obj.trace = BranchTrace.toJSON(message.entry.value);
+    } else if (message.entry?.$case === "failed") {
+      obj.failed = QueryFailed.toJSON(message.entry.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryRecordEntry>): QueryRecordEntry {
+    return QueryRecordEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryRecordEntry>): QueryRecordEntry {
+    const message = createBaseQueryRecordEntry();
+    message.atSeconds = object.atSeconds ?? 0;
+    switch (object.entry?.$case) {
+      case "started": {
+        if (object.entry?.value !== undefined && object.entry?.value !== null) {
+          message.entry = { $case: "started", value: QueryStarted.fromPartial(object.entry.value) };
+        }
+        break;
+      }
+      case "event": {
+        if (object.entry?.value !== undefined && object.entry?.value !== null) {
+          message.entry = { $case: "event", value: SolveEvent.fromPartial(object.entry.value) };
+        }
+        break;
+      }
+      case "trace": {
+        if (object.entry?.value !== undefined && object.entry?.value !== null) {
+          message.entry = { $case: "trace", value: BranchTrace.fromPartial(object.entry.value) };
+        }
+        break;
+      }
+      case "failed": {
+        if (object.entry?.value !== undefined && object.entry?.value !== null) {
+          message.entry = { $case: "failed", value: QueryFailed.fromPartial(object.entry.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseQueryStarted(): QueryStarted {
+  return {
+    queryId: "",
+    tenant: "",
+    schedulerId: "",
+    request: undefined,
+    promptRedacted: false,
+    policy: undefined,
+    verifier: "",
+    seed: 0,
+    maxBranches: 0,
+    parallelism: 0,
+    mode: 0,
+    tokenBudget: 0,
+    maxTokensPerBranch: 0,
+    answerFormat: 0,
+    startedUnixMs: 0,
+  };
+}
+
+export const QueryStarted: MessageFns<QueryStarted> = {
+  encode(message: QueryStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queryId !== "") {
+      writer.uint32(10).string(message.queryId);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
+    }
+    if (message.schedulerId !== "") {
+      writer.uint32(26).string(message.schedulerId);
+    }
+    if (message.request !== undefined) {
+      SolveRequest.encode(message.request, writer.uint32(34).fork()).join();
+    }
+    if (message.promptRedacted !== false) {
+      writer.uint32(40).bool(message.promptRedacted);
+    }
+    if (message.policy !== undefined) {
+      PolicySpec.encode(message.policy, writer.uint32(50).fork()).join();
+    }
+    if (message.verifier !== "") {
+      writer.uint32(58).string(message.verifier);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(64).uint64(message.seed);
+    }
+    if (message.maxBranches !== 0) {
+      writer.uint32(72).uint32(message.maxBranches);
+    }
+    if (message.parallelism !== 0) {
+      writer.uint32(80).uint32(message.parallelism);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(88).int32(message.mode);
+    }
+    if (message.tokenBudget !== 0) {
+      writer.uint32(96).uint64(message.tokenBudget);
+    }
+    if (message.maxTokensPerBranch !== 0) {
+      writer.uint32(104).uint32(message.maxTokensPerBranch);
+    }
+    if (message.answerFormat !== 0) {
+      writer.uint32(112).int32(message.answerFormat);
+    }
+    if (message.startedUnixMs !== 0) {
+      writer.uint32(120).int64(message.startedUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.schedulerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.request = SolveRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.promptRedacted = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.policy = PolicySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.verifier = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.seed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.maxBranches = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.parallelism = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.tokenBudget = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.maxTokensPerBranch = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.answerFormat = reader.int32() as any;
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.startedUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryStarted {
+    return {
+      queryId: isSet(object.queryId)
+        ? globalThis.String(object.queryId)
+        : isSet(object.query_id)
+        ? globalThis.String(object.query_id)
+        : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+      schedulerId: isSet(object.schedulerId)
+        ? globalThis.String(object.schedulerId)
+        : isSet(object.scheduler_id)
+        ? globalThis.String(object.scheduler_id)
+        : "",
+      request: isSet(object.request) ? SolveRequest.fromJSON(object.request) : undefined,
+      promptRedacted: isSet(object.promptRedacted)
+        ? globalThis.Boolean(object.promptRedacted)
+        : isSet(object.prompt_redacted)
+        ? globalThis.Boolean(object.prompt_redacted)
+        : false,
+      policy: isSet(object.policy) ? PolicySpec.fromJSON(object.policy) : undefined,
+      verifier: isSet(object.verifier) ? globalThis.String(object.verifier) : "",
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+      maxBranches: isSet(object.maxBranches)
+        ? globalThis.Number(object.maxBranches)
+        : isSet(object.max_branches)
+        ? globalThis.Number(object.max_branches)
+        : 0,
+      parallelism: isSet(object.parallelism) ? globalThis.Number(object.parallelism) : 0,
+      mode: isSet(object.mode) ? executionModeFromJSON(object.mode) : 0,
+      tokenBudget: isSet(object.tokenBudget)
+        ? globalThis.Number(object.tokenBudget)
+        : isSet(object.token_budget)
+        ? globalThis.Number(object.token_budget)
+        : 0,
+      maxTokensPerBranch: isSet(object.maxTokensPerBranch)
+        ? globalThis.Number(object.maxTokensPerBranch)
+        : isSet(object.max_tokens_per_branch)
+        ? globalThis.Number(object.max_tokens_per_branch)
+        : 0,
+      answerFormat: isSet(object.answerFormat)
+        ? answerFormatFromJSON(object.answerFormat)
+        : isSet(object.answer_format)
+        ? answerFormatFromJSON(object.answer_format)
+        : 0,
+      startedUnixMs: isSet(object.startedUnixMs)
+        ? globalThis.Number(object.startedUnixMs)
+        : isSet(object.started_unix_ms)
+        ? globalThis.Number(object.started_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: QueryStarted): unknown {
+    const obj: any = {};
+    if (message.queryId !== "") {
+      obj.queryId = message.queryId;
+    }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
+    if (message.schedulerId !== "") {
+      obj.schedulerId = message.schedulerId;
+    }
+    if (message.request !== undefined) {
+      obj.request = SolveRequest.toJSON(message.request);
+    }
+    if (message.promptRedacted !== false) {
+      obj.promptRedacted = message.promptRedacted;
+    }
+    if (message.policy !== undefined) {
+      obj.policy = PolicySpec.toJSON(message.policy);
+    }
+    if (message.verifier !== "") {
+      obj.verifier = message.verifier;
+    }
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
+    }
+    if (message.maxBranches !== 0) {
+      obj.maxBranches = Math.round(message.maxBranches);
+    }
+    if (message.parallelism !== 0) {
+      obj.parallelism = Math.round(message.parallelism);
+    }
+    if (message.mode !== 0) {
+      obj.mode = executionModeToJSON(message.mode);
+    }
+    if (message.tokenBudget !== 0) {
+      obj.tokenBudget = Math.round(message.tokenBudget);
+    }
+    if (message.maxTokensPerBranch !== 0) {
+      obj.maxTokensPerBranch = Math.round(message.maxTokensPerBranch);
+    }
+    if (message.answerFormat !== 0) {
+      obj.answerFormat = answerFormatToJSON(message.answerFormat);
+    }
+    if (message.startedUnixMs !== 0) {
+      obj.startedUnixMs = Math.round(message.startedUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryStarted>): QueryStarted {
+    return QueryStarted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryStarted>): QueryStarted {
+    const message = createBaseQueryStarted();
+    message.queryId = object.queryId ?? "";
+    message.tenant = object.tenant ?? "";
+    message.schedulerId = object.schedulerId ?? "";
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SolveRequest.fromPartial(object.request)
+      : undefined;
+    message.promptRedacted = object.promptRedacted ?? false;
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? PolicySpec.fromPartial(object.policy)
+      : undefined;
+    message.verifier = object.verifier ?? "";
+    message.seed = object.seed ?? 0;
+    message.maxBranches = object.maxBranches ?? 0;
+    message.parallelism = object.parallelism ?? 0;
+    message.mode = object.mode ?? 0;
+    message.tokenBudget = object.tokenBudget ?? 0;
+    message.maxTokensPerBranch = object.maxTokensPerBranch ?? 0;
+    message.answerFormat = object.answerFormat ?? 0;
+    message.startedUnixMs = object.startedUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseBranchTrace(): BranchTrace {
+  return {
+    index: 0,
+    status: 0,
+    reason: "",
+    answer: "",
+    score: 0,
+    stepScores: [],
+    tokens: 0,
+    attempts: 0,
+    workerId: "",
+    engineSeconds: 0,
+    text: "",
+    textChars: 0,
+    textTruncated: false,
+    finishReason: "",
+    startedSeconds: 0,
+    endedSeconds: 0,
+  };
+}
+
+export const BranchTrace: MessageFns<BranchTrace> = {
+  encode(message: BranchTrace, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.answer !== "") {
+      writer.uint32(34).string(message.answer);
+    }
+    if (message.score !== 0) {
+      writer.uint32(41).double(message.score);
+    }
+    if (message.stepScores.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.stepScores) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.tokens !== 0) {
+      writer.uint32(56).uint32(message.tokens);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(64).uint32(message.attempts);
+    }
+    if (message.workerId !== "") {
+      writer.uint32(74).string(message.workerId);
+    }
+    if (message.engineSeconds !== 0) {
+      writer.uint32(81).double(message.engineSeconds);
+    }
+    if (message.text !== "") {
+      writer.uint32(90).string(message.text);
+    }
+    if (message.textChars !== 0) {
+      writer.uint32(96).uint32(message.textChars);
+    }
+    if (message.textTruncated !== false) {
+      writer.uint32(104).bool(message.textTruncated);
+    }
+    if (message.finishReason !== "") {
+      writer.uint32(114).string(message.finishReason);
+    }
+    if (message.startedSeconds !== 0) {
+      writer.uint32(121).double(message.startedSeconds);
+    }
+    if (message.endedSeconds !== 0) {
+      writer.uint32(129).double(message.endedSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BranchTrace {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBranchTrace();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.answer = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag === 49) {
+              message.stepScores.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.stepScores.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.tokens = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.engineSeconds = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.textChars = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.textTruncated = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.finishReason = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.startedSeconds = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.endedSeconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BranchTrace {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      status: isSet(object.status) ? branchStatusFromJSON(object.status) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      answer: isSet(object.answer) ? globalThis.String(object.answer) : "",
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      stepScores: globalThis.Array.isArray(object?.stepScores)
+        ? object.stepScores.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.step_scores)
+        ? object.step_scores.map((e: any) => globalThis.Number(e))
+        : [],
+      tokens: isSet(object.tokens) ? globalThis.Number(object.tokens) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      engineSeconds: isSet(object.engineSeconds)
+        ? globalThis.Number(object.engineSeconds)
+        : isSet(object.engine_seconds)
+        ? globalThis.Number(object.engine_seconds)
+        : 0,
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      textChars: isSet(object.textChars)
+        ? globalThis.Number(object.textChars)
+        : isSet(object.text_chars)
+        ? globalThis.Number(object.text_chars)
+        : 0,
+      textTruncated: isSet(object.textTruncated)
+        ? globalThis.Boolean(object.textTruncated)
+        : isSet(object.text_truncated)
+        ? globalThis.Boolean(object.text_truncated)
+        : false,
+      finishReason: isSet(object.finishReason)
+        ? globalThis.String(object.finishReason)
+        : isSet(object.finish_reason)
+        ? globalThis.String(object.finish_reason)
+        : "",
+      startedSeconds: isSet(object.startedSeconds)
+        ? globalThis.Number(object.startedSeconds)
+        : isSet(object.started_seconds)
+        ? globalThis.Number(object.started_seconds)
+        : 0,
+      endedSeconds: isSet(object.endedSeconds)
+        ? globalThis.Number(object.endedSeconds)
+        : isSet(object.ended_seconds)
+        ? globalThis.Number(object.ended_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: BranchTrace): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.status !== 0) {
+      obj.status = branchStatusToJSON(message.status);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.answer !== "") {
+      obj.answer = message.answer;
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.stepScores?.length) {
+      obj.stepScores = message.stepScores.map((e) => floatToJson(e));
+    }
+    if (message.tokens !== 0) {
+      obj.tokens = Math.round(message.tokens);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.engineSeconds !== 0) {
+      obj.engineSeconds = floatToJson(message.engineSeconds);
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.textChars !== 0) {
+      obj.textChars = Math.round(message.textChars);
+    }
+    if (message.textTruncated !== false) {
+      obj.textTruncated = message.textTruncated;
+    }
+    if (message.finishReason !== "") {
+      obj.finishReason = message.finishReason;
+    }
+    if (message.startedSeconds !== 0) {
+      obj.startedSeconds = floatToJson(message.startedSeconds);
+    }
+    if (message.endedSeconds !== 0) {
+      obj.endedSeconds = floatToJson(message.endedSeconds);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BranchTrace>): BranchTrace {
+    return BranchTrace.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BranchTrace>): BranchTrace {
+    const message = createBaseBranchTrace();
+    message.index = object.index ?? 0;
+    message.status = object.status ?? 0;
+    message.reason = object.reason ?? "";
+    message.answer = object.answer ?? "";
+    message.score = object.score ?? 0;
+    message.stepScores = object.stepScores?.map((e) => e) || [];
+    message.tokens = object.tokens ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.workerId = object.workerId ?? "";
+    message.engineSeconds = object.engineSeconds ?? 0;
+    message.text = object.text ?? "";
+    message.textChars = object.textChars ?? 0;
+    message.textTruncated = object.textTruncated ?? false;
+    message.finishReason = object.finishReason ?? "";
+    message.startedSeconds = object.startedSeconds ?? 0;
+    message.endedSeconds = object.endedSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseQueryFailed(): QueryFailed {
+  return { code: "", message: "" };
+}
+
+export const QueryFailed: MessageFns<QueryFailed> = {
+  encode(message: QueryFailed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryFailed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryFailed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryFailed {
+    return {
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: QueryFailed): unknown {
+    const obj: any = {};
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryFailed>): QueryFailed {
+    return QueryFailed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryFailed>): QueryFailed {
+    const message = createBaseQueryFailed();
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
 
 function createBasePolicySpec(): PolicySpec {
   return { name: "", params: {} };
@@ -632,6 +1880,7 @@ function createBaseSolveRequest(): SolveRequest {
     parallelism: 0,
     mode: 0,
     requestId: "",
+    includeAnswerTrace: false,
   };
 }
 
@@ -675,6 +1924,9 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     }
     if (message.requestId !== "") {
       writer.uint32(106).string(message.requestId);
+    }
+    if (message.includeAnswerTrace !== false) {
+      writer.uint32(112).bool(message.includeAnswerTrace);
     }
     return writer;
   },
@@ -796,6 +2048,14 @@ export const SolveRequest: MessageFns<SolveRequest> = {
             message.requestId = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.includeAnswerTrace = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -847,6 +2107,11 @@ export const SolveRequest: MessageFns<SolveRequest> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      includeAnswerTrace: isSet(object.includeAnswerTrace)
+        ? globalThis.Boolean(object.includeAnswerTrace)
+        : isSet(object.include_answer_trace)
+        ? globalThis.Boolean(object.include_answer_trace)
+        : false,
     };
   },
 
@@ -891,6 +2156,9 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.includeAnswerTrace !== false) {
+      obj.includeAnswerTrace = message.includeAnswerTrace;
+    }
     return obj;
   },
 
@@ -914,6 +2182,7 @@ export const SolveRequest: MessageFns<SolveRequest> = {
     message.parallelism = object.parallelism ?? 0;
     message.mode = object.mode ?? 0;
     message.requestId = object.requestId ?? "";
+    message.includeAnswerTrace = object.includeAnswerTrace ?? false;
     return message;
   },
 };
@@ -1650,6 +2919,7 @@ function createBaseSolveResult(): SolveResult {
     gangSize: 0,
     verifierDegraded: false,
     verifierNote: "",
+    answerTrace: "",
   };
 }
 
@@ -1705,6 +2975,9 @@ export const SolveResult: MessageFns<SolveResult> = {
     }
     if (message.verifierNote !== "") {
       writer.uint32(130).string(message.verifierNote);
+    }
+    if (message.answerTrace !== "") {
+      writer.uint32(146).string(message.answerTrace);
     }
     return writer;
   },
@@ -1858,6 +3131,14 @@ export const SolveResult: MessageFns<SolveResult> = {
             message.verifierNote = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.answerTrace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1919,6 +3200,11 @@ export const SolveResult: MessageFns<SolveResult> = {
         : isSet(object.verifier_note)
         ? globalThis.String(object.verifier_note)
         : "",
+      answerTrace: isSet(object.answerTrace)
+        ? globalThis.String(object.answerTrace)
+        : isSet(object.answer_trace)
+        ? globalThis.String(object.answer_trace)
+        : "",
     };
   },
 
@@ -1975,6 +3261,9 @@ export const SolveResult: MessageFns<SolveResult> = {
     if (message.verifierNote !== "") {
       obj.verifierNote = message.verifierNote;
     }
+    if (message.answerTrace !== "") {
+      obj.answerTrace = message.answerTrace;
+    }
     return obj;
   },
 
@@ -2006,6 +3295,7 @@ export const SolveResult: MessageFns<SolveResult> = {
     message.gangSize = object.gangSize ?? 0;
     message.verifierDegraded = object.verifierDegraded ?? false;
     message.verifierNote = object.verifierNote ?? "";
+    message.answerTrace = object.answerTrace ?? "";
     return message;
   },
 };
@@ -2716,6 +4006,95 @@ export const ConsensusUpdate: MessageFns<ConsensusUpdate> = {
   },
 };
 
+function createBaseQueryAccepted(): QueryAccepted {
+  return { queryId: "", seed: 0 };
+}
+
+export const QueryAccepted: MessageFns<QueryAccepted> = {
+  encode(message: QueryAccepted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queryId !== "") {
+      writer.uint32(10).string(message.queryId);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(16).uint64(message.seed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryAccepted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryAccepted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.seed = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryAccepted {
+    return {
+      queryId: isSet(object.queryId)
+        ? globalThis.String(object.queryId)
+        : isSet(object.query_id)
+        ? globalThis.String(object.query_id)
+        : "",
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+    };
+  },
+
+  toJSON(message: QueryAccepted): unknown {
+    const obj: any = {};
+    if (message.queryId !== "") {
+      obj.queryId = message.queryId;
+    }
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryAccepted>): QueryAccepted {
+    return QueryAccepted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryAccepted>): QueryAccepted {
+    const message = createBaseQueryAccepted();
+    message.queryId = object.queryId ?? "";
+    message.seed = object.seed ?? 0;
+    return message;
+  },
+};
+
 function createBaseSolveEvent(): SolveEvent {
   return { event: undefined };
 }
@@ -2723,6 +4102,9 @@ function createBaseSolveEvent(): SolveEvent {
 export const SolveEvent: MessageFns<SolveEvent> = {
   encode(message: SolveEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     switch (message.event?.$case) {
+      case "accepted":
+        QueryAccepted.encode(message.event.value, writer.uint32(66).fork()).join();
+        break;
       case "branchStarted":
         BranchStarted.encode(message.event.value, writer.uint32(10).fork()).join();
         break;
@@ -2761,6 +4143,14 @@ export const SolveEvent: MessageFns<SolveEvent> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.event = { $case: "accepted", value: QueryAccepted.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 1: {
             if (tag !== 10) {
               break;
@@ -2831,7 +4221,9 @@ export const SolveEvent: MessageFns<SolveEvent> = {
 
   fromJSON(object: any): SolveEvent {
     return {
-      event: isSet(object.branchStarted)
+      event: isSet(object.accepted)
+        ? { $case: "accepted", value: QueryAccepted.fromJSON(object.accepted) }
+        : isSet(object.branchStarted)
         ? { $case: "branchStarted", value: BranchStarted.fromJSON(object.branchStarted) }
         : isSet(object.branch_started)
         ? { $case: "branchStarted", value: BranchStarted.fromJSON(object.branch_started) }
@@ -2861,7 +4253,9 @@ export const SolveEvent: MessageFns<SolveEvent> = {
 
   toJSON(message: SolveEvent): unknown {
     const obj: any = {};
-    if (message.event?.$case === "branchStarted") {
+    if (message.event?.$case === "accepted") {
+      obj.accepted = QueryAccepted.toJSON(message.event.value);
+    } else if (message.event?.$case === "branchStarted") {
       obj.branchStarted = BranchStarted.toJSON(message.event.value);
     } else if (message.event?.$case === "branchProgress") {
       obj.branchProgress = BranchProgress.toJSON(message.event.value);
@@ -2885,6 +4279,12 @@ export const SolveEvent: MessageFns<SolveEvent> = {
   fromPartial(object: DeepPartial<SolveEvent>): SolveEvent {
     const message = createBaseSolveEvent();
     switch (object.event?.$case) {
+      case "accepted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "accepted", value: QueryAccepted.fromPartial(object.event.value) };
+        }
+        break;
+      }
       case "branchStarted": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "branchStarted", value: BranchStarted.fromPartial(object.event.value) };
@@ -2955,6 +4355,34 @@ export const SchedulerService = {
     responseSerialize: (value: SolveEvent): Buffer => Buffer.from(SolveEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): SolveEvent => SolveEvent.decode(value),
   },
+  /**
+   * GetQuery returns what is recorded of a query of the caller's tenant: its request, every branch's
+   * fate and trace, the consensus over time, the result. Complete once the query ended; a query
+   * still running, or whose scheduler died, has a partial record. NOT_FOUND when there is none
+   * (never recorded, past TTC_QUERY_RECORD_TTL_MS, or another tenant's).
+   */
+  getQuery: {
+    path: "/ttc.v1.Scheduler/GetQuery" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetQueryRequest): Buffer => Buffer.from(GetQueryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetQueryRequest => GetQueryRequest.decode(value),
+    responseSerialize: (value: QueryRecord): Buffer => Buffer.from(QueryRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryRecord => QueryRecord.decode(value),
+  },
+  /**
+   * WatchQuery streams the record's entries from the start, then each new one as the query runs,
+   * and ends after the last (the result or the failure).
+   */
+  watchQuery: {
+    path: "/ttc.v1.Scheduler/WatchQuery" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetQueryRequest): Buffer => Buffer.from(GetQueryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetQueryRequest => GetQueryRequest.decode(value),
+    responseSerialize: (value: QueryRecordEntry): Buffer => Buffer.from(QueryRecordEntry.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryRecordEntry => QueryRecordEntry.decode(value),
+  },
 } as const;
 
 export interface SchedulerServer extends UntypedServiceImplementation {
@@ -2962,6 +4390,18 @@ export interface SchedulerServer extends UntypedServiceImplementation {
   solve: handleUnaryCall<SolveRequest, SolveResult>;
   /** SolveStream runs the query and streams branch events and consensus updates, ending with the result. */
   solveStream: handleServerStreamingCall<SolveRequest, SolveEvent>;
+  /**
+   * GetQuery returns what is recorded of a query of the caller's tenant: its request, every branch's
+   * fate and trace, the consensus over time, the result. Complete once the query ended; a query
+   * still running, or whose scheduler died, has a partial record. NOT_FOUND when there is none
+   * (never recorded, past TTC_QUERY_RECORD_TTL_MS, or another tenant's).
+   */
+  getQuery: handleUnaryCall<GetQueryRequest, QueryRecord>;
+  /**
+   * WatchQuery streams the record's entries from the start, then each new one as the query runs,
+   * and ends after the last (the result or the failure).
+   */
+  watchQuery: handleServerStreamingCall<GetQueryRequest, QueryRecordEntry>;
 }
 
 export interface SchedulerClient extends Client {
@@ -2985,6 +4425,37 @@ export interface SchedulerClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<SolveEvent>;
+  /**
+   * GetQuery returns what is recorded of a query of the caller's tenant: its request, every branch's
+   * fate and trace, the consensus over time, the result. Complete once the query ended; a query
+   * still running, or whose scheduler died, has a partial record. NOT_FOUND when there is none
+   * (never recorded, past TTC_QUERY_RECORD_TTL_MS, or another tenant's).
+   */
+  getQuery(
+    request: GetQueryRequest,
+    callback: (error: ServiceError | null, response: QueryRecord) => void,
+  ): ClientUnaryCall;
+  getQuery(
+    request: GetQueryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryRecord) => void,
+  ): ClientUnaryCall;
+  getQuery(
+    request: GetQueryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryRecord) => void,
+  ): ClientUnaryCall;
+  /**
+   * WatchQuery streams the record's entries from the start, then each new one as the query runs,
+   * and ends after the last (the result or the failure).
+   */
+  watchQuery(request: GetQueryRequest, options?: Partial<CallOptions>): ClientReadableStream<QueryRecordEntry>;
+  watchQuery(
+    request: GetQueryRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<QueryRecordEntry>;
 }
 
 export const SchedulerClient = makeGenericClientConstructor(SchedulerService, "ttc.v1.Scheduler") as unknown as {
