@@ -14,7 +14,16 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { createUser } from "@nats-io/nkeys";
 import { connectNats, wireNames } from "@ttc/common";
-import { BranchTask, CancelBranches, ChunkKind, ExecutionMode, TraceChunk, WorkerHeartbeat, type SolveResult } from "@ttc/proto";
+import {
+  BranchTask,
+  CancelBranches,
+  ChunkKind,
+  ExecutionMode,
+  QueryRecordPage,
+  TraceChunk,
+  WorkerHeartbeat,
+  type SolveResult,
+} from "@ttc/proto";
 import { request, scrape, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 const victim = request({
@@ -173,6 +182,7 @@ describe("a locked-down cluster, attacked with a worker's credentials", () => {
       `${c.namespace}.trace.>`,
       `${c.namespace}.verify.*`,
       names.taskSubject,
+      names.queryRecordWildcard,
       "_INBOX.>",
       `${names.inboxPrefix("worker", "worker-1")}.>`,
     ];
@@ -184,6 +194,20 @@ describe("a locked-down cluster, attacked with a worker's credentials", () => {
     expect(bill(await c.client.solve(verified))).toEqual(verifiedBaseline);
     expect(seen).toEqual([]);
     expect(refused.sort()).toEqual([...subjects].sort());
+  });
+
+  it("the victim's query record is written and read back under the scheduler's rights; a worker cannot add to it", async () => {
+    const names = wireNames(c.namespace);
+    const result = await c.client.solve(victim);
+    const record = await c.client.getQuery(result.queryId);
+    expect(record.complete).toBe(true);
+    const forged = QueryRecordPage.encode({
+      entries: [{ atSeconds: 0, entry: { $case: "failed", value: { code: "INTERNAL", message: "forged" } } }],
+    }).finish();
+    attacker.publish(names.queryRecordSubject(result.queryId), forged);
+    await attacker.flush().catch(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await c.client.getQuery(result.queryId)).entries).toEqual(record.entries);
   });
 
   it("a worker cannot publish tasks or cancels, answer or ask verifiers, mark another worker down, or delete the stream", async () => {

@@ -156,8 +156,16 @@ async function soak({ quick, log }: GoalOptions): Promise<GoalRun> {
       details: {
         env,
         outcomes: byCode,
-        // [seconds, scheduler RSS, worker RSS, worker heap used, worker heap total, worker external] in bytes
-        rssSamples: samples.map((s) => [Math.round(s.at / 1000), s.scheduler, s.worker, s.heap?.used, s.heap?.total, s.heap?.external]),
+        // [seconds, scheduler RSS, worker RSS, worker heap used, worker heap total, worker external, worker new space] in bytes
+        rssSamples: samples.map((s) => [
+          Math.round(s.at / 1000),
+          s.scheduler,
+          s.worker,
+          s.heap?.used,
+          s.heap?.total,
+          s.heap?.external,
+          s.heap?.newSpace,
+        ]),
       },
     };
   } finally {
@@ -172,6 +180,8 @@ interface WorkerHeap {
   used: number;
   total: number;
   external: number;
+  /** The young generation's reservation (two semi-spaces): V8 doubles it under allocation pressure. */
+  newSpace: number;
 }
 
 async function workerHeap(metricsUrl: string): Promise<WorkerHeap | undefined> {
@@ -182,6 +192,7 @@ async function workerHeap(metricsUrl: string): Promise<WorkerHeap | undefined> {
       used: read("nodejs_heap_size_used_bytes"),
       total: read("nodejs_heap_size_total_bytes"),
       external: read("nodejs_external_memory_bytes"),
+      newSpace: read('nodejs_heap_space_size_total_bytes\\{space="new_space"\\}'),
     };
     return Object.values(heap).every(Number.isFinite) ? heap : undefined;
   } catch {

@@ -74,6 +74,16 @@ function mainOf(pkg: string): string {
 }
 
 /**
+ * The node flags a service's entry point asks for on its `#!/usr/bin/env -S node …` line: started
+ * here with the same flags as when it runs as its own command (`ttc-worker` in the image).
+ */
+export function nodeFlagsOf(main: string): string[] {
+  const first = readFileSync(main, "utf8").split("\n", 1)[0]!;
+  const match = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)$/.exec(first);
+  return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
+/**
  * Spawns one service and resolves once its `/readyz` answers 200: the service writes where it
  * listens to a file of ours (`TTC_ANNOUNCE_FILE`, so port 0 works), then the probe is polled. A
  * service that exits first, is not ready in time, or whose start `signal` aborts is killed, and the
@@ -88,7 +98,8 @@ export async function spawnService(
 ): Promise<ServiceProcess> {
   const dir = mkdtempSync(join(tmpdir(), `ttc-${name}-`));
   const announceFile = join(dir, "announce.json");
-  const child = spawn(process.execPath, [mainOf(pkg)], {
+  const main = mainOf(pkg);
+  const child = spawn(process.execPath, [...nodeFlagsOf(main), main], {
     env: { ...process.env, ...env, TTC_ANNOUNCE_FILE: announceFile },
     stdio: ["ignore", "pipe", "pipe"],
   });

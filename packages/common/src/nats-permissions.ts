@@ -51,8 +51,8 @@ export function rolePermissions(names: WireNames, role: ServiceRole, workerId?: 
             // The query records: appended on <ns>.query.<id>, read back through ordered consumers.
             names.queryRecordWildcard,
             `$JS.API.STREAM.*.${records}`,
-            `$JS.API.CONSUMER.*.${records}`,
             `$JS.API.CONSUMER.*.${records}.>`,
+            `$JS.API.CONSUMER.MSG.NEXT.${records}.*`,
           ],
         },
         subscribe: {

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16
+// --min-semi-space-size=16: the young generation at its full size from the start; V8 otherwise doubles it
+// in steps under bursts of load, which a soak saw as RSS growth long after warm-up (README: Reliability).
 /** Verifier process entry point: scores traces for schedulers over NATS until SIGTERM/SIGINT (the process around it is `runService`). */
 import { runService } from "@ttc/common";
 import { createEngineVerifiers, loadVerifierConfig } from "./config.js";
