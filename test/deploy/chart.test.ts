@@ -79,11 +79,11 @@ describe("the chart renders valid objects", () => {
     expect(services.map((s) => s.spec.clusterIP ?? "ClusterIP").sort()).toEqual(["ClusterIP", "None"]);
   });
 
-  it("lets only the scheduler's gRPC port in from outside the release", () => {
+  it("lets only the scheduler's gRPC and OpenAI-compatible HTTP ports in from outside the release", () => {
     const policies = helm.template().filter((o) => o.kind === "NetworkPolicy");
     const ports = policies.flatMap((p) => (p.spec.ingress ?? []).flatMap((r: any) => (r.from ? [] : r.ports.map((x: any) => x.port)))); // eslint-disable-line @typescript-eslint/no-explicit-any
-    // A rule without `from` admits anyone: only the gRPC port has one.
-    expect(ports).toEqual(["grpc"]);
+    // A rule without `from` admits anyone: only the scheduler's API ports have one.
+    expect(ports).toEqual(["grpc", "http"]);
     for (const p of policies) expect(p.spec.policyTypes).toContain("Ingress");
   });
 

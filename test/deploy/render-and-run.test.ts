@@ -130,7 +130,7 @@ describe("the chart's Deployments, run as rendered", () => {
       expect(dir, `${pod}: unknown command ${c.command[0]}`).toBeDefined();
       const read = new Set(
         [join(repoRoot, dir!, "src/config.ts"), join(repoRoot, "packages/common/src/config.ts")].flatMap(
-          (f) => readFileSync(f, "utf8").match(/TTC_[A-Z0-9_]+/g) ?? [],
+          (f) => readFileSync(f, "utf8").match(/(TTC|OTEL)_[A-Z0-9_]+/g) ?? [],
         ),
       );
       const unread = (c.env ?? [])
@@ -183,6 +183,17 @@ describe("the chart's Deployments, run as rendered", () => {
     client.close();
     expect(result.answer).not.toBe("");
     expect(result.compute!.branchesLaunched).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("answers an OpenAI chat completion on the scheduler's HTTP port", async () => {
+    const scheduler = containers.find((x) => x.c.name === "scheduler")!.c;
+    const response = await fetch(`http://127.0.0.1:${portOf(scheduler, "http")}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ model: "ttc", n: 4, messages: [{ role: "user", content: "sim puzzle 3" }] }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { ttc: { answer: string } };
+    expect(body.ttc.answer).not.toBe("");
   }, 60_000);
 
   it("passes the `helm test` pod's own command", async () => {

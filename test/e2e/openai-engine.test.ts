@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BranchStatus } from "@ttc/proto";
-import { FakeOpenAI, type FakeReply, request, startTestCluster, type TestCluster } from "@ttc/test-harness";
+import {
+  FakeOpenAI,
+  type FakeReply,
+  type OtlpReceiver,
+  request,
+  startOtlpReceiver,
+  startTestCluster,
+  type TestCluster,
+  until,
+} from "@ttc/test-harness";
 
 /**
  * One `text_completion` stream in vLLM's wire format: every token with its logprob and top-5
@@ -66,8 +75,10 @@ function trace(steps: number, answer: string): string[] {
 describe("workers on an OpenAI-compatible engine", () => {
   let engine: FakeOpenAI;
   let c: TestCluster;
+  let otlp: OtlpReceiver;
   beforeAll(async () => {
     engine = await FakeOpenAI.start();
+    otlp = await startOtlpReceiver();
     c = await startTestCluster({
       workers: 2,
       capacity: 4,
@@ -78,12 +89,15 @@ describe("workers on an OpenAI-compatible engine", () => {
         TTC_OPENAI_HEALTH_INTERVAL_MS: "0",
         TTC_CONFIDENCE_WINDOW: "8",
         TTC_CHUNK_TOKENS: "4",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: "100",
       },
     });
   });
   afterAll(async () => {
     await c?.stop();
     await engine?.close();
+    await otlp?.stop();
   });
 
   it("deepconf prunes low-confidence branches and the engine sees their streams closed", async () => {
@@ -128,6 +142,16 @@ describe("workers on an OpenAI-compatible engine", () => {
     expect(r.compute!.cachedPromptTokens).toBeGreaterThan(0);
     // Per branch too: the fake engine reports 8 cached prompt tokens on every finished stream.
     for (const b of r.branches.filter((x) => x.status === BranchStatus.BRANCH_STATUS_FINISHED)) expect(b.cachedPromptTokens).toBe(8);
+    // Each engine request carried its branch attempt's W3C trace context: the engine's spans join the query's trace.
+    const attempts = () => otlp.spans.filter((s) => s.name === "ttc.branch.attempt" && s.attributes["ttc.query_id"] === r.queryId);
+    await until(() => (attempts().length >= 8 ? true : undefined), 10_000, "the attempt spans");
+    const query = otlp.spans.find((s) => s.name === "ttc.query" && s.attributes["ttc.query_id"] === r.queryId)!;
+    const attemptIds = new Set(attempts().map((a) => a.spanId));
+    for (const g of generations) {
+      const [, traceId, parentId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(String(g.headers["traceparent"])) ?? [];
+      expect(traceId).toBe(query.traceId);
+      expect(attemptIds.has(parentId!)).toBe(true);
+    }
   });
 
   it("an engine that rejects the request (HTTP 400) gives INVALID_ARGUMENT with the engine's message", async () => {

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status } from "@grpc/grpc-js";
 import { TtcClient, type TtcError } from "@ttc/client";
-import { BranchStatus, type QueryRecordEntry, type SolveResult } from "@ttc/proto";
+import { BranchStatus, StopReason, type QueryRecordEntry, type SolveResult } from "@ttc/proto";
 import { collect, request, startTestCluster, type TestCluster } from "@ttc/test-harness";
 
 const ttcBin = join(dirname(createRequire(import.meta.url).resolve("@ttc/cli")), "main.js");
@@ -86,6 +86,29 @@ describe("the query record", () => {
     expect(html.stdout).toMatch(/^<!doctype html>/);
     expect(html.stdout).toContain(`Query ${result.queryId}`);
     expect(html.stdout).not.toMatch(/<script/);
+  });
+
+  it("ttc replay under the recorded strategy reproduces the recorded decision; under another it shows what changes", () => {
+    const replay = (...args: string[]) =>
+      spawnSync(process.execPath, [ttcBin, "replay", result.queryId, "--addr", c.cluster.grpcAddress, ...args], { encoding: "utf8" });
+    const same = replay("--json");
+    expect(same.stderr).toBe("");
+    expect(same.status).toBe(0);
+    const r = JSON.parse(same.stdout) as { asRecorded: Record<string, unknown>; replayed: Record<string, unknown>; caveats: string[] };
+    const pruned = result.branches.filter((b) => b.status === BranchStatus.BRANCH_STATUS_PRUNED).length;
+    expect(r.asRecorded).toMatchObject({
+      answer: result.answer,
+      stopReason: StopReason[result.stopReason]!.replace("STOP_REASON_", "").toLowerCase(),
+      branchesLaunched: result.compute!.branchesLaunched,
+      branchesPruned: pruned,
+    });
+    // The same strategy twice: the replayed column is the recorded one.
+    expect(r.replayed).toEqual(r.asRecorded);
+    // Without the arithmetic checks nothing is pruned: the branches the verifier cut end where the recording did.
+    const other = replay("--policy", "majority@none");
+    expect(other.status).toBe(0);
+    expect(other.stdout).toMatch(/branches pruned +\d+ +0/);
+    if (pruned > 0) expect(other.stdout).toMatch(/branches whose fate changes:\n  #\d+: pruned \(.*\) → launched/);
   });
 
   it("WatchQuery follows a running query from its first entry to its result", async () => {

@@ -8,6 +8,7 @@ import { workerDefaults } from "@ttc/worker";
 import { numberFlag } from "./flags.js";
 import { registerSolveCommand } from "./solve.js";
 import { registerShowCommand } from "./show-command.js";
+import { registerReplayCommand } from "./replay-command.js";
 import { startLocalCluster } from "./local-cluster.js";
 import { registerCorpusCommand } from "./corpus-command.js";
 import { registerEvalCommand } from "./eval-command.js";
@@ -20,6 +21,7 @@ const program = new Command("ttc").description("ttc: distributed test-time compu
 
 registerSolveCommand(program);
 registerShowCommand(program);
+registerReplayCommand(program);
 
 program
   .command("up")

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { localSchedulerAddress, TtcClient } from "@ttc/client";
 import { QueryRecord } from "@ttc/proto";
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from "./connection-flags.js";
-import { addJsonOutputOptions, emitOutput, type JsonOutputOptions } from "./flags.js";
+import { addJsonOutputOptions, emitOutput, numberFlag, type JsonOutputOptions } from "./flags.js";
 import { renderRecordHtml, renderRecordText } from "./record-view.js";
 
 interface ShowOptions extends JsonOutputOptions, ConnectionFlags {
@@ -20,7 +20,7 @@ export function registerShowCommand(program: Command, env: NodeJS.ProcessEnv = p
     .argument("<query-id>", "the query_id of a result (ttc solve prints it; the OpenAI API returns it as ttc.query_id)")
     .option("--addr <host:port>", "scheduler gRPC address (TTC_ADDR sets the default)", env["TTC_ADDR"] ?? localSchedulerAddress)
     .option("--html <file>", "write the record as one self-contained HTML page to this file (- for stdout)")
-    .option("--timeout-ms <ms>", "deadline of the call", (v) => Number(v), 30_000)
+    .option("--timeout-ms <ms>", "deadline of the call", numberFlag({ integer: true, min: 1 }), 30_000)
     .addHelpText("after", "\nExit code: 0 for a complete record, 3 for a partial one, 2 when there is none or the call fails.");
   addConnectionFlags(command, env);
   addJsonOutputOptions(command, "the record").action(async (queryId: string, o: ShowOptions) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { NatsAuth, TaskQueueOptions } from "./nats.js";
 import { defaultNamespace } from "./wire.js";
+import type { TracingSettings } from "./tracing.js";
 
 /** Thrown when configuration is invalid; the message lists every problem at once. */
 export class ConfigError extends Error {
@@ -82,6 +83,10 @@ export const commonEnv = {
    * scheduler's `grpc`): how `ttc up` finds services started on port 0. Unset: nothing is written.
    */
   TTC_ANNOUNCE_FILE: z.string().min(1).optional(),
+  /** OpenTelemetry traces over OTLP/HTTP (the standard variables): off unless an endpoint is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_BSP_SCHEDULE_DELAY: intVar(5_000, 1, 600_000),
 };
 
 /** Settings of services that own running work: how long a drain lets it finish. */
@@ -124,6 +129,7 @@ export interface ServiceSettings {
   metricsHost: string;
   metricsPort: number;
   announceFile: string | undefined;
+  tracing: TracingSettings;
 }
 
 /** The validated {@link commonEnv} settings, and the service's own `TTC_METRICS_PORT`, as {@link ServiceSettings}. */
@@ -156,5 +162,11 @@ export function serviceSettings(raw: z.infer<z.ZodObject<typeof commonEnv>> & { 
     metricsHost: raw.TTC_METRICS_HOST,
     metricsPort: raw.TTC_METRICS_PORT,
     announceFile: raw.TTC_ANNOUNCE_FILE,
+    tracing: {
+      endpoint:
+        raw.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+        (raw.OTEL_EXPORTER_OTLP_ENDPOINT ? `${raw.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, "")}/v1/traces` : undefined),
+      scheduleDelayMs: raw.OTEL_BSP_SCHEDULE_DELAY,
+    },
   };
 }

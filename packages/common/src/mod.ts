@@ -32,3 +32,17 @@ export { minSilenceMs, SchedulerLiveness } from "./scheduler-liveness.js";
 export { runService } from "./service.js";
 export { readSettingFile, readSettingJson, redactUrl, withSecretFiles } from "./secrets.js";
 export type { RunningService, ServiceContext, ServiceDefinition, ServiceHost } from "./service.js";
+export {
+  contextFromCarrier,
+  contextFromNatsHeaders,
+  injectNatsHeaders,
+  startTracing,
+  traceCarrier,
+  tracer,
+  withSpan,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  type Context,
+  type Span,
+  type TracingSettings,
+} from "./tracing.js";

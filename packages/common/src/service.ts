@@ -9,6 +9,7 @@ import { ConfigError, type Env, type ServiceSettings } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
 import { connectNats, ensureTaskQueue, watchConnection, type NatsConnectOptions, type TaskQueueOptions } from "./nats.js";
+import { startTracing } from "./tracing.js";
 import { Readiness } from "./readiness.js";
 import { redactUrl } from "./secrets.js";
 import { wireNames, type ServiceRole, type WireNames } from "./wire.js";
@@ -109,6 +110,7 @@ export async function runService<C extends ServiceSettings, M extends { registry
     return host.exit(1);
   }
   const id = definition.instanceId?.(config);
+  const tracing = startTracing(definition.name, id ?? String(process.pid), config.tracing);
   const log = createLogger(definition.name, config.logLevel).child(id === undefined ? {} : { [`${definition.name}Id`]: id });
   const readiness = new Readiness();
   readiness.block("starting");
@@ -132,6 +134,7 @@ export async function runService<C extends ServiceSettings, M extends { registry
     log.info({ signal }, "draining");
     const drained = await attempt(log, "drain", () => running.drain());
     const natsDrained = await attempt(log, "NATS drain", () => nc.drain());
+    if (tracing) await attempt(log, "trace export", () => tracing.shutdown());
     await metricsServer.close();
     log.info(`${definition.name} stopped`);
     host.exit(drained && natsDrained ? 0 : 1);

@@ -26,6 +26,13 @@ export interface SimulationOptions {
   tokensPerSecond: number;
   /** Replay order seed (the query seed). */
   seed: number;
+  /** Which recorded branch each launched index replays; default: a seeded order (`replayOrder`). A recorded query replays its own order. */
+  order?: readonly number[];
+  /**
+   * Timing measured when the branches were recorded, instead of one emulated speed: each recorded
+   * branch's seconds per token, and the delay from a launch to its first tokens.
+   */
+  timing?: { secondsPerToken: readonly number[]; pickupSeconds: number };
 }
 
 export interface QueryOutcome {
@@ -63,8 +70,13 @@ const QUERY_ID = "replay";
 /** Replays one query to its answer. Deterministic in its inputs. */
 export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): QueryOutcome {
   const n = problem.branches.length;
-  const order = replayOrder(n, o.seed);
+  const order = o.order ?? replayOrder(n, o.seed);
   const speed = o.tokensPerSecond;
+  /** Seconds recorded branch `recorded` takes to decode `tokens`. */
+  const decode = (recorded: number, tokens: number) => (o.timing ? tokens * o.timing.secondsPerToken[recorded]! : tokens / speed);
+  /** Tokens it decodes in `seconds`. */
+  const decoded = (recorded: number, seconds: number) => (o.timing ? seconds / o.timing.secondsPerToken[recorded]! : seconds * speed);
+  const pickup = o.timing?.pickupSeconds ?? 0;
   const engine = new QueryEngine({
     queryId: QUERY_ID,
     prompt: problem.record.problem,
@@ -107,17 +119,18 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
   });
 
   /** Tokens a branch's decoding has reached at the current moment. */
-  const tokensNow = (r: Replaying): number => Math.min(problem.branches[r.recorded]!.tokens, Math.round((now - r.start) * speed));
+  const tokensNow = (r: Replaying): number =>
+    Math.min(problem.branches[r.recorded]!.tokens, Math.max(0, Math.round(decoded(r.recorded, now - r.start))));
 
   const perform = (effects: QueryEffect[]): void => {
     for (const e of effects) {
       if (e.kind === "dispatch") {
         for (const b of e.branches) {
           const recorded = order[b]!;
-          replaying[b] = { recorded, start: now, alive: true, steps: 0, seq: 0 };
+          replaying[b] = { recorded, start: now + pickup, alive: true, steps: 0, seq: 0 };
           immediate.push(chunk(b, ChunkKind.CHUNK_KIND_STARTED, "", 0));
           const cum = problem.branches[recorded]!.cumulative;
-          arrivals.push({ time: cum.length === 0 ? now : now + cum[0]! / speed, branch: b, step: 0 });
+          arrivals.push({ time: cum.length === 0 ? now + pickup : now + pickup + decode(recorded, cum[0]!), branch: b, step: 0 });
         }
       } else if (e.kind === "cancel") {
         const targets = e.branches.length > 0 ? e.branches : replaying.keys();
@@ -169,7 +182,7 @@ export function simulateQuery(problem: PreparedProblem, o: SimulationOptions): Q
     r.steps = Math.min(stepsDone, branch.steps.length);
     const text = branch.steps[a.step] ?? "";
     if (stepsDone < branch.steps.length) {
-      arrivals.push({ time: r.start + branch.cumulative[stepsDone]! / speed, branch: a.branch, step: stepsDone });
+      arrivals.push({ time: r.start + decode(r.recorded, branch.cumulative[stepsDone]!), branch: a.branch, step: stepsDone });
       deliver(chunk(a.branch, ChunkKind.CHUNK_KIND_PROGRESS, text, branch.cumulative[a.step] ?? 0));
     } else {
       r.alive = false;

@@ -19,3 +19,5 @@ export { arr, bool, encodeGguf, f32, GgmlType, GgufValueType, i32, str, u32, u64
 export type { GgufFile, GgufScalarType, GgufTensor, GgufValue } from "./gguf/writer.js";
 export { encodeTinyLlama, tinyLlama, tinyLlamaTokens, tinyLlamaVocabulary, writeTinyLlama } from "./gguf/tiny-llama.js";
 export type { TinyLlamaOptions } from "./gguf/tiny-llama.js";
+export { startOtlpReceiver } from "./otlp-receiver.js";
+export type { OtlpReceiver, ReceivedSpan } from "./otlp-receiver.js";

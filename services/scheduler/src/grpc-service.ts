@@ -10,7 +10,7 @@ import {
   type SolveRequest,
   type SolveResult,
 } from "@ttc/proto";
-import type { Logger } from "@ttc/common";
+import { contextFromCarrier, type Logger } from "@ttc/common";
 import type { Scheduler } from "./scheduler.js";
 import { invalidArgument, ServiceError, toServiceError } from "./errors.js";
 import type { Caller, CallerAuthenticator } from "./grpc-security.js";
@@ -93,6 +93,14 @@ async function watch(
   }
 }
 
+/** The caller's W3C trace context, from the call's `traceparent`/`tracestate` metadata. */
+function callerTrace(metadata: Metadata) {
+  return contextFromCarrier((key) => {
+    const value = metadata.get(key)[0];
+    return typeof value === "string" ? value : undefined;
+  });
+}
+
 function invalid(details: string) {
   return { code: status.INVALID_ARGUMENT, details, metadata: new Metadata() };
 }
@@ -162,7 +170,7 @@ export function schedulerService(
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
       scheduler
-        .solve(call.request, deadlineOf(call), abort.signal, () => {}, caller.tenant)
+        .solve(call.request, deadlineOf(call), abort.signal, () => {}, caller.tenant, callerTrace(call.metadata))
         .then(
           (result) => callback(null, result),
           (err: ServiceError) => {
@@ -190,7 +198,7 @@ export function schedulerService(
       const emit = (event: SolveEvent) => {
         if (!abort.signal.aborted && call.writable) events.write(event);
       };
-      scheduler.solve(call.request, deadlineOf(call), abort.signal, emit, caller.tenant).then(
+      scheduler.solve(call.request, deadlineOf(call), abort.signal, emit, caller.tenant, callerTrace(call.metadata)).then(
         (result) => {
           if (abort.signal.aborted || !call.writable) return;
           events.end({ event: { $case: "result", value: result } });

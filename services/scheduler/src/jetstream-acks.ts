@@ -44,11 +44,12 @@ export class JetStreamAcks {
    * with `TimeoutError` (no ack in time), `NoRespondersError` (no stream listens on the subject),
    * `JetStreamApiError` (the stream refused it) or the connection's error.
    */
-  publish(data: Uint8Array, msgID: string): Promise<PubAck> {
+  publish(data: Uint8Array, msgID: string, trace: Record<string, string> = {}): Promise<PubAck> {
     return new Promise<PubAck>((resolve, reject) => {
       const id = this.#next++;
       const h = headers();
       h.set("Nats-Msg-Id", msgID);
+      for (const [k, v] of Object.entries(trace)) h.set(k, v);
       try {
         this.#nc.publish(this.#subject, data, { headers: h, reply: `${this.#inbox}.${id}` });
       } catch (err) {

@@ -39,7 +39,7 @@ await runService(
           ? inlineVerifier()
           : remoteVerifier(nc, names, { engineTimeoutMs: config.verifierTimeoutMs, pureTimeoutMs: config.verifierCallTimeoutMs });
       const acks = new JetStreamAcks(nc, names.taskSubject, config.taskPublishing.ackTimeoutMs, names.inboxPrefix("scheduler"));
-      const publisher = new TaskPublisher((data, msgID) => acks.publish(data, msgID), config.taskPublishing, {
+      const publisher = new TaskPublisher((data, msgID, trace) => acks.publish(data, msgID, trace), config.taskPublishing, {
         retried: () => metrics.taskPublishRetries.inc(),
       });
       metrics.observePublisher(publisher);

@@ -11,7 +11,18 @@ import {
   type SolveResult,
   type TraceChunk,
 } from "@ttc/proto";
-import { taskKeyBytes, type Logger, type WireNames } from "@ttc/common";
+import {
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  taskKeyBytes,
+  traceCarrier,
+  tracer,
+  withSpan,
+  type Context,
+  type Logger,
+  type Span,
+  type WireNames,
+} from "@ttc/common";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
@@ -102,6 +113,10 @@ export class QueryRun {
   private readonly record: RequestRecordWriter | undefined;
   /** The query's record (what GetQuery and `ttc show` read), when queries are recorded. */
   private readonly history: QueryHistory | undefined;
+  /** The query's span, the root of its trace (a no-op when tracing is off). */
+  private readonly span: Span;
+  /** Its W3C trace context, for tasks and verify requests; empty when tracing is off. */
+  private readonly trace: Record<string, string>;
 
   constructor(
     private readonly deps: QueryRunDeps,
@@ -111,6 +126,8 @@ export class QueryRun {
     private readonly emit: (event: SolveEvent) => void,
     /** Whose query it is (the caller's token's tenant). */
     readonly tenant: string,
+    /** The caller's trace context, which the query's span continues (the root context: a trace of its own). */
+    callerTrace: Context = ROOT_CONTEXT,
     recorded?: RecordedRunOptions,
   ) {
     this.log = deps.log.child({ queryId: this.queryId, tenant });
@@ -133,6 +150,21 @@ export class QueryRun {
       ...(recorded?.restored ? { restored: recorded.restored } : {}),
     });
     this.record = recorded?.record(this.queryId);
+    this.span = tracer().startSpan(
+      "ttc.query",
+      {
+        attributes: {
+          "ttc.query_id": this.queryId,
+          "ttc.tenant": tenant,
+          "ttc.policy": query.policy.name,
+          "ttc.verifier": query.verifier,
+          "ttc.max_branches": query.limits.maxBranches,
+          "ttc.seed": query.seed,
+        },
+      },
+      callerTrace,
+    );
+    this.trace = traceCarrier(withSpan(this.span, callerTrace));
     this.history = deps.queryRecords
       ? new QueryHistory(deps.queryRecords.writer(this.queryId), (i) => this.engine.branch(i), deps.recordSettings.traceChars)
       : undefined;
@@ -224,6 +256,10 @@ export class QueryRun {
           this.dispatch(e.branches);
           break;
         case "cancel": {
+          this.span.addEvent(e.prune ? "branches.pruned" : "branches.cancelled", {
+            "ttc.branches": e.branches.length ? e.branches.join(",") : "all",
+            "ttc.reason": e.reason,
+          });
           const msg = CancelBranches.encode({
             queryId: this.queryId,
             branchIndexes: e.branches,
@@ -245,7 +281,7 @@ export class QueryRun {
         }
         case "verify":
           this.deps.metrics.verifierCalls.inc({ verifier: this.query.verifier });
-          void this.deps.verifier.verify(e.request).then((response) => {
+          void this.deps.verifier.verify(e.request, this.trace).then((response) => {
             if (response.error) this.deps.metrics.verifierErrors.inc({ verifier: this.query.verifier });
             this.input({ kind: "verdict", at: now(), id: e.id, response });
           });
@@ -329,6 +365,7 @@ export class QueryRun {
       .publish({
         data: task,
         msgID: attemptOffset === 0 ? `${this.queryId}-${first}` : `${this.queryId}-${first}-r${attemptOffset}`,
+        trace: this.trace,
         deadlineAt: this.deadlineAtMs,
         wanted: () => !this.engine.decided,
       })
@@ -358,6 +395,15 @@ export class QueryRun {
     // A retry gets this result; one of a run without it runs again, reusing the finished branches.
     if (this.record) void (error ? this.record.abandoned() : this.record.answered(result));
     void this.history?.ended(result, error ? { code: status[error.code], message: error.message } : null);
+    this.span.setAttributes({
+      "ttc.answer": result.answer,
+      "ttc.stop_reason": stopReasonLabel(result.stopReason),
+      "ttc.generated_tokens": result.compute?.generatedTokens ?? 0,
+      "ttc.wasted_tokens": result.compute?.wastedTokens ?? 0,
+      "ttc.branches_launched": result.compute?.branchesLaunched ?? 0,
+    });
+    if (error) this.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    this.span.end();
     const c = result.compute!;
     this.log.info(
       {

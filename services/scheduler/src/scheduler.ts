@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { RequestRecord_State, type SolveEvent, type SolveRequest, type SolveResult } from "@ttc/proto";
-import type { Logger, WireNames } from "@ttc/common";
+import { ROOT_CONTEXT, type Context, type Logger, type WireNames } from "@ttc/common";
 import type { SchedulerConfig } from "./config.js";
 import { invalidArgument, outcomeLabel, ServiceError, toServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
@@ -145,8 +145,10 @@ export class Scheduler {
     emit: (event: SolveEvent) => void,
     /** Whose query it is: the caller's token's tenant. */
     tenant: string,
+    /** The caller's trace context (W3C `traceparent` of the call): the query's span continues it. */
+    trace: Context = ROOT_CONTEXT,
   ): Promise<SolveResult> {
-    if (!request.requestId) return this.runQuery(request, deadline, signal, emit, tenant, undefined);
+    if (!request.requestId) return this.runQuery(request, deadline, signal, emit, tenant, undefined, trace);
     const { metrics } = this.deps;
     if (Buffer.byteLength(request.requestId) > maxRequestIdBytes) {
       metrics.queries.inc({ outcome: "invalid_argument" });
@@ -160,7 +162,7 @@ export class Scheduler {
       metrics.retriedRequests.inc({ outcome: "joined" });
     } else {
       const abandon = new AbortController();
-      const result = this.runIdentified(key, fingerprint, abandon.signal, request, deadline, emit, tenant).finally(() => {
+      const result = this.runIdentified(key, fingerprint, abandon.signal, request, deadline, emit, tenant, trace).finally(() => {
         clearTimeout(created.graceTimer);
         if (this.identified.get(key) === created) this.identified.delete(key);
       });
@@ -232,6 +234,7 @@ export class Scheduler {
     deadline: number,
     emit: (event: SolveEvent) => void,
     tenant: string,
+    trace: Context,
   ): Promise<SolveResult> {
     const { records, peers, metrics, config, log } = this.deps;
     let saidWaiting = false;
@@ -271,13 +274,9 @@ export class Scheduler {
         }
         case "resume":
           metrics.retriedRequests.inc({ outcome: "resumed" });
-          return this.runQuery(request, deadline, abandoned, emit, tenant, { key, fingerprint, stored });
+          return this.runQuery(request, deadline, abandoned, emit, tenant, { key, fingerprint, stored }, trace);
         case "new":
-          return this.runQuery(request, deadline, abandoned, emit, tenant, {
-            key,
-            fingerprint,
-            stored: undefined,
-          });
+          return this.runQuery(request, deadline, abandoned, emit, tenant, { key, fingerprint, stored: undefined }, trace);
       }
     }
   }
@@ -290,6 +289,7 @@ export class Scheduler {
     emit: (event: SolveEvent) => void,
     tenant: string,
     recorded: RecordedRun | undefined,
+    trace: Context,
   ): Promise<SolveResult> {
     const { metrics, starts, quotas } = this.deps;
     let run: QueryRun;
@@ -308,7 +308,7 @@ export class Scheduler {
         this.waiting--;
       }
       if (signal.aborted) throw new ServiceError(status.CANCELLED, "the call was cancelled before its query started");
-      run = this.start(query, deadline, emit, tenant, recorded);
+      run = this.start(query, deadline, emit, tenant, recorded, trace);
     } catch (err) {
       release();
       const error = toServiceError(err);
@@ -367,6 +367,7 @@ export class Scheduler {
     emit: (event: SolveEvent) => void,
     tenant: string,
     recorded: RecordedRun | undefined,
+    trace: Context,
   ): QueryRun {
     const { config } = this.deps;
     // A drain that began while the call waited for its turn refuses it like one that came later.
@@ -376,11 +377,11 @@ export class Scheduler {
     if (callerBudget <= 0) throw new ServiceError(status.DEADLINE_EXCEEDED, "the call's deadline had already passed when it arrived");
     const budget = Math.min(callerBudget, config.limits.maxDeadlineMs);
     const deadlineAt = now + budget - answerMarginMs(budget);
-    if (!recorded) return new QueryRun(this.runDeps, query, deadlineAt, emit, tenant);
+    if (!recorded) return new QueryRun(this.runDeps, query, deadlineAt, emit, tenant, trace);
     const { key, fingerprint, stored } = recorded;
     // A resumed run samples with the earlier run's seed: its reused branches and new ones are one sample.
     const seed = stored ? stored.record.seed : query.seed;
-    return new QueryRun(this.runDeps, { ...query, seed }, deadlineAt, emit, tenant, {
+    return new QueryRun(this.runDeps, { ...query, seed }, deadlineAt, emit, tenant, trace, {
       restored: stored?.branches,
       record: (queryId) =>
         this.deps.records.writer(key, {

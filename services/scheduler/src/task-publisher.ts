@@ -2,13 +2,15 @@ import { isTransportFailure } from "./errors.js";
 import { FifoQueue } from "./fifo-queue.js";
 
 /** Publishes one message to JetStream and resolves with its ack (`JetStreamAcks.publish`): the stream sequence it got. */
-export type PublishTask = (data: Uint8Array, msgID: string) => Promise<{ seq?: number } | void>;
+export type PublishTask = (data: Uint8Array, msgID: string, trace?: Record<string, string>) => Promise<{ seq?: number } | void>;
 
 /** One branch task to enqueue. */
 export interface TaskToPublish {
   data: Uint8Array;
   /** JetStream de-duplication id: a retried publish of the same task is stored once. */
   msgID: string;
+  /** W3C trace context of the query (`traceparent`), for the worker's span; empty when tracing is off. */
+  trace?: Record<string, string>;
   /** Epoch ms after which the task is worthless (the query's deadline). */
   deadlineAt: number;
   /** Asked before every try: false once the query no longer needs the task (it was decided). */
@@ -65,7 +67,7 @@ export class TaskPublisher {
       await this.#slot();
       try {
         if (!task.wanted() || now() >= task.deadlineAt) return { kind: "abandoned", lastError };
-        const seq = (await this.#publish(task.data, task.msgID))?.seq;
+        const seq = (await this.#publish(task.data, task.msgID, task.trace))?.seq;
         return seq === undefined ? { kind: "published" } : { kind: "published", seq };
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);

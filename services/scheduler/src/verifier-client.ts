@@ -1,4 +1,4 @@
-import { errors, type NatsConnection } from "@nats-io/nats-core";
+import { errors, headers, type NatsConnection } from "@nats-io/nats-core";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
 import { unscored, verifyInput, verifyResponse, type WireNames } from "@ttc/common";
 import { createVerifier, engineVerifierNames } from "@ttc/policy";
@@ -9,7 +9,8 @@ export type VerifyCall = VerifyRequest;
 export interface VerifierClient {
   /** True when the verifier can judge partial traces (worth calling on progress). */
   supportsPartial(verifier: string): boolean;
-  verify(call: VerifyCall): Promise<VerifyResponse>;
+  /** `trace`: the query's W3C trace context, carried to the verifier in the request's headers. */
+  verify(call: VerifyCall, trace?: Record<string, string>): Promise<VerifyResponse>;
 }
 
 export interface RemoteVerifierOptions {
@@ -37,11 +38,18 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, options: Re
   const inline = inlineVerifier();
   /** Per pure verifier: until when its service counts as down, and why. */
   const down = new Map<string, { until: number; why: string }>();
-  const ask = async (call: VerifyCall, timeout: number) =>
-    VerifyResponse.decode((await nc.request(names.verifySubject(call.verifier), VerifyRequest.encode(call).finish(), { timeout })).data);
+  const ask = async (call: VerifyCall, timeout: number, trace: Record<string, string>) => {
+    const h = Object.keys(trace).length ? headers() : undefined;
+    for (const [k, v] of Object.entries(trace)) h!.set(k, v);
+    const reply = await nc.request(names.verifySubject(call.verifier), VerifyRequest.encode(call).finish(), {
+      timeout,
+      ...(h ? { headers: h } : {}),
+    });
+    return VerifyResponse.decode(reply.data);
+  };
   return {
     supportsPartial: (verifier) => createVerifier(verifier).partial,
-    async verify(call) {
+    async verify(call, trace = {}) {
       const engine = (engineVerifierNames as readonly string[]).includes(call.verifier);
       const timeout = engine ? options.engineTimeoutMs : options.pureTimeoutMs;
       const known = down.get(call.verifier);
@@ -49,7 +57,7 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, options: Re
       let failure: unknown;
       for (let attempt = 1; attempt <= (engine ? 1 : 2); attempt++) {
         try {
-          return await ask(call, timeout);
+          return await ask(call, timeout, trace);
         } catch (err) {
           failure = err;
           if (isNoResponders(err)) break; // nobody serves it: another try finds nobody either

@@ -1,7 +1,19 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { Counter, Histogram, Registry } from "prom-client";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { EngineError, metricNames, tryDecode, unscored, verifyInput, verifyResponse, type Logger, type WireNames } from "@ttc/common";
+import {
+  contextFromNatsHeaders,
+  EngineError,
+  metricNames,
+  SpanStatusCode,
+  tracer,
+  tryDecode,
+  unscored,
+  verifyInput,
+  verifyResponse,
+  type Logger,
+  type WireNames,
+} from "@ttc/common";
 import { createVerifier, engineVerifierNames, verifierNames, type TraceVerifier } from "@ttc/policy";
 import type { AsyncTraceVerifier } from "./async-verifier.js";
 
@@ -114,16 +126,32 @@ export class VerifierService {
     }
     const verifier = this.verifiers.get(name)!;
     const end = this.metrics.duration.startTimer({ verifier: name });
+    // A child of the query's span, from the request's trace context (a no-op when tracing is off).
+    const span = tracer().startSpan(
+      "ttc.verify",
+      {
+        attributes: {
+          "ttc.verifier": name,
+          "ttc.query_id": request.queryId.slice(0, 64),
+          "ttc.branch": request.branchIndex,
+          "ttc.final": request.final,
+        },
+      },
+      contextFromNatsHeaders(msg.headers),
+    );
     try {
       const out = await verifier.verify(verifyInput(request));
       this.metrics.requests.inc({ verifier: name, outcome: out.reject ? "rejected" : "ok" });
+      span.setAttributes({ "ttc.score": out.score, "ttc.reject": out.reject === true });
       this.reply(msg, verifyResponse(out));
     } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
       this.metrics.requests.inc({ verifier: name, outcome: "error" });
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ verifier: name, queryId: request.queryId, branch: request.branchIndex, err: message }, "verifier failed");
       this.reply(msg, unscored(err instanceof EngineError ? message : `verifier ${name} failed: ${message}`));
     } finally {
+      span.end();
       end();
     }
   }

@@ -25,6 +25,8 @@ export interface GenerationRequest {
   deadlineUnixMs?: number;
   /** Aborted on cancel, prune, deadline or shutdown: the backend must stop generating at once. */
   signal: AbortSignal;
+  /** W3C trace context (`traceparent`) to send with the engine's HTTP requests, so its spans join the query's trace. */
+  traceHeaders?: Record<string, string>;
 }
 
 export type GenerationEvent =

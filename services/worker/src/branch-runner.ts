@@ -26,6 +26,8 @@ export interface BranchRunOptions {
   onTokens: (count: number) => void;
   /** Sliding window and tail of the DeepConf group confidence, in tokens. @default {@link DEFAULT_GROUP_SIZE} */
   confidenceWindow?: number;
+  /** W3C trace context of this attempt's span, for the engine's HTTP requests; empty when tracing is off. */
+  traceHeaders?: Record<string, string>;
 }
 
 /**
@@ -101,6 +103,7 @@ export class BranchRun {
         queryId: task.queryId,
         deadlineUnixMs: task.deadlineUnixMs,
         signal: this.abort.signal,
+        ...(this.options.traceHeaders ? { traceHeaders: this.options.traceHeaders } : {}),
       })) {
         if (this.stopRequest) {
           // Tokens the backend produced after the stop still cost engine time: count them as such.

@@ -2,7 +2,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { BranchTask, CancelBranches, ChunkKind, SchedulerHeartbeat, TraceChunk, WorkerHeartbeat } from "@ttc/proto";
-import { awaitTaskQueue, SchedulerLiveness, tryDecode, type Logger, type TaskQueueOptions, type WireNames } from "@ttc/common";
+import {
+  awaitTaskQueue,
+  contextFromNatsHeaders,
+  SchedulerLiveness,
+  SpanStatusCode,
+  traceCarrier,
+  tracer,
+  tryDecode,
+  withSpan,
+  type Context,
+  type Logger,
+  type TaskQueueOptions,
+  type WireNames,
+} from "@ttc/common";
 import type { Backend } from "./backend.js";
 import { BranchRun, type BranchOutcome } from "./branch-runner.js";
 import { CancelRegistry } from "./cancel-registry.js";
@@ -227,8 +240,9 @@ export class Worker {
     while (extra < members.length - 1 && this.slots.tryAcquire()) extra++;
     const outcomes: BranchOutcome[] = [];
     let next = 0;
+    const parent = contextFromNatsHeaders(msg.headers);
     const lane = async () => {
-      while (next < members.length) outcomes.push(await this.runBranch(members[next++]!, attempt));
+      while (next < members.length) outcomes.push(await this.runBranch(members[next++]!, attempt, parent));
     };
     try {
       await Promise.all(Array.from({ length: extra + 1 }, lane));
@@ -258,8 +272,23 @@ export class Worker {
   }
 
   /** Runs one branch of a task to its end, with its deadline, and records its outcome. */
-  private async runBranch(task: BranchTask, attempt: number): Promise<BranchOutcome> {
+  private async runBranch(task: BranchTask, attempt: number, parent: Context): Promise<BranchOutcome> {
     const key = runKey(task.queryId, task.branchIndex);
+    // One span per branch attempt, a child of the query's span in the scheduler (a no-op when tracing is off).
+    const span = tracer().startSpan(
+      "ttc.branch.attempt",
+      {
+        attributes: {
+          "ttc.query_id": task.queryId.slice(0, 64),
+          "ttc.branch": task.branchIndex,
+          "ttc.attempt": attempt,
+          "ttc.worker_id": this.options.workerId,
+          "ttc.backend": this.backend.name,
+        },
+      },
+      parent,
+    );
+    const traceHeaders = traceCarrier(withSpan(span, parent));
     const run = new BranchRun({
       task,
       attempt,
@@ -281,6 +310,7 @@ export class Worker {
       },
       onTokens: (n) => this.metrics.generatedTokens.inc(n),
       confidenceWindow: this.options.confidenceWindow,
+      traceHeaders,
     });
     this.runs.set(key, { run, task, attempt });
     this.metrics.activeBranches.set(this.runs.size);
@@ -299,6 +329,9 @@ export class Worker {
       this.metrics.activeBranches.set(this.runs.size);
     }
     this.metrics.branches.inc({ outcome: outcome.kind });
+    span.setAttributes({ "ttc.outcome": outcome.kind, "ttc.tokens": outcome.tokens });
+    if (outcome.kind === "failed") span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+    span.end();
     if (outcome.kind === "cancelled") {
       this.metrics.cancelsObeyed.inc();
       this.metrics.cancelToStop.observe(outcome.cancelToStopSeconds);

@@ -80,6 +80,10 @@ app.kubernetes.io/component: {{ .component }}
   value: "0.0.0.0"
 - name: TTC_TASK_STREAM_REPLICAS
   value: {{ .Values.nats.streamReplicas | quote }}
+{{- if .Values.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.otlpEndpoint | quote }}
+{{- end }}
 {{- if not .Values.nats.enabled }}
 {{- $secret := .Values.nats.external.existingSecret }}
 {{- if eq .Values.nats.external.credentialsKind "password" }}

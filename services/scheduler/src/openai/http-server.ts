@@ -11,7 +11,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import type { AddressInfo } from "node:net";
 import { policyNames } from "@ttc/policy";
 import type { SolveEvent } from "@ttc/proto";
-import type { Logger } from "@ttc/common";
+import { contextFromCarrier, type Context, type Logger } from "@ttc/common";
 import { toServiceError } from "../errors.js";
 import type { Caller, CallerAuthenticator, TlsFiles } from "../grpc-security.js";
 import type { Scheduler } from "../scheduler.js";
@@ -85,10 +85,14 @@ export async function startHttpApi(scheduler: Scheduler, log: Logger, options: H
       if (err instanceof SyntaxError) return sendError(res, OpenAiError.invalid(null, `the body is not valid JSON: ${err.message}`));
       throw err;
     }
-    await answer(call, caller, res);
+    const trace = contextFromCarrier((key) => {
+      const value = req.headers[key];
+      return typeof value === "string" ? value : undefined;
+    });
+    await answer(call, caller, res, trace);
   }
 
-  async function answer(call: OpenAiCall, caller: Caller, res: ServerResponse): Promise<void> {
+  async function answer(call: OpenAiCall, caller: Caller, res: ServerResponse, trace: Context): Promise<void> {
     const abort = new AbortController();
     // The caller left (or its connection broke) before the answer: the query stops, as a gRPC cancel does.
     res.once("close", () => {
@@ -115,7 +119,7 @@ export async function startHttpApi(scheduler: Scheduler, log: Logger, options: H
       if (event.event?.$case === "consensus" && !res.writableNeedDrain) sse(chunks.consensus(event.event.value));
     };
     try {
-      const result = await scheduler.solve(call.solve, deadline, abort.signal, emit, caller.tenant);
+      const result = await scheduler.solve(call.solve, deadline, abort.signal, emit, caller.tenant, trace);
       if (abort.signal.aborted) return;
       if (!call.stream) return sendJson(res, 200, completionResponse(call, result, createdS));
       for (const chunk of open(result.queryId).closing(result)) sse(chunk);

@@ -184,7 +184,10 @@ export class OpenAIBackend implements Backend {
     let promptSent = false;
     arm();
     try {
-      const options = { signal: AbortSignal.any([request.signal, stall.signal]), headers: { "X-Request-Id": requestId } };
+      const options = {
+        signal: AbortSignal.any([request.signal, stall.signal]),
+        headers: { "X-Request-Id": requestId, ...request.traceHeaders },
+      };
       const stream = chat
         ? await this.client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming, options)
         : await this.client.completions.create(body as unknown as OpenAI.Completions.CompletionCreateParamsStreaming, options);

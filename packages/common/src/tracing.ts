@@ -1,0 +1,82 @@
+/**
+ * OpenTelemetry traces: one trace per query, across the scheduler, the workers (a span per branch
+ * attempt) and the verifiers, joined by W3C trace context in NATS message headers and in the
+ * engines' HTTP requests, exported over OTLP/HTTP when an endpoint is configured. Without one nothing
+ * is registered: the API's tracer is a no-op, no header is written, and tracing costs nothing.
+ */
+import { context, propagation, ROOT_CONTEXT, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+
+export { ROOT_CONTEXT, SpanStatusCode, type Context, type Span } from "@opentelemetry/api";
+
+export interface TracingSettings {
+  /** Where spans go (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`); undefined: off. */
+  endpoint: string | undefined;
+  /** How long finished spans wait to be sent together (`OTEL_BSP_SCHEDULE_DELAY`). */
+  scheduleDelayMs: number;
+}
+
+/** Starts exporting this process's spans, when an endpoint is set. Resolves `shutdown` once the last spans are sent. */
+export function startTracing(service: string, instanceId: string, settings: TracingSettings): { shutdown(): Promise<void> } | undefined {
+  if (!settings.endpoint) return undefined;
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": `ttc-${service}`, "service.instance.id": instanceId }),
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.endpoint }), { scheduledDelayMillis: settings.scheduleDelayMs }),
+    ],
+  });
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return { shutdown: () => provider.shutdown() };
+}
+
+/** The tracer every ttc span comes from (a no-op until `startTracing` registered a provider). */
+export function tracer(): Tracer {
+  return trace.getTracer("ttc");
+}
+
+/** A context whose parent is `span`. */
+export function withSpan(span: Span, parent: Context = context.active()): Context {
+  return trace.setSpan(parent, span);
+}
+
+/** `traceparent` (and `tracestate`) of `ctx` as a plain object: engine HTTP headers, gRPC metadata. Empty when tracing is off. */
+export function traceCarrier(ctx: Context): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** Adds `ctx`'s trace context to NATS message headers (made when `into` is undefined and there is something to add). */
+export function injectNatsHeaders(ctx: Context, into?: MsgHdrs): MsgHdrs | undefined {
+  const carrier = traceCarrier(ctx);
+  if (Object.keys(carrier).length === 0) return into;
+  const h = into ?? natsHeaders();
+  for (const [k, v] of Object.entries(carrier)) h.set(k, v);
+  return h;
+}
+
+/** The trace context a NATS message carries (the root context when it carries none, or tracing is off). */
+export function contextFromNatsHeaders(h: MsgHdrs | undefined): Context {
+  if (!h) return ROOT_CONTEXT;
+  const carrier: Record<string, string> = {};
+  for (const key of ["traceparent", "tracestate"]) {
+    const value = h.get(key);
+    if (value) carrier[key] = value;
+  }
+  return Object.keys(carrier).length ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+}
+
+/** The trace context of incoming `traceparent`/`tracestate` values (gRPC metadata, HTTP headers). */
+export function contextFromCarrier(get: (key: string) => string | undefined): Context {
+  const carrier: Record<string, string> = {};
+  for (const key of ["traceparent", "tracestate"]) {
+    const value = get(key);
+    if (value) carrier[key] = value;
+  }
+  return Object.keys(carrier).length ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+}
