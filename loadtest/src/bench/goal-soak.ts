@@ -192,7 +192,7 @@ async function workerHeap(metricsUrl: string): Promise<WorkerHeap | undefined> {
       used: read("nodejs_heap_size_used_bytes"),
       total: read("nodejs_heap_size_total_bytes"),
       external: read("nodejs_external_memory_bytes"),
-      newSpace: read('nodejs_heap_space_size_total_bytes\\{space="new_space"\\}'),
+      newSpace: read('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
     };
     return Object.values(heap).every(Number.isFinite) ? heap : undefined;
   } catch {
