@@ -1,4 +1,4 @@
-import { Metadata, type CallOptions as GrpcCallOptions } from "@grpc/grpc-js";
+import { Metadata, type CallOptions as GrpcCallOptions, type ClientUnaryCall } from "@grpc/grpc-js";
 import {
   defaultSchedulerPort,
   SchedulerClient,
@@ -53,16 +53,9 @@ export class TtcClient {
   async solve(request: SolveRequestInit, options: CallOptions = {}): Promise<SolveResult> {
     const plan = planCall(this.#options, options);
     const message = SolveRequest.create(request);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#solveOnce(message, plan);
-      } catch (error) {
-        const failure = TtcError.from(error, plan.signal);
-        const wait = retryDelay(failure, attempt, plan.retry, plan.deadline);
-        if (wait === undefined) throw failure;
-        await backoff(wait, plan.signal);
-      }
-    }
+    return this.#retrying(plan, () =>
+      this.#unary<SolveResult>(plan, (cb) => this.#stub.solve(message, new Metadata(), grpcCallOptions(plan), cb)),
+    );
   }
 
   /**
@@ -110,25 +103,9 @@ export class TtcClient {
    */
   async getQuery(queryId: string, options: CallOptions = {}): Promise<QueryRecord> {
     const plan = planCall(this.#options, options);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await new Promise<QueryRecord>((resolve, reject) => {
-          throwIfAborted(plan.signal);
-          const cancel = () => call.cancel();
-          const call = this.#stub.getQuery({ queryId }, new Metadata(), grpcCallOptions(plan), (error, record) => {
-            plan.signal?.removeEventListener("abort", cancel);
-            if (error) reject(error);
-            else resolve(record);
-          });
-          plan.signal?.addEventListener("abort", cancel, { once: true });
-        });
-      } catch (error) {
-        const failure = TtcError.from(error, plan.signal);
-        const wait = retryDelay(failure, attempt, plan.retry, plan.deadline);
-        if (wait === undefined) throw failure;
-        await backoff(wait, plan.signal);
-      }
-    }
+    return this.#retrying(plan, () =>
+      this.#unary<QueryRecord>(plan, (cb) => this.#stub.getQuery({ queryId }, new Metadata(), grpcCallOptions(plan), cb)),
+    );
   }
 
   /** A query's record entries, the written ones first, then each new one, ending after the result. Leaving the loop cancels the call. */
@@ -154,14 +131,29 @@ export class TtcClient {
     this.#stub.close();
   }
 
-  #solveOnce(request: SolveRequest, plan: CallPlan): Promise<SolveResult> {
+  /** Runs `once` until it succeeds or fails with a status the retry policy does not retry (or the deadline is near). */
+  async #retrying<T>(plan: CallPlan, once: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once();
+      } catch (error) {
+        const failure = TtcError.from(error, plan.signal);
+        const wait = retryDelay(failure, attempt, plan.retry, plan.deadline);
+        if (wait === undefined) throw failure;
+        await backoff(wait, plan.signal);
+      }
+    }
+  }
+
+  /** One unary call, cancelled when the plan's signal aborts. */
+  #unary<T>(plan: CallPlan, start: (callback: (error: Error | null, value?: T) => void) => ClientUnaryCall): Promise<T> {
     return new Promise((resolve, reject) => {
       throwIfAborted(plan.signal);
       const cancel = () => call.cancel();
-      const call = this.#stub.solve(request, new Metadata(), grpcCallOptions(plan), (error, result) => {
+      const call = start((error, value) => {
         plan.signal?.removeEventListener("abort", cancel);
         if (error) reject(error);
-        else resolve(result);
+        else resolve(value as T);
       });
       plan.signal?.addEventListener("abort", cancel, { once: true });
     });

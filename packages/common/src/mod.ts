@@ -20,7 +20,7 @@ export type { Env, ServiceSettings } from "./config.js";
 export { createLogger } from "./log.js";
 export type { Logger } from "./log.js";
 export { tryDecode } from "./codec.js";
-export { awaitTaskQueue, connectNats, ensureTaskQueue, isJetStreamApiError } from "./nats.js";
+export { awaitTaskQueue, connectNats, ensureStream, ensureTaskQueue } from "./nats.js";
 export type { NatsAuth, NatsConnectOptions, TaskQueueOptions } from "./nats.js";
 export { startLocalNatsCluster, startLocalNatsServer } from "./nats-server.js";
 export type { LocalNatsCluster, LocalNatsClusterOptions, LocalNatsServer, LocalNatsServerOptions, LocalNatsUser } from "./nats-server.js";

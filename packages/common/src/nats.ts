@@ -10,6 +10,8 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type JetStreamManager,
+  type StreamConfig,
 } from "@nats-io/jetstream";
 import type { WireNames } from "./wire.js";
 
@@ -96,6 +98,17 @@ export interface TaskQueueOptions {
   replicas?: number;
 }
 
+/** Creates the stream, or brings an existing one to `config` (idempotent). */
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, config);
+  } catch (err) {
+    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
+    await jsm.streams.add(config);
+  }
+}
+
 /**
  * Creates or updates the branch-task work-queue stream and the workers' shared pull consumer.
  * Idempotent: every scheduler calls it at start-up and after a reconnect; workers wait for it
@@ -113,13 +126,7 @@ export async function ensureTaskQueue(nc: NatsConnection, names: WireNames, opti
     duplicate_window: nanos(Math.min(120_000, options.maxAgeSeconds * 1000)),
     num_replicas: options.replicas ?? 1,
   };
-  try {
-    await jsm.streams.info(names.taskStream);
-    await jsm.streams.update(names.taskStream, streamConfig);
-  } catch (err) {
-    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
-    await jsm.streams.add(streamConfig);
-  }
+  await ensureStream(jsm, streamConfig);
   const consumerConfig = {
     durable_name: names.taskConsumer,
     ack_policy: AckPolicy.Explicit,

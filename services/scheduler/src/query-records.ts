@@ -3,7 +3,6 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { nanos } from "@nats-io/nats-core";
 import {
   DiscardPolicy,
-  JetStreamApiCodes,
   jetstream,
   jetstreamManager,
   StorageType,
@@ -12,7 +11,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { QueryRecordEntry, QueryRecordPage } from "@ttc/proto";
-import { isJetStreamApiError, tryDecode, type Logger, type WireNames } from "@ttc/common";
+import { ensureStream, tryDecode, type Logger, type WireNames } from "@ttc/common";
 import { ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
 
@@ -62,13 +61,7 @@ export class QueryRecords {
       max_msg_size: maxPageBytes + 64 * 1024,
       num_replicas: settings.replicas,
     };
-    try {
-      await jsm.streams.info(config.name);
-      await jsm.streams.update(config.name, config);
-    } catch (err) {
-      if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
-      await jsm.streams.add(config);
-    }
+    await ensureStream(jsm, config);
     return new QueryRecords(jetstream(nc), jsm, names, settings, metrics, log);
   }
 
