@@ -93,7 +93,10 @@ async function expectStreamWhole(nats: LocalNatsCluster, c: TestCluster): Promis
   const stream = wireNames(c.namespace).taskStream;
   const info = await until(
     async () => {
-      const i = await (await jetstreamManager(nc)).streams.info(stream).catch(() => undefined);
+      // While the cluster recovers, JetStream itself may answer "temporarily unavailable": ask again.
+      const i = await jetstreamManager(nc)
+        .then((jsm) => jsm.streams.info(stream))
+        .catch(() => undefined);
       const replicas = i?.cluster?.replicas ?? [];
       return replicas.length === 2 && replicas.every((r) => r.current) ? i : undefined;
     },

@@ -189,7 +189,8 @@ describe("the OpenAI-compatible front door", () => {
 
   it("answers 429 with retry-after past the scheduler's concurrent-query limit", async () => {
     // Three slow queries fill TTC_MAX_CONCURRENT_QUERIES=3; the fourth is refused.
-    const slow = { ...body, max_tokens: 2000, ttc: { ...body.ttc, timeout_seconds: 5 } };
+    // One branch after another: each query runs for seconds, whatever lengths the sim draws.
+    const slow = { ...body, n: 8, ttc: { mode: "sequential", timeout_seconds: 5 } };
     const post = () =>
       fetch(`${baseUrl}/chat/completions`, { method: "POST", body: JSON.stringify(slow), signal: AbortSignal.timeout(10_000) });
     const running = [post(), post(), post()];
@@ -208,7 +209,7 @@ describe("the OpenAI-compatible front door", () => {
     const abort = new AbortController();
     const call = fetch(`${baseUrl}/chat/completions`, {
       method: "POST",
-      body: JSON.stringify({ ...body, max_tokens: 4000 }),
+      body: JSON.stringify({ ...body, n: 8, ttc: { mode: "sequential" } }),
       signal: abort.signal,
     }).catch(() => null);
     await new Promise((r) => setTimeout(r, 500));
