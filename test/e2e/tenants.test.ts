@@ -3,6 +3,7 @@
  * the budget, new ones refused with a retry delay), and fair sharing of the fleet by tokens, so one
  * tenant's flood does not queue another tenant's query behind it.
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,4 +104,49 @@ describe("fair sharing of the fleet between tenants", () => {
     quiet.close();
     flood.close();
   });
+
+  it("serves a tenant's query record to that tenant only, and the OpenAI API with the same TLS and tokens", async () => {
+    const quiet = client("tok-quiet");
+    const flood = client("tok-flood");
+    try {
+      const r = await quiet.solve(ask);
+      expect((await quiet.getQuery(r.queryId)).complete).toBe(true);
+      // Another tenant's record is not found, not forbidden: its existence is not told either.
+      const other = (await flood.getQuery(r.queryId).catch((e: TtcError) => e)) as TtcError;
+      expect(other.code).toBe(status.NOT_FOUND);
+    } finally {
+      quiet.close();
+      flood.close();
+    }
+    const url = `${c.cluster.openaiBaseUrls[0]}/chat/completions`;
+    expect(url).toMatch(/^https:/);
+    const curl = (...auth: string[]) =>
+      spawnSync(
+        "curl",
+        [
+          "-sS",
+          "--max-time",
+          "30",
+          "--cacert",
+          pki.caCert,
+          "-w",
+          "\n%{http_code}",
+          ...auth,
+          "-H",
+          "content-type: application/json",
+          "-d",
+          JSON.stringify({ model: "ttc/majority@none", n: 2, messages: [{ role: "user", content: "sim puzzle 2" }] }),
+          url,
+        ],
+        { encoding: "utf8" },
+      );
+    const anonymous = curl();
+    expect(anonymous.stdout.split("\n").at(-1)).toBe("401");
+    expect(JSON.parse(anonymous.stdout.split("\n")[0]!).error).toMatchObject({ type: "authentication_error", code: "invalid_api_key" });
+    const wrong = curl("-H", "authorization: Bearer tok-nobody");
+    expect(wrong.stdout.split("\n").at(-1)).toBe("401");
+    const known = curl("-H", "authorization: Bearer tok-quiet");
+    expect(known.stdout.split("\n").at(-1)).toBe("200");
+    expect(JSON.parse(known.stdout.split("\n")[0]!).ttc.answer).not.toBe("");
+  }, 60_000);
 });
