@@ -50,6 +50,9 @@ describe("the OpenAI-compatible front door", () => {
     expect(ids).toContain("ttc/adaptive");
     expect(ids).toContain("ttc/prm-beam");
     expect((await openai.models.retrieve("ttc/adaptive")).owned_by).toBe("ttc");
+    expect((await openai.models.retrieve("Qwen/Qwen3-8B")).id).toBe("Qwen/Qwen3-8B");
+    const unknown = (await openai.models.retrieve("ttc/vibes").catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(unknown.status).toBe(404);
   });
 
   it("answers a chat completion with the same consensus as gRPC Solve, billing the whole query", async () => {

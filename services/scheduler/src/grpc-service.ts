@@ -83,7 +83,13 @@ async function watch(
         if (entry.entry?.$case !== "started" || entry.entry.value.tenant !== tenant) throw noRecord(queryId);
         owner = entry.entry.value.schedulerId;
       }
-      if (!call.write(entry)) await new Promise((r) => call.once("drain", r));
+      // A reader that stops reading holds the watch here, not the entries in memory; a cancel frees it.
+      if (!call.write(entry))
+        await new Promise<void>((resolve) => {
+          call.once("drain", resolve);
+          signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+      if (signal.aborted) break;
       if (isLastEntry(entry)) break;
     }
     if (!abort.signal.aborted) call.end();

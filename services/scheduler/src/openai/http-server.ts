@@ -16,7 +16,7 @@ import { toServiceError } from "../errors.js";
 import type { Caller, CallerAuthenticator, TlsFiles } from "../grpc-security.js";
 import type { Scheduler } from "../scheduler.js";
 import { fromServiceError, OpenAiError } from "./errors.js";
-import { parseOpenAiRequest, type Endpoint, type OpenAiCall } from "./request.js";
+import { parseOpenAiRequest, readModel, type Endpoint, type OpenAiCall } from "./request.js";
 import { ChunkWriter, completionResponse } from "./response.js";
 
 export interface HttpApiOptions {
@@ -186,14 +186,32 @@ function sendModels(res: ServerResponse, path: string, createdS: number): void {
   const ids = ["ttc", ...policyNames.map((p) => `ttc/${p}`)];
   const model = (id: string) => ({ id, object: "model", created: createdS, owned_by: "ttc" });
   if (path === "/v1/models") return sendJson(res, 200, { object: "list", data: ids.map(model) });
-  const id = decodeURIComponent(path.slice("/v1/models/".length));
-  // Any name is usable (an engine model under the default strategy): only a malformed ttc/ name is unknown.
-  if (id.startsWith("ttc/") && !ids.includes(id.split("/").slice(0, 2).join("/").split("@")[0]!))
+  // Any name is usable (an engine model under the default strategy): only a ttc/ name ttc cannot read is unknown.
+  const requested = path.slice("/v1/models/".length);
+  const id = knownModel(requested);
+  if (id === undefined)
     return sendError(
       res,
-      new OpenAiError(404, "invalid_request_error", `the model ${id} does not exist; see GET /v1/models`, "model", "model_not_found"),
+      new OpenAiError(
+        404,
+        "invalid_request_error",
+        `the model ${requested} does not exist; see GET /v1/models`,
+        "model",
+        "model_not_found",
+      ),
     );
   sendJson(res, 200, model(id));
+}
+
+/** The model name a `/v1/models/{id}` path asks for, when ttc can use it. */
+function knownModel(requested: string): string | undefined {
+  try {
+    const id = decodeURIComponent(requested);
+    const { policy } = readModel(id);
+    return policy === "" || (policyNames as readonly string[]).includes(policy) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
