@@ -144,8 +144,9 @@ describe("workers on an OpenAI-compatible engine", () => {
     for (const b of r.branches.filter((x) => x.status === BranchStatus.BRANCH_STATUS_FINISHED)) expect(b.cachedPromptTokens).toBe(8);
     // Each engine request carried its branch attempt's W3C trace context: the engine's spans join the query's trace.
     const attempts = () => otlp.spans.filter((s) => s.name === "ttc.branch.attempt" && s.attributes["ttc.query_id"] === r.queryId);
-    await until(() => (attempts().length >= 8 ? true : undefined), 10_000, "the attempt spans");
-    const query = otlp.spans.find((s) => s.name === "ttc.query" && s.attributes["ttc.query_id"] === r.queryId)!;
+    // The scheduler's and the workers' batches arrive in any order: wait for both.
+    const querySpan = () => otlp.spans.find((s) => s.name === "ttc.query" && s.attributes["ttc.query_id"] === r.queryId);
+    const query = await until(() => (attempts().length >= 8 ? querySpan() : undefined), 10_000, "the query's and the attempts' spans");
     const attemptIds = new Set(attempts().map((a) => a.spanId));
     for (const g of generations) {
       const [, traceId, parentId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(String(g.headers["traceparent"])) ?? [];

@@ -35,7 +35,13 @@ describe("traces across the fleet", () => {
     const launched = result.branches.filter((b) => b.attempts > 0).length;
     const query = () => otlp.spans.find((s) => s.name === "ttc.query" && s.attributes["ttc.query_id"] === result.queryId);
     const attempts = () => otlp.spans.filter((s) => s.name === "ttc.branch.attempt" && s.attributes["ttc.query_id"] === result.queryId);
-    await until(() => (query() !== undefined && attempts().length >= launched ? true : undefined), 10_000, "the query's spans");
+    const verifyCalls = () => otlp.spans.filter((s) => s.name === "ttc.verify" && s.attributes["ttc.query_id"] === result.queryId);
+    // Each process exports its own batches, in any order: wait for all three kinds.
+    await until(
+      () => (query() !== undefined && attempts().length >= launched && verifyCalls().length > 0 ? true : undefined),
+      10_000,
+      "the query's spans",
+    );
     const root = query()!;
     expect(root.service).toBe("ttc-scheduler");
     expect(root.parentSpanId).toBe("");
@@ -46,9 +52,7 @@ describe("traces across the fleet", () => {
       expect(a.parentSpanId).toBe(root.spanId);
     }
     expect(new Set(attempts().map((a) => a.attributes["ttc.branch"])).size).toBe(launched);
-    const verifies = otlp.spans.filter((s) => s.name === "ttc.verify" && s.attributes["ttc.query_id"] === result.queryId);
-    expect(verifies.length).toBeGreaterThan(0);
-    for (const v of verifies) {
+    for (const v of verifyCalls()) {
       expect(v.service).toBe("ttc-verifier");
       expect(v.traceId).toBe(root.traceId);
       expect(v.parentSpanId).toBe(root.spanId);
