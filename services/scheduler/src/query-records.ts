@@ -123,13 +123,14 @@ export class QueryRecords {
 
 /**
  * Collects one query's entries and appends them as pages: every `flushMs` while the query runs,
- * at once past `maxPageBytes`, and at `close()`. Pages go out one after another, in order.
+ * at once past `maxPageBytes`, and at `close()`. Pages go out at once, in order (one connection
+ * delivers them to the stream in the order they were sent), without waiting for earlier acks.
  */
 export class QueryRecordWriter {
   private entries: QueryRecordEntry[] = [];
   private bytes = 0;
   private timer: NodeJS.Timeout | null = null;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly writing = new Set<Promise<void>>();
   private written = false;
 
   constructor(
@@ -147,9 +148,9 @@ export class QueryRecordWriter {
   }
 
   /** Writes what is pending and resolves once every page so far was appended (or failed). */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.flush();
-    return this.chain;
+    await Promise.all(this.writing);
   }
 
   private flush(): void {
@@ -160,7 +161,10 @@ export class QueryRecordWriter {
     const page = QueryRecordPage.encode({ entries: this.entries }).finish();
     this.entries = [];
     this.bytes = 0;
-    this.chain = this.chain.then(() => this.append(page)).catch(this.failed);
+    const write = this.append(page)
+      .catch(this.failed)
+      .finally(() => this.writing.delete(write));
+    this.writing.add(write);
   }
 }
 

@@ -81,6 +81,9 @@ function carriesKey(chunkKeys: ReadonlyMap<number, Buffer>, chunk: TraceChunk): 
   return key !== undefined && chunk.chunkKey.length === key.length && timingSafeEqual(chunk.chunkKey, key);
 }
 
+/** How long an answer waits for its query's record to be written. */
+const recordWaitMs = 250;
+
 /** The engine's clock: epoch milliseconds with sub-millisecond resolution, so timings are not rounded to 1 ms. */
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -394,7 +397,7 @@ export class QueryRun {
     this.count(result, error);
     // A retry gets this result; one of a run without it runs again, reusing the finished branches.
     if (this.record) void (error ? this.record.abandoned() : this.record.answered(result));
-    void this.history?.ended(result, error ? { code: status[error.code], message: error.message } : null);
+    const recorded = this.history?.ended(result, error ? { code: status[error.code], message: error.message } : null);
     this.span.setAttributes({
       "ttc.answer": result.answer,
       "ttc.stop_reason": stopReasonLabel(result.stopReason),
@@ -415,7 +418,10 @@ export class QueryRun {
       },
       "query answered",
     );
-    this.resolveDone(error ?? result);
+    // The record is complete when the caller has the answer (a GetQuery right after sees the result),
+    // unless writing it takes longer than an answer should wait.
+    if (!recorded) return this.resolveDone(error ?? result);
+    void Promise.race([recorded, new Promise((r) => setTimeout(r, recordWaitMs))]).then(() => this.resolveDone(error ?? result));
   }
 
   private recordStart(): void {
