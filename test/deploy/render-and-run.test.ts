@@ -10,10 +10,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { TtcClient } from "@ttc/client";
-import { connectNats, startLocalNatsCluster, type LocalNatsCluster } from "@ttc/common";
-import { healthStatus, until } from "@ttc/test-harness";
+import type { LocalNatsCluster } from "@ttc/common";
+import { healthStatus, startJetStreamCluster, until } from "@ttc/test-harness";
 import { prepareHelm, repoRoot, type K8sObject } from "./helm.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -56,20 +55,7 @@ describe("the chart's Deployments, run as rendered", () => {
 
   beforeAll(async () => {
     const objects = prepareHelm().template();
-    nats = await startLocalNatsCluster();
-    const probe = await connectNats(nats.url, "render-and-run-probe");
-    await until(
-      () =>
-        jetstreamManager(probe)
-          .then((m) => m.getAccountInfo())
-          .then(
-            () => true,
-            () => undefined,
-          ),
-      30_000,
-      "JetStream meta leader",
-    );
-    await probe.close();
+    nats = await startJetStreamCluster();
     // The bundled NATS's Service → one node of the local cluster (clients learn the others from it);
     // every ttc Service → loopback (its pods' ports are the container ports the chart sets).
     const services = new Map<string, string>();

@@ -7,9 +7,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { status, TtcClient, type TtcError } from "@ttc/client";
-import { connectNats, startLocalNatsCluster, wireNames, type LocalNatsCluster, type LocalNatsClusterOptions } from "@ttc/common";
+import { connectNats, wireNames, type LocalNatsCluster, type LocalNatsClusterOptions } from "@ttc/common";
 import { quantile } from "@ttc/stats";
-import { createIsolatedHost, request, startTestCluster, type IsolatedHost, type TestCluster, until } from "@ttc/test-harness";
+import {
+  createIsolatedHost,
+  request,
+  startJetStreamCluster,
+  startTestCluster,
+  type IsolatedHost,
+  type TestCluster,
+  until,
+} from "@ttc/test-harness";
 
 /** A NATS cluster with JetStream ready (a meta leader elected), and a ttc cluster on it with the task stream replicated three ways. */
 async function startOnNatsCluster(
@@ -17,20 +25,7 @@ async function startOnNatsCluster(
   /** The one node the services are given (they learn the others from it), instead of all three. */
   connectTo?: number,
 ): Promise<{ nats: LocalNatsCluster; c: TestCluster }> {
-  const nats = await startLocalNatsCluster(options);
-  const probe = await connectNats(nats.url, "cluster-probe");
-  await until(
-    () =>
-      jetstreamManager(probe)
-        .then((m) => m.getAccountInfo())
-        .then(
-          () => true,
-          () => undefined,
-        ),
-    30_000,
-    "JetStream meta leader",
-  );
-  await probe.close();
+  const nats = await startJetStreamCluster(options);
   const c = await startTestCluster({
     natsUrl: connectTo === undefined ? nats.url : nats.url.split(",")[connectTo]!,
     workers: 2,

@@ -108,7 +108,9 @@ describe("the query record", () => {
     const other = replay("--policy", "majority@none");
     expect(other.status).toBe(0);
     expect(other.stdout).toMatch(/branches pruned +\d+ +0/);
-    if (pruned > 0) expect(other.stdout).toMatch(/branches whose fate changes:\n  #\d+: pruned \(.*\) → launched/);
+    // This seed's arithmetic goes wrong in some branch, which the recorded run pruned.
+    expect(pruned).toBeGreaterThan(0);
+    expect(other.stdout).toMatch(/branches whose fate changes:\n  #\d+: pruned \(.*\) → launched/);
   });
 
   it("WatchQuery follows a running query from its first entry to its result", async () => {

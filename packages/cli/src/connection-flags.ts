@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { ClientOptions } from "@ttc/client";
+import { TtcClient, type ClientOptions } from "@ttc/client";
 import { readSettingFile } from "@ttc/common";
 
 /** The flags of a command that calls a scheduler, as commander parses them. */
@@ -38,4 +38,25 @@ export function connectionOptions(f: ConnectionFlags): Pick<ClientOptions, "tls"
     },
     ...(f.token ? { token: f.token } : {}),
   };
+}
+
+/**
+ * Runs `call` with a client of the scheduler at `addr`, closed after. A failure, of a flag or of the
+ * call, is printed as `ttc COMMAND failed: …` and gives exit code 2.
+ */
+export async function withScheduler(
+  command: string,
+  o: ConnectionFlags & { addr: string; timeoutMs: number },
+  call: (client: TtcClient) => Promise<number>,
+): Promise<number> {
+  let client: TtcClient | undefined;
+  try {
+    client = new TtcClient(o.addr, { timeoutMs: o.timeoutMs, ...connectionOptions(o) });
+    return await call(client);
+  } catch (err) {
+    process.stderr.write(`ttc ${command} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  } finally {
+    client?.close();
+  }
 }

@@ -3,11 +3,10 @@
  * its recorded traces in virtual time: what would have changed and what it would have cost.
  */
 import { Option, type Command } from "commander";
-import { localSchedulerAddress, TtcClient } from "@ttc/client";
-import { parsePolicySpec, replayRecord, type RecordedReplay, type ReplayStrategy } from "@ttc/eval";
+import { localSchedulerAddress } from "@ttc/client";
+import { parsePolicySpec, replayRecord, type QueryOutcome, type RecordedReplay, type ReplayStrategy } from "@ttc/eval";
 import { executionModes, type ExecutionMode } from "@ttc/policy";
-import type { QueryOutcome } from "@ttc/eval";
-import { addConnectionFlags, connectionOptions, type ConnectionFlags } from "./connection-flags.js";
+import { addConnectionFlags, withScheduler, type ConnectionFlags } from "./connection-flags.js";
 import { addJsonOutputOptions, emitOutput, numberFlag, type JsonOutputOptions } from "./flags.js";
 
 interface ReplayOptions extends JsonOutputOptions, ConnectionFlags {
@@ -41,25 +40,19 @@ export function registerReplayCommand(program: Command, env: NodeJS.ProcessEnv =
   });
 }
 
-export async function runReplay(queryId: string, o: ReplayOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const client = new TtcClient(o.addr, { timeoutMs: o.timeoutMs, ...connectionOptions(o) });
-  try {
-    const record = await client.getQuery(queryId);
+export function runReplay(queryId: string, o: ReplayOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  return withScheduler("replay", o, async (client) => {
+    // The strategy is checked before the record is fetched: a bad --policy costs no call.
     const other: Partial<ReplayStrategy> = {
       ...(o.policy ? { policy: parsePolicySpec(o.policy, "none") } : {}),
       ...(o.mode ? { mode: o.mode } : {}),
       ...(o.parallelism ? { parallelism: o.parallelism } : {}),
       ...(o.branches ? { maxBranches: o.branches } : {}),
     };
-    const replay = replayRecord(record, other);
+    const replay = replayRecord(await client.getQuery(queryId), other);
     emitOutput(o, replayToJson(replay, other), () => renderReplay(queryId, replay, other).join("\n"), out);
     return 0;
-  } catch (err) {
-    process.stderr.write(`ttc replay failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  } finally {
-    client.close();
-  }
+  });
 }
 
 const strategyLabel = (s: ReplayStrategy) =>

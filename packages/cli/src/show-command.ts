@@ -1,9 +1,9 @@
 /** `ttc show QUERY_ID`: a query's record as a branch tree in the terminal, as JSON, or as one HTML page. */
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { localSchedulerAddress, TtcClient } from "@ttc/client";
+import { localSchedulerAddress } from "@ttc/client";
 import { QueryRecord } from "@ttc/proto";
-import { addConnectionFlags, connectionOptions, type ConnectionFlags } from "./connection-flags.js";
+import { addConnectionFlags, withScheduler, type ConnectionFlags } from "./connection-flags.js";
 import { addJsonOutputOptions, emitOutput, numberFlag, type JsonOutputOptions } from "./flags.js";
 import { renderRecordHtml, renderRecordText } from "./record-view.js";
 
@@ -28,22 +28,16 @@ export function registerShowCommand(program: Command, env: NodeJS.ProcessEnv = p
   });
 }
 
-export async function runShow(queryId: string, o: ShowOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const client = new TtcClient(o.addr, { timeoutMs: o.timeoutMs, ...connectionOptions(o) });
-  try {
+export function runShow(queryId: string, o: ShowOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  return withScheduler("show", o, async (client) => {
     const record = await client.getQuery(queryId);
-    if (o.html !== undefined) {
-      const page = renderRecordHtml(record);
-      if (o.html === "-") out.write(page);
-      else writeFileSync(o.html, page);
-      if (o.html === "-") return record.complete ? 0 : 3;
+    const code = record.complete ? 0 : 3;
+    if (o.html === "-") {
+      out.write(renderRecordHtml(record));
+      return code;
     }
+    if (o.html !== undefined) writeFileSync(o.html, renderRecordHtml(record));
     emitOutput(o, QueryRecord.toJSON(record), () => renderRecordText(record, 120).join("\n"), out);
-    return record.complete ? 0 : 3;
-  } catch (err) {
-    process.stderr.write(`ttc show failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  } finally {
-    client.close();
-  }
+    return code;
+  });
 }

@@ -1,8 +1,9 @@
-import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { spawnService } from "../src/local-cluster.js";
+import { nodeFlagsOf, spawnService } from "../src/local-cluster.js";
 
 describe("spawnService", () => {
   it("names a service that exits before it is ready, its log, and what it printed", async () => {
@@ -17,5 +18,22 @@ describe("spawnService", () => {
     log.end();
     await new Promise<void>((resolve) => log.once("finish", () => resolve()));
     expect(readFileSync(logPath, "utf8")).toMatch(/invalid configuration/);
+  });
+});
+
+describe("nodeFlagsOf", () => {
+  it("starts every service with the node flags of its own #! line", () => {
+    for (const pkg of ["@ttc/scheduler", "@ttc/worker", "@ttc/verifier"])
+      expect(nodeFlagsOf(fileURLToPath(import.meta.resolve(`${pkg}/main`))), pkg).toEqual(["--min-semi-space-size=16"]);
+  });
+
+  it("reads no flags from a plain #! line or a file without one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ttc-shebang-"));
+    writeFileSync(join(dir, "plain.js"), "#!/usr/bin/env node\nconsole.log(1);\n");
+    writeFileSync(join(dir, "none.js"), "console.log(1);\n");
+    writeFileSync(join(dir, "two.js"), "#!/usr/bin/env -S node --max-old-space-size=512 --stack-trace-limit=50\n");
+    expect(nodeFlagsOf(join(dir, "plain.js"))).toEqual([]);
+    expect(nodeFlagsOf(join(dir, "none.js"))).toEqual([]);
+    expect(nodeFlagsOf(join(dir, "two.js"))).toEqual(["--max-old-space-size=512", "--stack-trace-limit=50"]);
   });
 });

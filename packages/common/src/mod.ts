@@ -35,7 +35,7 @@ export type { RunningService, ServiceContext, ServiceDefinition, ServiceHost } f
 export {
   contextFromCarrier,
   contextFromNatsHeaders,
-  injectNatsHeaders,
+  natsTraceHeaders,
   startTracing,
   traceCarrier,
   tracer,

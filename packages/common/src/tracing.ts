@@ -51,24 +51,21 @@ export function traceCarrier(ctx: Context): Record<string, string> {
   return carrier;
 }
 
-/** Adds `ctx`'s trace context to NATS message headers (made when `into` is undefined and there is something to add). */
-export function injectNatsHeaders(ctx: Context, into?: MsgHdrs): MsgHdrs | undefined {
-  const carrier = traceCarrier(ctx);
-  if (Object.keys(carrier).length === 0) return into;
+/**
+ * NATS headers carrying a trace carrier ({@link traceCarrier}): added to `into`, or to new headers
+ * made only when there is something to carry (nothing is, while tracing is off).
+ */
+export function natsTraceHeaders(carrier: Record<string, string>, into?: MsgHdrs): MsgHdrs | undefined {
+  const entries = Object.entries(carrier);
+  if (entries.length === 0) return into;
   const h = into ?? natsHeaders();
-  for (const [k, v] of Object.entries(carrier)) h.set(k, v);
+  for (const [k, v] of entries) h.set(k, v);
   return h;
 }
 
 /** The trace context a NATS message carries (the root context when it carries none, or tracing is off). */
 export function contextFromNatsHeaders(h: MsgHdrs | undefined): Context {
-  if (!h) return ROOT_CONTEXT;
-  const carrier: Record<string, string> = {};
-  for (const key of ["traceparent", "tracestate"]) {
-    const value = h.get(key);
-    if (value) carrier[key] = value;
-  }
-  return Object.keys(carrier).length ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+  return contextFromCarrier((key) => h?.get(key) || undefined);
 }
 
 /** The trace context of incoming `traceparent`/`tracestate` values (gRPC metadata, HTTP headers). */

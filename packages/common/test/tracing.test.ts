@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { headers } from "@nats-io/nats-core";
-import { contextFromNatsHeaders, injectNatsHeaders, ROOT_CONTEXT, traceCarrier, tracer, withSpan } from "../src/tracing.js";
+import { contextFromNatsHeaders, natsTraceHeaders, ROOT_CONTEXT, traceCarrier, tracer, withSpan } from "../src/tracing.js";
 import { z } from "zod";
 import { commonEnv, intVar, parseConfig, serviceSettings } from "../src/config.js";
 
@@ -13,10 +13,10 @@ describe("tracing left off", () => {
     const ctx = withSpan(span, ROOT_CONTEXT);
     expect(span.isRecording()).toBe(false);
     expect(traceCarrier(ctx)).toEqual({});
-    expect(injectNatsHeaders(ctx)).toBeUndefined();
+    expect(natsTraceHeaders(traceCarrier(ctx))).toBeUndefined();
     const existing = headers();
     existing.set("Nats-Msg-Id", "q-1");
-    expect([...injectNatsHeaders(ctx, existing)!.keys()]).toEqual(["Nats-Msg-Id"]);
+    expect([...natsTraceHeaders(traceCarrier(ctx), existing)!.keys()]).toEqual(["Nats-Msg-Id"]);
     expect(contextFromNatsHeaders(undefined)).toBe(ROOT_CONTEXT);
     span.end();
   });

@@ -13,6 +13,6 @@ export { formatTable, renderHtml } from "./report.js";
 export { clusterRunner } from "./cluster-runner.js";
 export type { ClusterRunner } from "./cluster-runner.js";
 export { checkGoals, formatGoals } from "./goals.js";
-export { recordedStrategy, replayRecord } from "./recorded-query.js";
+export { replayRecord } from "./recorded-query.js";
 export type { RecordedReplay, ReplayStrategy } from "./recorded-query.js";
 export type { GoalOptions, GoalReport } from "./goals.js";

@@ -33,7 +33,7 @@ export interface RecordedReplay {
 }
 
 /** The strategy a record says its query ran with. */
-export function recordedStrategy(started: QueryStarted): ReplayStrategy {
+function recordedStrategy(started: QueryStarted): ReplayStrategy {
   const mode = executionModeLabel(started.mode) ?? "waves";
   return {
     policy: {

@@ -181,11 +181,6 @@ export class QueryEngine {
     };
   }
 
-  /** How many branches were launched (their indexes are 0 … n−1). */
-  get launched(): number {
-    return this.#branches.length;
-  }
-
   #step(at: number, body: () => void): QueryEffect[] {
     this.#now = at;
     body();

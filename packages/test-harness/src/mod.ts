@@ -3,9 +3,10 @@
  * whole cluster of real service processes, a real Prometheus, a fake OpenAI-compatible engine, and a
  * GGUF writer with a tiny random-weight llama model.
  */
-export { collect, healthStatus, reflectedServices, request, scrape, startTestCluster, until } from "./cluster.js";
+export { collect, healthStatus, reflectedServices, request, scrape, startTestCluster } from "./cluster.js";
+export { until } from "./until.js";
 export type { CollectedStream, TestCluster } from "./cluster.js";
-export { startNats } from "./nats.js";
+export { startJetStreamCluster, startNats } from "./nats.js";
 export { createIsolatedHost } from "./network-namespace.js";
 export type { IsolatedHost } from "./network-namespace.js";
 export { makeTestCertificates } from "./certificates.js";

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
-import { startLocalNatsServer } from "@ttc/common";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, startLocalNatsCluster, startLocalNatsServer, type LocalNatsCluster, type LocalNatsClusterOptions } from "@ttc/common";
+import { until } from "./until.js";
 
 export interface NatsFixture {
   url: string;
@@ -43,4 +45,26 @@ export async function startNats(): Promise<NatsFixture> {
       server = await startLocalNatsServer({ port });
     },
   };
+}
+
+/** A local 3-node NATS cluster ({@link startLocalNatsCluster}), returned once JetStream has elected its meta leader. */
+export async function startJetStreamCluster(options: LocalNatsClusterOptions = {}): Promise<LocalNatsCluster> {
+  const nats = await startLocalNatsCluster(options);
+  const probe = await connectNats(nats.url, "cluster-probe");
+  try {
+    await until(
+      () =>
+        jetstreamManager(probe)
+          .then((m) => m.getAccountInfo())
+          .then(
+            () => true,
+            () => undefined,
+          ),
+      30_000,
+      "JetStream meta leader",
+    );
+  } finally {
+    await probe.close();
+  }
+  return nats;
 }

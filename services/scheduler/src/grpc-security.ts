@@ -46,6 +46,9 @@ export interface Caller {
   tenant: string;
 }
 
+/** Who calls when no tokens are configured. */
+export const anonymousCaller: Caller = { tenant: "anonymous" };
+
 /**
  * Bearer-token authentication: a JWT (when JWTs are configured and the token has their shape) is
  * verified by `jwt`; any other token is looked up in a file of `TENANT TOKEN` lines (`#` starts a

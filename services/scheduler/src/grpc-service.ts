@@ -13,7 +13,7 @@ import {
 import { contextFromCarrier, type Logger } from "@ttc/common";
 import type { Scheduler } from "./scheduler.js";
 import { invalidArgument, ServiceError, toServiceError } from "./errors.js";
-import type { Caller, CallerAuthenticator } from "./grpc-security.js";
+import { anonymousCaller, type Caller, type CallerAuthenticator } from "./grpc-security.js";
 import { undecodableReason } from "./request-decoding.js";
 import { EventStream, maxHeldEvents } from "./event-stream.js";
 import { noRecord, type QueryRecords } from "./query-records.js";
@@ -111,9 +111,6 @@ function invalid(details: string) {
   return { code: status.INVALID_ARGUMENT, details, metadata: new Metadata() };
 }
 
-/** Who calls when no tokens are configured. */
-const anonymous: Caller = { tenant: "anonymous" };
-
 /**
  * The `ttc.v1.Scheduler` gRPC handlers: authenticate the caller (when `auth` is set), then translate
  * calls to Scheduler.solve and errors to statuses.
@@ -126,7 +123,7 @@ export function schedulerService(
 ): SchedulerServer {
   const callerOf = (metadata: Metadata): Caller | ServiceError => {
     try {
-      return auth ? auth.authenticate(metadata.get("authorization")[0]) : anonymous;
+      return auth ? auth.authenticate(metadata.get("authorization")[0]) : anonymousCaller;
     } catch (err) {
       return err as ServiceError;
     }

@@ -8,6 +8,7 @@ import {
   type Subscription,
 } from "@nats-io/nats-core";
 import { JetStreamApiError, JetStreamError, type PubAck } from "@nats-io/jetstream";
+import { natsTraceHeaders } from "@ttc/common";
 
 /**
  * JetStream publishes with their acks gathered on one subscription. `js.publish` is a request: each
@@ -49,7 +50,7 @@ export class JetStreamAcks {
       const id = this.#next++;
       const h = headers();
       h.set("Nats-Msg-Id", msgID);
-      for (const [k, v] of Object.entries(trace)) h.set(k, v);
+      natsTraceHeaders(trace, h);
       try {
         this.#nc.publish(this.#subject, data, { headers: h, reply: `${this.#inbox}.${id}` });
       } catch (err) {

@@ -23,6 +23,7 @@ import {
   type Span,
   type WireNames,
 } from "@ttc/common";
+import { defaultExecutionMode } from "@ttc/policy";
 import { QueryEngine, type QueryEffect, type QueryFailure, type QueryInput, type QueryTimer } from "@ttc/query";
 import { outcomeLabel, ServiceError } from "./errors.js";
 import type { SchedulerMetrics } from "./metrics.js";
@@ -439,7 +440,7 @@ export class QueryRun {
       seed: q.seed,
       maxBranches: q.limits.maxBranches,
       parallelism: q.limits.parallelism,
-      mode: executionModeFromLabel(q.limits.mode ?? "waves") ?? 0,
+      mode: executionModeFromLabel(q.limits.mode ?? defaultExecutionMode)!,
       tokenBudget: q.limits.tokenBudget,
       maxTokensPerBranch: q.maxTokensPerBranch,
       answerFormat: q.answerFormatEnum,

@@ -1,6 +1,6 @@
-import { errors, headers, type NatsConnection } from "@nats-io/nats-core";
+import { errors, type NatsConnection } from "@nats-io/nats-core";
 import { VerifyRequest, VerifyResponse } from "@ttc/proto";
-import { unscored, verifyInput, verifyResponse, type WireNames } from "@ttc/common";
+import { natsTraceHeaders, unscored, verifyInput, verifyResponse, type WireNames } from "@ttc/common";
 import { createVerifier, engineVerifierNames } from "@ttc/policy";
 
 export type VerifyCall = VerifyRequest;
@@ -39,8 +39,7 @@ export function remoteVerifier(nc: NatsConnection, names: WireNames, options: Re
   /** Per pure verifier: until when its service counts as down, and why. */
   const down = new Map<string, { until: number; why: string }>();
   const ask = async (call: VerifyCall, timeout: number, trace: Record<string, string>) => {
-    const h = Object.keys(trace).length ? headers() : undefined;
-    for (const [k, v] of Object.entries(trace)) h!.set(k, v);
+    const h = natsTraceHeaders(trace);
     const reply = await nc.request(names.verifySubject(call.verifier), VerifyRequest.encode(call).finish(), {
       timeout,
       ...(h ? { headers: h } : {}),

@@ -4,7 +4,6 @@
  * with gRPC's TLS files, bearer tokens and tenants. A thin adapter: reading requests and writing
  * responses are `request.ts` and `response.ts`.
  */
-import { randomUUID } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
@@ -13,7 +12,7 @@ import { policyNames } from "@ttc/policy";
 import type { SolveEvent } from "@ttc/proto";
 import { contextFromCarrier, type Context, type Logger } from "@ttc/common";
 import { toServiceError } from "../errors.js";
-import type { Caller, CallerAuthenticator, TlsFiles } from "../grpc-security.js";
+import { anonymousCaller, type Caller, type CallerAuthenticator, type TlsFiles } from "../grpc-security.js";
 import type { Scheduler } from "../scheduler.js";
 import { fromServiceError, OpenAiError } from "./errors.js";
 import { parseOpenAiRequest, readModel, type Endpoint, type OpenAiCall } from "./request.js";
@@ -37,6 +36,22 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
+/** Each path's method and endpoint (`/v1/models/{id}` too is `models`). */
+const routes: Record<string, [string, Endpoint | "models"]> = {
+  "/v1/chat/completions": ["POST", "chat"],
+  "/v1/completions": ["POST", "completions"],
+  "/v1/models": ["GET", "models"],
+};
+
+function endpointOf(method: string | undefined, path: string): Endpoint | "models" | OpenAiError {
+  const route = routes[path] ?? (path.startsWith("/v1/models/") ? ["GET", "models"] : undefined);
+  if (!route)
+    return new OpenAiError(404, "invalid_request_error", `no endpoint ${path}: try POST /v1/chat/completions`, null, "unknown_url");
+  if (method !== route[0])
+    return new OpenAiError(405, "invalid_request_error", `${path} takes ${route[0]}, not ${method}`, null, "method_not_allowed");
+  return route[1];
+}
+
 /** How often changed certificate files are noticed (as for gRPC). */
 const tlsRefreshMs = 1_000;
 
@@ -51,20 +66,6 @@ export async function startHttpApi(scheduler: Scheduler, log: Logger, options: H
   };
   const { server, stopWatching } = listenerFor(options.tls, handler);
 
-  const endpointOf = (method: string | undefined, path: string): Endpoint | "models" | OpenAiError => {
-    const routes: Record<string, [string, Endpoint | "models"]> = {
-      "/v1/chat/completions": ["POST", "chat"],
-      "/v1/completions": ["POST", "completions"],
-      "/v1/models": ["GET", "models"],
-    };
-    const route = routes[path] ?? (path.startsWith("/v1/models/") ? ["GET", "models"] : undefined);
-    if (!route)
-      return new OpenAiError(404, "invalid_request_error", `no endpoint ${path}: try POST /v1/chat/completions`, null, "unknown_url");
-    if (method !== route[0])
-      return new OpenAiError(405, "invalid_request_error", `${path} takes ${route[0]}, not ${method}`, null, "method_not_allowed");
-    return route[1];
-  };
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0]!;
     const endpoint = endpointOf(req.method, path);
@@ -72,7 +73,7 @@ export async function startHttpApi(scheduler: Scheduler, log: Logger, options: H
     if (endpoint instanceof OpenAiError) return sendError(res, endpoint);
     let caller: Caller;
     try {
-      caller = options.auth ? options.auth.authenticate(req.headers.authorization) : { tenant: "anonymous" };
+      caller = options.auth ? options.auth.authenticate(req.headers.authorization) : anonymousCaller;
     } catch (err) {
       return sendError(res, fromServiceError(toServiceError(err)));
     }
@@ -102,27 +103,28 @@ export async function startHttpApi(scheduler: Scheduler, log: Logger, options: H
     const deadline = call.timeoutMs === undefined ? Infinity : Date.now() + call.timeoutMs;
     let chunks: ChunkWriter | undefined;
     const sse = (chunk: object) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-    // Headers wait for the query's first event, so a request refused at once gets its HTTP status.
-    // The stream's id is the query's (its first event, `accepted`, says it), as without streaming.
+    // Headers wait for the query's first event, `accepted`, so a request refused at once gets its HTTP
+    // status; the stream's id is the query's, as without streaming.
     const open = (queryId: string) => {
-      if (chunks) return chunks;
       chunks = new ChunkWriter(call, queryId, createdS);
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
       sse(chunks.opening());
       return chunks;
     };
     const emit = (event: SolveEvent) => {
-      if (!call.stream || abort.signal.aborted) return;
-      const chunks = open(event.event?.$case === "accepted" ? event.event.value.queryId : randomUUID().replace(/-/g, ""));
+      const e = event.event;
+      if (!call.stream || abort.signal.aborted || !e) return;
+      if (e.$case === "accepted") open(e.value.queryId);
       // Consensus updates are snapshots, each superseding the last: one is skipped while the client
       // is behind, so a client that stops reading costs a bounded buffer.
-      if (event.event?.$case === "consensus" && !res.writableNeedDrain) sse(chunks.consensus(event.event.value));
+      else if (e.$case === "consensus" && chunks && !res.writableNeedDrain) sse(chunks.consensus(e.value));
     };
     try {
       const result = await scheduler.solve(call.solve, deadline, abort.signal, emit, caller.tenant, trace);
       if (abort.signal.aborted) return;
       if (!call.stream) return sendJson(res, 200, completionResponse(call, result, createdS));
-      for (const chunk of open(result.queryId).closing(result)) sse(chunk);
+      // A stored result (a retried request_id) comes with no event before it.
+      for (const chunk of (chunks ?? open(result.queryId)).closing(result)) sse(chunk);
       res.end("data: [DONE]\n\n");
     } catch (err) {
       if (abort.signal.aborted) return;

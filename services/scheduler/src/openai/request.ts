@@ -144,6 +144,7 @@ export function parseOpenAiRequest(endpoint: Endpoint, body: unknown): OpenAiCal
   const b = parsed.data;
   const ttc = b.ttc ?? {};
   const strategy = readModel(b.model);
+  const content = ttc.content ?? "trace";
   const { prompt, systemPrompt } =
     endpoint === "chat"
       ? chatPrompt((b as z.infer<typeof chatBody>).messages)
@@ -158,7 +159,7 @@ export function parseOpenAiRequest(endpoint: Endpoint, body: unknown): OpenAiCal
     model: b.model,
     stream: b.stream ?? false,
     includeUsage: b.stream_options?.include_usage ?? false,
-    content: ttc.content ?? "trace",
+    content,
     timeoutMs: ttc.timeout_seconds === undefined ? undefined : ttc.timeout_seconds * 1000,
     solve: {
       prompt,
@@ -174,7 +175,7 @@ export function parseOpenAiRequest(endpoint: Endpoint, body: unknown): OpenAiCal
       parallelism: ttc.parallelism ?? 0,
       mode: ttc.mode ? executionModeFromLabel(ttc.mode)! : ExecutionMode.EXECUTION_MODE_UNSPECIFIED,
       requestId: ttc.request_id ?? "",
-      includeAnswerTrace: (ttc.content ?? "trace") === "trace",
+      includeAnswerTrace: content === "trace",
     },
   };
 }

@@ -11,7 +11,7 @@ import { stopReasonLabel, type ConsensusUpdate, type SolveResult, type Vote } fr
 import type { OpenAiCall } from "./request.js";
 
 /** What an OpenAI response says of the work besides the text. */
-export interface TtcSummary {
+interface TtcSummary {
   query_id: string;
   answer: string;
   support: number;
@@ -28,7 +28,7 @@ export interface TtcSummary {
   seconds: number;
 }
 
-export interface Usage {
+interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
@@ -39,7 +39,7 @@ export interface Usage {
 
 const votes = (vs: Vote[]) => vs.map((v) => ({ answer: v.answer, count: v.count, weight: v.weight }));
 
-export function ttcSummary(r: SolveResult): TtcSummary {
+function ttcSummary(r: SolveResult): TtcSummary {
   return {
     query_id: r.queryId,
     answer: r.answer,
@@ -58,7 +58,7 @@ export function ttcSummary(r: SolveResult): TtcSummary {
   };
 }
 
-export function usageOf(r: SolveResult): Usage {
+function usageOf(r: SolveResult): Usage {
   const c = r.compute;
   const prompt = c?.promptTokens ?? 0;
   const generated = c?.generatedTokens ?? 0;
@@ -77,7 +77,7 @@ export function finishReason(r: SolveResult): "stop" | "length" {
   return reason === "token_budget" || reason === "tenant_budget" || reason === "deadline" ? "length" : "stop";
 }
 
-export function contentOf(call: Pick<OpenAiCall, "content">, r: SolveResult): string {
+function contentOf(call: Pick<OpenAiCall, "content">, r: SolveResult): string {
   return call.content === "trace" && r.answerTrace !== "" ? r.answerTrace : r.answer;
 }
 
