@@ -55,7 +55,9 @@ describe("secrets in settings", () => {
     const client = new TtcClient(cluster.grpcAddress, { timeoutMs: 30_000 });
     const r = await client.solve({ prompt: "How many marbles are left in sim puzzle 3?", maxBranches: 3, verifier: "arith" });
     client.close();
-    expect(r.answer).not.toBe("");
+    // The query went through NATS to a worker and back (its answer may be empty: the arith verifier
+    // can prune every branch of a 3-branch query, about 1 query in 65 here: every branch slipped).
+    expect(Number(r.compute?.generatedTokens ?? 0)).toBeGreaterThan(0);
     for (const s of cluster.services) expect(String(s.ready["nats"])).not.toContain(password);
     await cluster.stop();
     cluster = undefined;
