@@ -165,7 +165,7 @@ describe("the chart's Deployments, run as rendered", () => {
   it("answers a query through the scheduler's Service port", async () => {
     const scheduler = containers.find((x) => x.c.name === "scheduler")!.c;
     const client = new TtcClient(`127.0.0.1:${portOf(scheduler, "grpc")}`, { timeoutMs: 30_000 });
-    const result = await client.solve({ prompt: "sim puzzle 3", maxBranches: 4 });
+    const result = await client.solve({ prompt: "sim puzzle 3", maxBranches: 4, seed: 7 });
     client.close();
     expect(result.answer).not.toBe("");
     expect(result.compute!.branchesLaunched).toBeGreaterThan(0);
@@ -175,7 +175,7 @@ describe("the chart's Deployments, run as rendered", () => {
     const scheduler = containers.find((x) => x.c.name === "scheduler")!.c;
     const response = await fetch(`http://127.0.0.1:${portOf(scheduler, "http")}/v1/chat/completions`, {
       method: "POST",
-      body: JSON.stringify({ model: "ttc", n: 4, messages: [{ role: "user", content: "sim puzzle 3" }] }),
+      body: JSON.stringify({ model: "ttc", n: 4, seed: 7, messages: [{ role: "user", content: "sim puzzle 3" }] }),
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { ttc: { answer: string } };
