@@ -36,6 +36,7 @@ export {
   contextFromCarrier,
   contextFromNatsHeaders,
   natsTraceHeaders,
+  startBatchSpan,
   startTracing,
   traceCarrier,
   tracer,

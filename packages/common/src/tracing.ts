@@ -4,7 +4,17 @@
  * engines' HTTP requests, exported over OTLP/HTTP when an endpoint is configured. Without one nothing
  * is registered: the API's tracer is a no-op, no header is written, and tracing costs nothing.
  */
-import { context, propagation, ROOT_CONTEXT, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -42,6 +52,18 @@ export function tracer(): Tracer {
 /** A context whose parent is `span`. */
 export function withSpan(span: Span, parent: Context = context.active()): Context {
   return trace.setSpan(parent, span);
+}
+
+/**
+ * A span for one engine call made on behalf of several traced requests (a batch): the child of the
+ * first request's span, linked to every other one, so each request's trace leads to the call.
+ */
+export function startBatchSpan(name: string, parents: readonly Context[], attributes: Attributes): Span {
+  const links: Link[] = parents.slice(1).flatMap((p) => {
+    const spanContext = trace.getSpanContext(p);
+    return spanContext ? [{ context: spanContext }] : [];
+  });
+  return tracer().startSpan(name, { attributes, links }, parents[0] ?? ROOT_CONTEXT);
 }
 
 /** `traceparent` (and `tracestate`) of `ctx` as a plain object: engine HTTP headers, gRPC metadata. Empty when tracing is off. */

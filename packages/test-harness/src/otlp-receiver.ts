@@ -15,6 +15,8 @@ export interface ReceivedSpan {
   name: string;
   attributes: Record<string, string | number | boolean>;
   events: { name: string; attributes: Record<string, string | number | boolean> }[];
+  /** Spans of other traces (or the same) this one is linked to. */
+  links: { traceId: string; spanId: string }[];
 }
 
 export interface OtlpReceiver {
@@ -59,6 +61,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                 name: string;
                 attributes?: OtlpAttribute[];
                 events?: { name: string; attributes?: OtlpAttribute[] }[];
+                links?: { traceId: string; spanId: string }[];
               }[];
             }[];
           }[];
@@ -75,6 +78,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                 name: s.name,
                 attributes: attributes(s.attributes),
                 events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attributes(e.attributes) })),
+                links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
               });
         }
         res.writeHead(200, { "content-type": "application/json" }).end("{}");

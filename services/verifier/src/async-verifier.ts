@@ -7,7 +7,7 @@
  * VerifyResponse with `error` set, so the scheduler leaves the trace unscored and answers anyway (its
  * result then says the verifier was degraded).
  */
-import { EngineError } from "@ttc/common";
+import { EngineError, type Context } from "@ttc/common";
 import type { VerifyInput, VerifyOutput } from "@ttc/policy";
 
 /** A trace verifier backed by an engine: the same contract as `TraceVerifier`, but asynchronous. */
@@ -15,8 +15,11 @@ export interface AsyncTraceVerifier {
   readonly name: string;
   /** true when it can judge partial traces */
   readonly partial: boolean;
-  /** Resolves with the judgement; rejects (an {@link EngineError}) when the trace could not be scored. */
-  verify(input: VerifyInput): Promise<VerifyOutput>;
+  /**
+   * Resolves with the judgement; rejects (an {@link EngineError}) when the trace could not be scored.
+   * `trace` is the verify call's span context: the engine request carries it (W3C `traceparent`).
+   */
+  verify(input: VerifyInput, trace?: Context): Promise<VerifyOutput>;
   /** Fails whatever is still queued and releases timers; called when the service stops. */
   close?(): void;
 }

@@ -11,6 +11,7 @@ import {
   unscored,
   verifyInput,
   verifyResponse,
+  withSpan,
   type Logger,
   type WireNames,
 } from "@ttc/common";
@@ -140,7 +141,7 @@ export class VerifierService {
       contextFromNatsHeaders(msg.headers),
     );
     try {
-      const out = await verifier.verify(verifyInput(request));
+      const out = await verifier.verify(verifyInput(request), withSpan(span));
       this.metrics.requests.inc({ verifier: name, outcome: out.reject ? "rejected" : "ok" });
       span.setAttributes({ "ttc.score": out.score, "ttc.reject": out.reject === true });
       this.reply(msg, verifyResponse(out));

@@ -23,7 +23,7 @@
  * read whole (no continuation: one call per branch).
  */
 import { wholeTrace, type VerifyInput, type VerifyOutput } from "@ttc/policy";
-import { EngineError } from "@ttc/common";
+import { EngineError, ROOT_CONTEXT, traceCarrier, type Context } from "@ttc/common";
 import { joinUrl, postJson, snippet, unreadableAnswer, type AsyncTraceVerifier } from "../async-verifier.js";
 
 /** The judge's system message. */
@@ -112,7 +112,7 @@ export class JudgeVerifier implements AsyncTraceVerifier {
     this.endpoint = /\/v1\/*$/.test(o.url) ? joinUrl(o.url, "/chat/completions") : joinUrl(o.url, "/v1/chat/completions");
   }
 
-  async verify(input: VerifyInput): Promise<VerifyOutput> {
+  async verify(input: VerifyInput, trace: Context = ROOT_CONTEXT): Promise<VerifyOutput> {
     if (!input.final)
       throw new EngineError("judge: only finished traces are judged (partial: false); this one is partial", { code: "INVALID_ARGUMENT" });
     const body = {
@@ -125,8 +125,8 @@ export class JudgeVerifier implements AsyncTraceVerifier {
       max_tokens: this.o.maxTokens,
       stream: false,
     };
-    const headers = this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : undefined;
-    const json = await postJson(this.endpoint, body, { timeoutMs: this.o.timeoutMs, engine: "judge", ...(headers ? { headers } : {}) });
+    const headers = { ...traceCarrier(trace), ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) };
+    const json = await postJson(this.endpoint, body, { timeoutMs: this.o.timeoutMs, engine: "judge", headers });
     const choice = (json as { choices?: { message?: { content?: unknown }; finish_reason?: unknown }[] } | null)?.choices?.[0];
     const content = choice?.message?.content;
     if (typeof content !== "string")

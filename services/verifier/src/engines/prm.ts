@@ -41,7 +41,7 @@
  * step is not sent (score 1, "no steps scored yet", as `stepScoringVerifier` says).
  */
 import { completedSteps, stepScoringVerifier, wholeTrace, type StepAggregation, type VerifyInput, type VerifyOutput } from "@ttc/policy";
-import { EngineError } from "@ttc/common";
+import { EngineError, ROOT_CONTEXT, SpanStatusCode, startBatchSpan, traceCarrier, withSpan, type Context } from "@ttc/common";
 import { joinUrl, postJson, snippet, unreadableAnswer, type AsyncTraceVerifier } from "../async-verifier.js";
 
 /** The step separator Qwen2.5-Math-PRM was trained with (vLLM's default step tag for it, id 151651). */
@@ -113,6 +113,8 @@ export function stepScoresFromRows(rows: unknown, steps: number): number[] {
 
 interface Pending {
   input: string;
+  /** The verify call's span context. */
+  trace: Context;
   resolve(rows: unknown): void;
   reject(err: unknown): void;
 }
@@ -132,17 +134,17 @@ export class PrmVerifier implements AsyncTraceVerifier {
     this.endpoint = joinUrl(o.url, "/pooling");
   }
 
-  async verify(input: VerifyInput): Promise<VerifyOutput> {
+  async verify(input: VerifyInput, trace: Context = ROOT_CONTEXT): Promise<VerifyOutput> {
     // Not incremental: the model scores each step in the context of all before it, so it reads the
     // whole trace every time (no continuation: the caller sends it whole).
     const steps = prmSteps(wholeTrace(input, this.name), input.final);
-    const scores = steps.length === 0 ? [] : await this.scoreSteps(input.prompt ?? "", steps);
+    const scores = steps.length === 0 ? [] : await this.scoreSteps(input.prompt ?? "", steps, trace);
     return stepScoringVerifier({ name: this.name, scoreSteps: () => scores }, this.o.aggregation).verify(input);
   }
 
   /** P(step is right) for each of `steps`, in order. Batched with concurrent calls. */
-  async scoreSteps(question: string, steps: readonly string[]): Promise<number[]> {
-    const rows = await this.enqueue(prmInput(question, steps, this.o.systemPrompt));
+  async scoreSteps(question: string, steps: readonly string[], trace: Context = ROOT_CONTEXT): Promise<number[]> {
+    const rows = await this.enqueue(prmInput(question, steps, this.o.systemPrompt), trace);
     return stepScoresFromRows(rows, steps.length);
   }
 
@@ -153,10 +155,10 @@ export class PrmVerifier implements AsyncTraceVerifier {
     for (const p of this.queue.splice(0)) p.reject(shuttingDown());
   }
 
-  private enqueue(input: string): Promise<unknown> {
+  private enqueue(input: string, trace: Context): Promise<unknown> {
     if (this.closed) return Promise.reject(shuttingDown());
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push({ input, trace, resolve, reject });
       if (this.queue.length >= this.o.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.o.batchWindowMs);
     });
@@ -174,24 +176,37 @@ export class PrmVerifier implements AsyncTraceVerifier {
    * misconfigured fails the whole batch (splitting it would only multiply the load).
    */
   private async send(batch: Pending[]): Promise<void> {
+    // One span per engine request, in the first call's trace and linked to the others' (a no-op when tracing is off).
+    const span = startBatchSpan(
+      "ttc.verify.engine",
+      batch.map((p) => p.trace),
+      { "ttc.verifier": this.name, "ttc.batch_size": batch.length },
+    );
+    let failure: unknown;
     try {
-      const rows = await this.post(batch.map((p) => p.input));
+      const rows = await this.post(
+        batch.map((p) => p.input),
+        traceCarrier(withSpan(span)),
+      );
       batch.forEach((p, i) => (rows[i] instanceof Error ? p.reject(rows[i]) : p.resolve(rows[i])));
     } catch (err) {
-      if (batch.length > 1 && err instanceof EngineError && err.code === "INVALID_ARGUMENT") {
-        await Promise.all(batch.map((p) => this.send([p])));
-        return;
-      }
-      for (const p of batch) p.reject(err);
+      failure = err;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      span.end();
     }
+    if (failure === undefined) return;
+    if (batch.length > 1 && failure instanceof EngineError && failure.code === "INVALID_ARGUMENT")
+      await Promise.all(batch.map((p) => this.send([p])));
+    else for (const p of batch) p.reject(failure);
   }
 
   /** One POST /pooling; the rows of each input in order (an Error for an input the answer lacks). */
-  private async post(inputs: string[]): Promise<(unknown | Error)[]> {
+  private async post(inputs: string[], headers: Record<string, string>): Promise<(unknown | Error)[]> {
     this.stats.requests++;
     this.stats.inputs += inputs.length;
     const body = { model: this.o.model, input: inputs.length === 1 ? inputs[0] : inputs };
-    const json = await postJson(this.endpoint, body, { timeoutMs: this.o.timeoutMs, engine: "prm" });
+    const json = await postJson(this.endpoint, body, { timeoutMs: this.o.timeoutMs, engine: "prm", headers });
     const data = (json as { data?: unknown } | null)?.data;
     if (!Array.isArray(data))
       throw unreadableAnswer(`prm: POST ${this.endpoint} answered without a data list: ${snippet(JSON.stringify(json))}`);
