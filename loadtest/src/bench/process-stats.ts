@@ -41,6 +41,11 @@ export function busyShare(from: MachineCpu, to: MachineCpu): number {
   return total > 0 ? (to.busy - from.busy) / total : 0;
 }
 
+/** CPU seconds the whole machine was busy between two readings (all cores together). */
+export function busySeconds(from: MachineCpu, to: MachineCpu): number {
+  return (to.busy - from.busy) / clockTicks;
+}
+
 /** The process's resident set size in bytes (`VmRSS` of `/proc/<pid>/status`); undefined once it is gone. */
 export function residentBytes(pid: number): number | undefined {
   try {

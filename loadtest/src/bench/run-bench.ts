@@ -6,6 +6,7 @@ import { adaptiveGoal } from "./goal-adaptive.js";
 import { cancelLatencyGoal } from "./goal-cancel-latency.js";
 import { fairnessGoal } from "./goal-fairness.js";
 import { faultsGoal } from "./goal-faults.js";
+import { recordCostGoal } from "./goal-record-cost.js";
 import { soakGoal } from "./goal-soak.js";
 import { chunkThroughputGoal } from "./goal-chunk-throughput.js";
 import { overheadGoal } from "./goal-overhead.js";
@@ -22,6 +23,7 @@ export const benchGoals: readonly BenchGoal[] = [
   fairnessGoal,
   faultsGoal,
   soakGoal,
+  recordCostGoal,
 ];
 
 export interface BenchOptions {
